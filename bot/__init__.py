@@ -1,0 +1,1 @@
+"""Briefbot's Telegram side: handlers, formatting, storage, and the wiring that runs the bot."""

@@ -1,0 +1,65 @@
+"""Errors the pipeline raises on purpose, each with a user-facing message and a CLI exit code."""
+
+from __future__ import annotations
+
+
+class BriefbotError(Exception):
+    """Base of every expected failure: the message is safe to show to a user."""
+
+    exit_code = 1
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(BriefbotError):
+    """The input is empty, binary, too large, or otherwise unusable."""
+
+    exit_code = 2
+    kind = "input"
+
+
+class LimitExceededError(InputError):
+    """The input exceeds a documented limit; ``limit`` names which one."""
+
+    kind = "limit"
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class LanguageUncertainError(InputError):
+    """The source language could not be determined with enough confidence."""
+
+    kind = "language"
+
+
+class ModelMissingError(BriefbotError):
+    """No installed package (direct or through the pivot) covers a requested language pair."""
+
+    exit_code = 3
+    kind = "model"
+
+    def __init__(self, message: str, source: str = "", target: str = "",
+                 needed: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.source = source
+        self.target = target
+        self.needed = needed
+
+
+class ModelLoadError(BriefbotError):
+    """An installed package is corrupt or cannot be loaded."""
+
+    exit_code = 3
+    kind = "model-load"
+
+
+class FetchError(BriefbotError):
+    """A URL could not be fetched or was refused by the fetch policy."""
+
+    exit_code = 4
+    kind = "fetch"
