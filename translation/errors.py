@@ -43,8 +43,9 @@ class ModelMissingError(BriefbotError):
     exit_code = 3
     kind = "model"
 
-    def __init__(self, message: str, source: str = "", target: str = "",
-                 needed: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, message: str, source: str = "", target: str = "", needed: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.source = source
         self.target = target
