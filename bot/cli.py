@@ -1,0 +1,327 @@
+"""The ``briefbot`` command line: the pipeline from a shell, model management, and ``run``.
+
+Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from translation.domain import Algorithm, FullTranslation, PipelineResult, SummaryOptions
+from translation.errors import BriefbotError, InputError
+from translation.inputs import FileInput, InputSource, UrlInput
+
+PACKAGE_CODE = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}$")
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line with exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')", 2)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"briefbot: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _languages(value: str) -> list[str]:
+    codes = [c.strip().lower() for c in value.split(",") if c.strip()]
+    if not codes or not all(re.fullmatch(r"[a-z]{2,3}", c) for c in codes):
+        raise argparse.ArgumentTypeError(f"invalid language list {value!r} (expected e.g. en,fr)")
+    return codes
+
+
+def _ratio(value: str) -> float:
+    try:
+        ratio = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid ratio {value!r}") from None
+    if not 0 < ratio <= 1:
+        raise argparse.ArgumentTypeError("ratio must be in (0, 1]")
+    return ratio
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML config file (or env BRIEFBOT_CONFIG)")
+    parser = _Parser(prog="briefbot", description=__doc__, parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("summarize", parents=[common], help="summarize and translate a text")
+    p.add_argument("--to", type=_languages, default=None, help="target languages, e.g. en,fr")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--sentences", type=_positive, default=None)
+    length.add_argument("--ratio", type=_ratio, default=None)
+    p.add_argument("--algorithm", choices=[a.value for a in Algorithm], default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("input", help="FILE, URL or - for stdin")
+
+    p = sub.add_parser("translate", parents=[common], help="translate a whole text")
+    p.add_argument("--to", type=_languages, required=True)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("input", help="FILE, URL or - for stdin")
+
+    p = sub.add_parser("detect", parents=[common], help="detect the language of a text")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("input", help="FILE or - for stdin")
+
+    models = sub.add_parser("models", parents=[common], help="manage translation models")
+    msub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
+    p = msub.add_parser("list", parents=[common])
+    p.add_argument("--json", action="store_true")
+    p = msub.add_parser("install", parents=[common])
+    p.add_argument("paths", nargs="+", help=".argosmodel files, folders of them, or codes (de-en)")
+    p = msub.add_parser("build-test-package", parents=[common])
+    p.add_argument("from_code")
+    p.add_argument("to_code")
+    p.add_argument("--size", choices=["tiny", "base"], default="tiny")
+    p.add_argument("--out", type=Path, required=True)
+
+    sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    return parser
+
+
+def _read_input(arg: str, max_bytes: int, allow_url: bool = True) -> InputSource:
+    if allow_url and re.match(r"^https?://", arg, re.IGNORECASE):
+        return UrlInput(arg)
+    if arg == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        return FileInput(data, "stdin")
+    path = Path(arg)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise InputError(f"{arg}: not a file")
+        # Read one byte past the limit so the pipeline reports the file-size limit itself.
+        with path.open("rb") as handle:
+            data = handle.read(min(size, max_bytes) + 1)
+    except FileNotFoundError:
+        raise InputError(f"{arg}: no such file") from None
+    except (IsADirectoryError, PermissionError, OSError) as exc:
+        raise InputError(f"{arg}: cannot read ({exc.strerror or exc})") from None
+    return FileInput(data, path.name)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _print_summary(result: PipelineResult) -> None:
+    if result.title:
+        print(result.title)
+    if result.url:
+        print(result.url)
+    flag = ", uncertain" if result.detection.uncertain else ""
+    print(f"Language: {result.source_language} (confidence {result.confidence:.2f}{flag})")
+    for lang, sentences in result.summaries.items():
+        via = f" (via {result.pivots[lang]})" if lang in result.pivots else ""
+        print(f"\n[{lang}]{via}")
+        for sentence in sentences:
+            print(f"- {sentence}")
+    for lang, why in result.missing.items():
+        print(f"\n[{lang}] not available: {why}")
+
+
+def _print_translation(tr: FullTranslation) -> None:
+    if tr.title:
+        print(tr.title + "\n")
+    print(tr.text)
+
+
+def _summary_options(args: argparse.Namespace, defaults: Any) -> SummaryOptions:
+    sentences = args.sentences
+    if sentences is None and args.ratio is None:
+        sentences = defaults.summary_sentences
+    algorithm = Algorithm(args.algorithm or defaults.algorithm)
+    return SummaryOptions(sentences=sentences, ratio=args.ratio, algorithm=algorithm)
+
+
+def _cmd_summarize(args: argparse.Namespace, config: Any) -> int:
+    from bot.wiring import build_pipeline
+
+    pipeline = build_pipeline(config)
+    source = _read_input(args.input, config.limits.max_file_bytes)
+    targets = args.to if args.to is not None else list(config.defaults.target_languages)
+    options = _summary_options(args, config.defaults)
+    result = asyncio.run(pipeline.summarize(source, targets, options))
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        _print_summary(result)
+    # Every requested language must be delivered; a missing model is exit code 3.
+    if result.missing:
+        first = next(iter(result.missing.values()))
+        print(f"briefbot: error: {first}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _cmd_translate(args: argparse.Namespace, config: Any) -> int:
+    from bot.wiring import build_pipeline
+
+    pipeline = build_pipeline(config)
+    source = _read_input(args.input, config.limits.max_file_bytes)
+
+    async def run() -> list[FullTranslation]:
+        prepared = await pipeline.prepare(source)
+        return [pipeline.translate_prepared(prepared, target) for target in args.to]
+
+    results = asyncio.run(run())
+    if args.json:
+        data = [r.to_json() for r in results]
+        _print_json(data[0] if len(data) == 1 else data)
+    else:
+        for tr in results:
+            _print_translation(tr)
+    return 0
+
+
+def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
+    from translation.decoding import decode_bytes
+    from translation.detection import detect_language
+
+    source = _read_input(args.input, config.limits.max_file_bytes, allow_url=False)
+    assert isinstance(source, FileInput)
+    if len(source.data) > config.limits.max_file_bytes:
+        raise InputError(f"input is larger than {config.limits.max_file_bytes:,} bytes")
+    text, _ = decode_bytes(source.data)
+    if not text.strip():
+        raise InputError("there is no text to detect a language in")
+    det = detect_language(text)
+    if args.json:
+        _print_json(
+            {
+                "language": det.language,
+                "confidence": det.confidence,
+                "uncertain": det.uncertain,
+                "method": det.method,
+                "candidates": [
+                    {"language": c.language, "probability": c.probability} for c in det.candidates
+                ],
+            }
+        )
+    else:
+        flag = " (uncertain)" if det.uncertain else ""
+        print(f"{det.language or 'unknown'} {det.confidence:.2f}{flag}")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace, config: Any) -> int:
+    from translation import argos_packages
+
+    argos_packages.configure_packages_dir(config.models.packages_dir)
+    if args.models_command == "list":
+        return _models_list(args, config)
+    if args.models_command == "install":
+        for item in args.paths:
+            if PACKAGE_CODE.match(item) and not Path(item).exists():
+                installed = argos_packages.install_from_index([item])
+            else:
+                installed = argos_packages.install_from_path(Path(item))
+            for pkg in installed:
+                print(f"installed {pkg.from_code}→{pkg.to_code} ({pkg.version}) from {item}")
+        return 0
+    from translation.package_builder import build_test_package
+
+    path = build_test_package(args.from_code, args.to_code, args.out, size=args.size)
+    print(path)
+    return 0
+
+
+def _models_list(args: argparse.Namespace, config: Any) -> int:
+    from bot.wiring import build_engine
+    from translation.argos_packages import list_installed
+
+    packages = list_installed(config.models.packages_dir)
+    engine = build_engine(config)
+    reachable = {src: sorted(engine.reachable_targets(src)) for src in sorted(engine.languages())}
+    if args.json:
+        _print_json(
+            {
+                "packages_dir": str(config.models.packages_dir),
+                "packages": [
+                    {
+                        "from_code": p.from_code,
+                        "to_code": p.to_code,
+                        "from_name": p.from_name,
+                        "to_name": p.to_name,
+                        "version": p.version,
+                        "path": str(p.path),
+                    }
+                    for p in packages
+                ],
+                "reachable": reachable,
+            }
+        )
+        return 0
+    if not packages:
+        print(f"No models installed in {config.models.packages_dir}.")
+        return 0
+    for p in packages:
+        print(f"{p.from_code}→{p.to_code}  {p.from_name} → {p.to_name}  v{p.version}")
+    for src, targets in reachable.items():
+        print(f"{src} reaches: {', '.join(targets) or '-'}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, config: Any) -> int:
+    from bot.app import run_bot
+
+    run_bot(config)
+    return 0
+
+
+COMMANDS = {
+    "summarize": _cmd_summarize,
+    "translate": _cmd_translate,
+    "detect": _cmd_detect,
+    "models": _cmd_models,
+    "run": _cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        from bot.config import load_config
+
+        config_path = args.config or (
+            Path(os.environ["BRIEFBOT_CONFIG"]) if os.environ.get("BRIEFBOT_CONFIG") else None
+        )
+        config = load_config(config_path)
+        return COMMANDS[args.command](args, config)
+    except BriefbotError as exc:
+        print(f"briefbot: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI promises one line, never a traceback
+        logging.getLogger("briefbot").debug("internal error", exc_info=True)
+        print(f"briefbot: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
