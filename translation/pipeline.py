@@ -8,6 +8,7 @@ translation (load, detect, segment) once, and its result can be cached and reuse
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -281,7 +282,7 @@ class Pipeline:
                 missing[target] = exc.message
                 continue
             with watch.stage(f"translate_{target}"):
-                for here, there in zip(path, path[1:], strict=False):
+                for here, there in itertools.pairwise(path):
                     if there not in done:
                         done[there] = self.engine.translate(done[here], here, there).sentences
             out[target] = done[target]
@@ -309,7 +310,7 @@ class Pipeline:
             path = self.engine.route(source, target)
             batch = ([title] if title else []) + flat
             with watch.stage("translate"):
-                for here, there in zip(path, path[1:], strict=False):
+                for here, there in itertools.pairwise(path):
                     batch = self.engine.translate(batch, here, there).sentences
             if title:
                 title, batch = batch[0], batch[1:]
