@@ -1,0 +1,43 @@
+"""Shared fixtures: real CTranslate2 test packages built once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.models import TINY_PAIRS, build_packages, install_test_packages
+from translation.engine import TranslationEngine
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where built packages are cached for the whole session (pass as ``cache_dir``)."""
+    return tmp_path_factory.mktemp("argos-build-cache")
+
+
+@pytest.fixture(scope="session")
+def test_package_files(model_cache_dir: Path) -> dict[tuple[str, str], Path]:
+    """Tiny ``.argosmodel`` files for TINY_PAIRS; treat them as read-only."""
+    return build_packages(TINY_PAIRS, model_cache_dir / "files", cache_dir=model_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def packages_dir(
+    tmp_path_factory: pytest.TempPathFactory,
+    model_cache_dir: Path,
+    test_package_files: dict[tuple[str, str], Path],
+) -> Path:
+    """A packages directory with TINY_PAIRS installed; read-only for tests."""
+    directory = tmp_path_factory.mktemp("argos-packages")
+    install_test_packages(directory, TINY_PAIRS, cache_dir=model_cache_dir)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def engine(packages_dir: Path) -> Iterator[TranslationEngine]:
+    """A TranslationEngine over ``packages_dir`` with default options, shared by the session."""
+    shared = TranslationEngine(packages_dir)
+    yield shared
+    shared.close()
