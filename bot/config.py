@@ -1,0 +1,486 @@
+"""Briefbot's configuration: one TOML file plus ``BRIEFBOT_<SECTION>_<KEY>`` env overrides.
+
+Deployment tooling relies on the exact section and key names, so unknown keys are errors (a typo
+must not silently fall back to a default). Relative paths in the file resolve against the file's
+directory, relative paths from the environment against the current working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from translation.domain import Algorithm
+from translation.errors import BriefbotError
+
+ENV_PREFIX = "BRIEFBOT_"
+CONFIG_ENV = "BRIEFBOT_CONFIG"
+REDACTED = "***"
+_SECRETS = ("token", "webhook_secret")
+
+Mode = Literal["polling", "webhook"]
+GroupMode = Literal["auto", "mention", "off"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+ComputeType = Literal[
+    "default",
+    "auto",
+    "int8",
+    "int8_float32",
+    "int8_float16",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
+]
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+_PACKAGE_CODE = re.compile(r"^[a-z]{2,3}(?:_[A-Za-z]{2,4})?-[a-z]{2,3}(?:_[A-Za-z]{2,4})?$")
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(BriefbotError):
+    """The configuration file or an override is unusable; the message names the key."""
+
+    exit_code = 2
+    kind = "config"
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def _at_least(section: str, minimum: int, obj: object, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        _require(value >= minimum, f"[{section}] {name} must be at least {minimum}, got {value}")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """Bot API access. ``token`` and ``webhook_secret`` are secrets: never shown by ``repr``."""
+
+    token: str | None = None
+    api_base_url: str = "https://api.telegram.org"
+    owners: tuple[int, ...] = ()
+    mode: Mode = "polling"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "api_base_url", self.api_base_url.rstrip("/"))
+        _require(
+            self.api_base_url.startswith(("http://", "https://")),
+            f"[telegram] api_base_url must start with http:// or https://, "
+            f"got {self.api_base_url!r}",
+        )
+        _require(1 <= self.port <= 65535, f"[telegram] port must be 1..65535, got {self.port}")
+        if self.mode == "webhook":
+            _require(bool(self.webhook_url), "[telegram] mode = 'webhook' requires a webhook_url")
+        if self.webhook_url:
+            _require(
+                self.webhook_url.startswith(("http://", "https://")),
+                "[telegram] webhook_url must start with https:// (or http:// for a local server)",
+            )
+        if self.webhook_secret is not None:
+            _require(
+                bool(_WEBHOOK_SECRET.match(self.webhook_secret)),
+                "[telegram] webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+            )
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            shown = REDACTED if f.name in _SECRETS and value else value
+            parts.append(f"{f.name}={shown!r}")
+        return f"TelegramConfig({', '.join(parts)})"
+
+    @property
+    def bot_api_url(self) -> str:
+        """What PTB's ``ApplicationBuilder.base_url`` expects (the token is appended to it)."""
+        return f"{self.api_base_url}/bot"
+
+    @property
+    def file_api_url(self) -> str:
+        return f"{self.api_base_url}/file/bot"
+
+    def require_token(self) -> str:
+        """The token, or a clear error for commands that need Telegram (the CLI tools do not)."""
+        _require(
+            bool(self.token),
+            "no bot token: set [telegram] token or env BRIEFBOT_TELEGRAM_TOKEN",
+        )
+        assert self.token is not None
+        return self.token
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path = Path("data/briefbot.sqlite3")
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Where argos packages live, and what to install at start (paths or codes like "de-en")."""
+
+    packages_dir: Path = Path("data/argos-packages")
+    install: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for item in self.install:
+            _require(
+                _looks_like_path(item) or bool(_PACKAGE_CODE.match(item)),
+                f"[models] install entry {item!r} is neither a path (ending in .argosmodel or "
+                "containing '/') nor a package code like 'de-en'",
+            )
+
+
+@dataclass(frozen=True)
+class DefaultsConfig:
+    """Settings of a chat that chose none; ``ui_language`` is the fallback language of our texts."""
+
+    target_languages: tuple[str, ...] = ("en",)
+    summary_sentences: int = 3
+    algorithm: Algorithm = Algorithm.NEWS
+    group_mode: GroupMode = "mention"
+    show_source: bool = False
+    ui_language: str = "en"
+
+    def __post_init__(self) -> None:
+        langs = tuple(dict.fromkeys(code.lower() for code in self.target_languages))
+        object.__setattr__(self, "target_languages", langs)
+        _require(bool(langs), "[defaults] target_languages must name at least one language")
+        for code in (*langs, self.ui_language):
+            _require(
+                bool(_LANGUAGE_CODE.match(code)),
+                f"[defaults] {code!r} is not a language code like 'en' or 'pt'",
+            )
+        _require(
+            1 <= self.summary_sentences <= 50,
+            f"[defaults] summary_sentences must be 1..50, got {self.summary_sentences}",
+        )
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    allow_private_networks: bool = False
+    timeout_seconds: float = 15.0
+    max_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        _require(
+            self.timeout_seconds > 0,
+            f"[fetch] timeout_seconds must be positive, got {self.timeout_seconds}",
+        )
+        _at_least("fetch", 1, self, "max_bytes")
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    queue_size: int = 32
+    workers: int = 2
+    per_user_per_minute: int = 6
+    per_chat_per_minute: int = 20
+    max_text_chars: int = 100_000
+    max_file_bytes: int = 2_000_000
+    max_sentences: int = 1000
+    job_timeout_seconds: int = 120
+
+    def __post_init__(self) -> None:
+        _at_least("limits", 1, self, *(f.name for f in dataclasses.fields(self)))
+
+
+@dataclass(frozen=True)
+class TranslationConfig:
+    """CTranslate2 settings; on 2 cores inter_threads=2, intra_threads=1 is measured fastest."""
+
+    beam_size: int = 2
+    compute_type: ComputeType = "int8"
+    inter_threads: int = 2
+    intra_threads: int = 1
+    max_loaded_models: int = 4
+
+    def __post_init__(self) -> None:
+        _at_least("translation", 1, self, "beam_size", "inter_threads", "max_loaded_models")
+        _at_least("translation", 0, self, "intra_threads")
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    max_entries: int = 5000
+    ttl_days: int = 30
+
+    def __post_init__(self) -> None:
+        _at_least("cache", 1, self, "max_entries", "ttl_days")
+
+    @property
+    def ttl_seconds(self) -> float:
+        return self.ttl_days * 86400.0
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: LogLevel = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    translation: TranslationConfig = field(default_factory=TranslationConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def redacted(self) -> dict[str, dict[str, Any]]:
+        """Every setting as plain data with secrets masked: safe to log or show to owners."""
+        out: dict[str, dict[str, Any]] = {}
+        for section in dataclasses.fields(self):
+            values = dataclasses.asdict(getattr(self, section.name))
+            for key, value in values.items():
+                if isinstance(value, Path):
+                    values[key] = str(value)
+                elif isinstance(value, Algorithm):
+                    values[key] = value.value
+                elif isinstance(value, tuple):
+                    values[key] = list(value)
+            out[section.name] = values
+        for secret in _SECRETS:
+            if out["telegram"][secret]:
+                out["telegram"][secret] = REDACTED
+        return out
+
+
+SECTIONS: dict[str, type[Any]] = get_type_hints(Config)
+
+
+def _looks_like_path(item: str) -> bool:
+    return item.endswith(".argosmodel") or "/" in item or os.sep in item
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning raw TOML / env values into each key's declared type.
+
+
+class _Invalid(Exception):
+    """A value does not fit its key's type; the loader adds where it came from."""
+
+
+def _check_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid("an integer")
+    return value
+
+
+def _check_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid("a number")
+    return float(value)
+
+
+def _check_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
+def _check_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("a string")
+    return value
+
+
+def _env_scalar(raw: str, kind: type) -> Any:
+    """Env values are text; turn them into what TOML would have given for ``kind``."""
+    text = raw.strip()
+    if kind is bool:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise _Invalid("true or false")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise _Invalid("an integer") from None
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise _Invalid("a number") from None
+    return raw
+
+
+def _converter(hint: Any) -> tuple[Callable[[Any], Any], Callable[[str], Any]]:
+    """(from TOML value, from env text) for one annotated field type."""
+    origin = get_origin(hint)
+    if origin is tuple:
+        item = get_args(hint)[0]
+        from_toml, _ = _converter(item)
+
+        def tuple_from_toml(value: Any) -> tuple[Any, ...]:
+            if not isinstance(value, list):
+                raise _Invalid("a list")
+            return tuple(from_toml(v) for v in value)
+
+        def tuple_from_env(raw: str) -> tuple[Any, ...]:
+            if raw.strip().startswith("["):
+                try:
+                    return tuple_from_toml(tomllib.loads(f"v = {raw}")["v"])
+                except tomllib.TOMLDecodeError:
+                    raise _Invalid("a list") from None
+            parts = [p.strip() for p in raw.split(",") if p.strip()]
+            return tuple(from_toml(_env_scalar(p, item)) for p in parts)
+
+        return tuple_from_toml, tuple_from_env
+    if origin in (types.UnionType,):  # "X | None": empty means unset
+        inner = next(a for a in get_args(hint) if a is not type(None))
+        from_toml, from_env = _converter(inner)
+        return (
+            lambda v: None if v == "" else from_toml(v),
+            lambda raw: None if raw == "" else from_env(raw),
+        )
+    if origin is Literal:
+        allowed = get_args(hint)
+        upper = all(a.isupper() for a in allowed)
+        return _enum_converter(tuple(allowed), upper)
+    if isinstance(hint, type) and issubclass(hint, Algorithm):
+        return _enum_converter(tuple(a.value for a in Algorithm), False, Algorithm)
+    simple: dict[Any, Callable[[Any], Any]] = {
+        int: _check_int,
+        float: _check_float,
+        bool: _check_bool,
+        str: _check_str,
+        Path: lambda v: Path(_check_str(v)).expanduser(),
+    }
+    check = simple[hint]
+    return check, lambda raw: check(_env_scalar(raw, hint))
+
+
+def _enum_converter(
+    allowed: tuple[str, ...], upper: bool, wrap: Callable[[str], Any] = str
+) -> tuple[Callable[[Any], Any], Callable[[str], Any]]:
+    def pick(value: Any) -> Any:
+        text = _check_str(value).strip()
+        text = text.upper() if upper else text.lower()
+        if text not in allowed:
+            raise _Invalid("one of " + ", ".join(repr(a) for a in allowed))
+        return wrap(text)
+
+    return pick, pick
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading.
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Defaults, then the TOML file (``path`` or env BRIEFBOT_CONFIG), then env overrides."""
+    env = os.environ if env is None else env
+    if path is None and env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    raw: dict[str, Any] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        raw = _read_toml(path)
+        base_dir = path.expanduser().resolve().parent
+    sections: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        from_file = raw.pop(name, {})
+        _require(isinstance(from_file, dict), f"[{name}] must be a table")
+        sections[name] = _build_section(name, cls, from_file, env, base_dir)
+    if raw:
+        unknown = ", ".join(sorted(raw))
+        raise ConfigError(f"unknown config section(s): {unknown} (known: {', '.join(SECTIONS)})")
+    _check_unknown_env(env)
+    return Config(**sections)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.expanduser().open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config path is a directory, not a file: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+
+
+def _build_section(
+    section: str, cls: type[Any], values: dict[str, Any], env: Mapping[str, str], base_dir: Path
+) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(
+            f"[{section}] unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})"
+        )
+    kwargs: dict[str, Any] = {}
+    for key in sorted(known):
+        from_toml, from_env = _converter(hints[key])
+        env_name = f"{ENV_PREFIX}{section}_{key}".upper()
+        if env_name in env:
+            where, parse, raw, base = env_name, from_env, env[env_name], Path.cwd()
+        elif key in values:
+            where, parse, raw, base = f"[{section}] {key}", from_toml, values[key], base_dir
+        else:
+            continue
+        try:
+            value = parse(raw)
+        except _Invalid as exc:
+            raise ConfigError(f"{where} must be {exc}, got {raw!r}") from None
+        kwargs[key] = _resolve_paths(section, key, value, base)
+    _resolve_default_paths(cls, kwargs, base_dir)
+    return cls(**kwargs)
+
+
+def _resolve_paths(section: str, key: str, value: Any, base: Path) -> Any:
+    if isinstance(value, Path):
+        return value if value.is_absolute() else base / value
+    if (section, key) == ("models", "install"):
+        return tuple(str(base / Path(v).expanduser()) if _looks_like_path(v) else v for v in value)
+    return value
+
+
+def _resolve_default_paths(cls: type[Any], kwargs: dict[str, Any], base_dir: Path) -> None:
+    """Default relative paths also live next to the config file (or in the working dir)."""
+    for f in dataclasses.fields(cls):
+        if f.name not in kwargs and isinstance(f.default, Path):
+            kwargs[f.name] = base_dir / f.default
+
+
+def _check_unknown_env(env: Mapping[str, str]) -> None:
+    """A BRIEFBOT_<SECTION>_ variable naming no key is a typo; other BRIEFBOT_ names are ignored."""
+    for name in env:
+        for section, cls in SECTIONS.items():
+            prefix = f"{ENV_PREFIX}{section.upper()}_"
+            if name.startswith(prefix):
+                keys = {f.name.upper() for f in dataclasses.fields(cls)}
+                _require(
+                    name[len(prefix) :] in keys,
+                    f"unknown environment override {name} (keys of [{section}]: "
+                    f"{', '.join(sorted(k.lower() for k in keys))})",
+                )
