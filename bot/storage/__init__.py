@@ -1,0 +1,106 @@
+"""Durable state in one SQLite file: chat settings, results cache, jobs and statistics.
+
+``Storage.open`` (or ``open_storage(config)``) opens the file, runs migrations and hands out one
+repository per concern; every failure surfaces as ``StorageError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
+from bot.storage.errors import StorageError
+from bot.storage.jobs_store import MAX_ATTEMPTS, Job, JobsStore, JobStatus, move_unfinished_jobs
+from bot.storage.results_cache import ResultsCache, make_cache_key
+from bot.storage.settings_store import (
+    ChatSettings,
+    SettingsDefaults,
+    SettingsStore,
+    move_chat_settings,
+)
+from bot.storage.stats_store import StatsStore, StatsSummary, move_chat_requests
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "ChatSettings",
+    "Database",
+    "Job",
+    "JobStatus",
+    "JobsStore",
+    "ResultsCache",
+    "SettingsDefaults",
+    "SettingsStore",
+    "StatsStore",
+    "StatsSummary",
+    "Storage",
+    "StorageError",
+    "make_cache_key",
+    "open_storage",
+]
+
+FINISHED_JOB_RETENTION_SECONDS = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class Storage:
+    db: Database
+    settings: SettingsStore
+    cache: ResultsCache
+    jobs: JobsStore
+    stats: StatsStore
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        cache_max_entries: int = 5000,
+        cache_ttl_seconds: float = 30 * 86400.0,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> Storage:
+        """Open and migrate the file, then drop what outlived its retention period."""
+        db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
+        storage = cls(
+            db=db,
+            settings=SettingsStore(db),
+            cache=ResultsCache(db, max_entries=cache_max_entries, ttl_seconds=cache_ttl_seconds),
+            jobs=JobsStore(db),
+            stats=StatsStore(db),
+        )
+        try:
+            await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)
+            await storage.stats.prune()
+        except BaseException:
+            await db.close()
+            raise
+        return storage
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: settings, pending jobs and statistics follow it.
+
+        Idempotent (Telegram reports the migration in both chats). If the new chat already has
+        settings of its own, those win.
+        """
+        if old_chat_id == new_chat_id:
+            return
+        async with self.db.transaction() as tx:
+            await move_chat_settings(tx, old_chat_id, new_chat_id)
+            await move_unfinished_jobs(tx, old_chat_id, new_chat_id)
+            await move_chat_requests(tx, old_chat_id, new_chat_id)
+
+
+async def open_storage(config: Config) -> Storage:
+    """Storage as ``[storage]`` and ``[cache]`` configure it."""
+    return await Storage.open(
+        config.storage.path,
+        cache_max_entries=config.cache.max_entries,
+        cache_ttl_seconds=config.cache.ttl_seconds,
+    )

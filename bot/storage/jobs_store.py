@@ -1,0 +1,161 @@
+"""Durable jobs: a request is recorded before work starts and marked done after the reply is sent.
+
+At restart, ``unfinished_jobs()`` lists what was accepted but never answered: each is resumed
+or apologized for, none silently dropped. ``attempts`` counts starts; a job that was running
+when the process died ``MAX_ATTEMPTS`` times is apologized for instead of retried forever.
+Status changes only move forward (queued → running → done | failed | apologized), so a job is
+never finished twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.storage.database import Database, Session
+
+JobStatus = Literal["queued", "running", "done", "failed", "apologized"]
+UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
+MAX_ATTEMPTS = 2
+_OPEN = "status IN ('queued', 'running')"
+_CLOSED = "status NOT IN ('queued', 'running')"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    chat_id: int
+    user_id: int | None
+    message_id: int | None
+    reply_to_message_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    status: JobStatus
+    attempts: int
+    progress_message_id: int | None
+    error: str | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in UNFINISHED
+
+    @property
+    def exhausted(self) -> bool:
+        """Started ``MAX_ATTEMPTS`` times without finishing: apologize rather than retry."""
+        return self.attempts >= MAX_ATTEMPTS
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        user_id=row["user_id"],
+        message_id=row["message_id"],
+        reply_to_message_id=row["reply_to_message_id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        progress_message_id=row["progress_message_id"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def move_unfinished_jobs(tx: Session, old_chat_id: int, new_chat_id: int) -> None:
+    """Group → supergroup: pending work follows the chat (finished history stays)."""
+    await tx.execute(
+        f"UPDATE jobs SET chat_id = ?, updated_at = ? WHERE chat_id = ? AND {_OPEN}",
+        (new_chat_id, time.time(), old_chat_id),
+    )
+
+
+class JobsStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_job(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        message_id: int | None,
+        kind: str,
+        payload: dict[str, Any],
+        reply_to_message_id: int | None = None,
+    ) -> int:
+        """Record an accepted request (status ``queued``); returns its id."""
+        now = time.time()
+        async with self._db.session() as s:
+            return await s.insert(
+                "INSERT INTO jobs (chat_id, user_id, message_id, reply_to_message_id, kind, "
+                "payload, status, attempts, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
+                (
+                    chat_id,
+                    user_id,
+                    message_id,
+                    reply_to_message_id,
+                    kind,
+                    json.dumps(payload, ensure_ascii=False),
+                    now,
+                    now,
+                ),
+            )
+
+    async def get_job(self, job_id: int) -> Job | None:
+        row = await self._db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return _job(row) if row is not None else None
+
+    async def mark_running(self, job_id: int) -> bool:
+        """Work starts (again): counts an attempt. False if the job is already finished."""
+        return await self._update(job_id, "status = 'running', attempts = attempts + 1")
+
+    async def set_progress_message(self, job_id: int, message_id: int) -> bool:
+        """Remember the "working…" message, so a restart can edit or delete it."""
+        return await self._update(job_id, "progress_message_id = ?", (message_id,))
+
+    async def mark_done(self, job_id: int) -> bool:
+        """The reply was sent. False if the job had already finished."""
+        return await self._update(job_id, "status = 'done'")
+
+    async def mark_failed(self, job_id: int, error: str) -> bool:
+        """The user was told why the request failed."""
+        return await self._update(job_id, "status = 'failed', error = ?", (error,))
+
+    async def mark_apologized(self, job_id: int) -> bool:
+        """The job was given up (e.g. after a restart) and the user got an apology."""
+        return await self._update(job_id, "status = 'apologized'")
+
+    async def unfinished_jobs(self) -> list[Job]:
+        """Queued or running jobs, oldest first: what a restart must resume or apologize for."""
+        rows = await self._db.fetchall(f"SELECT * FROM jobs WHERE {_OPEN} ORDER BY id")
+        return [_job(row) for row in rows]
+
+    async def count_unfinished(self, chat_id: int | None = None, user_id: int | None = None) -> int:
+        sql = f"SELECT COUNT(*) FROM jobs WHERE {_OPEN}"
+        params: list[int] = []
+        for column, value in (("chat_id", chat_id), ("user_id", user_id)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        row = await self._db.fetchone(sql, params)
+        return int(row[0]) if row else 0
+
+    async def prune_finished(self, older_than_seconds: float) -> int:
+        """Delete finished jobs (and the texts in their payloads) past a retention period."""
+        return await self._db.execute(
+            f"DELETE FROM jobs WHERE {_CLOSED} AND updated_at < ?",
+            (time.time() - older_than_seconds,),
+        )
+
+    async def _update(self, job_id: int, assignments: str, params: tuple[Any, ...] = ()) -> bool:
+        changed = await self._db.execute(
+            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ? AND {_OPEN}",
+            (*params, time.time(), job_id),
+        )
+        return changed > 0

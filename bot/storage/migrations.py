@@ -1,0 +1,97 @@
+"""The schema as an append-only list of versioned migrations; ``PRAGMA user_version`` records it.
+
+Never edit a released migration: add a new (version, SQL) entry instead. Each SQL text holds
+statements ending in ``;`` (one or more per line break is fine; they are split with SQLite's
+own ``complete_statement``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        -- A NULL column means "follow the configured default", so an operator's new defaults
+        -- reach every chat that never chose that setting.
+        CREATE TABLE chat_settings (
+            chat_id INTEGER PRIMARY KEY,
+            target_languages TEXT,
+            summary_sentences INTEGER,
+            algorithm TEXT,
+            group_mode TEXT,
+            show_source INTEGER,
+            ui_language TEXT,
+            updated_at REAL NOT NULL
+        );
+
+        CREATE TABLE results_cache (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_used REAL NOT NULL
+        );
+        CREATE INDEX results_cache_last_used ON results_cache (last_used);
+        CREATE INDEX results_cache_created_at ON results_cache (created_at);
+
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            user_id INTEGER,
+            message_id INTEGER,
+            reply_to_message_id INTEGER,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'done', 'failed', 'apologized')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            progress_message_id INTEGER,
+            error TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX jobs_unfinished ON jobs (status, chat_id, user_id)
+            WHERE status IN ('queued', 'running');
+        CREATE INDEX jobs_finished_at ON jobs (updated_at)
+            WHERE status NOT IN ('queued', 'running');
+
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            chat_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            cache_hit INTEGER NOT NULL
+        );
+        CREATE INDEX requests_at ON requests (at);
+
+        CREATE TABLE request_timings (
+            request_id INTEGER NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+            at REAL NOT NULL,
+            stage TEXT NOT NULL,
+            ms REAL NOT NULL,
+            PRIMARY KEY (request_id, stage)
+        );
+        CREATE INDEX request_timings_at ON request_timings (at, stage);
+        """,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def split_statements(script: str) -> list[str]:
+    """Single statements of a script, since ``executescript`` would commit our transaction."""
+    statements: list[str] = []
+    pending = ""
+    for char in script:
+        pending += char
+        if char == ";" and sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in pending.splitlines()
+    ):
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:60]!r}")
+    return statements

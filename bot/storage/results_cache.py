@@ -1,0 +1,122 @@
+"""Finished results keyed by content + options, so a link or text seen again is answered at once.
+
+Bounded two ways: entries older than the TTL are never returned (and are deleted), and past
+``max_entries`` the least recently used entries are evicted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bot.storage.database import Database
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_content(content: str) -> str:
+    """The same text pasted twice (other whitespace, other Unicode composition) is one entry."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", content)).strip()
+
+
+def make_cache_key(
+    content: str,
+    target_languages: Iterable[str],
+    sentences: int,
+    algorithm: str,
+    version: str,
+    kind: str = "summary",
+) -> str:
+    """sha256 over the normalized text or URL and everything that changes the answer.
+
+    ``version`` should change whenever results would (pipeline version, installed models), so
+    an upgrade never serves stale answers.
+    """
+    parts = {
+        "kind": kind,
+        "content": normalize_content(content),
+        "targets": sorted(set(target_languages)),
+        "sentences": sentences,
+        "algorithm": str(algorithm),
+        "version": version,
+    }
+    encoded = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+class ResultsCache:
+    """JSON results in SQLite; ``hits``/``misses`` count lookups since start for /stats."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_entries: int = 5000,
+        ttl_seconds: float = 30 * 86400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_entries < 1 or ttl_seconds <= 0:
+            raise ValueError("max_entries and ttl_seconds must be positive")
+        self._db = db
+        self.max_entries = max_entries
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def hit_rate(self) -> float | None:
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else None
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        now = self._clock()
+        async with self._db.session() as s:
+            row = await s.fetchone(
+                "SELECT value, created_at FROM results_cache WHERE key = ?", (key,)
+            )
+            if row is not None and row["created_at"] < now - self.ttl_seconds:
+                await s.execute("DELETE FROM results_cache WHERE key = ?", (key,))
+                row = None
+            if row is not None:
+                await s.execute("UPDATE results_cache SET last_used = ? WHERE key = ?", (now, key))
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        value: dict[str, Any] = json.loads(row["value"])
+        return value
+
+    async def put(self, key: str, value: dict[str, Any]) -> None:
+        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR REPLACE INTO results_cache (key, value, created_at, last_used) "
+                "VALUES (?, ?, ?, ?)",
+                (key, encoded, now, now),
+            )
+            await tx.execute(
+                "DELETE FROM results_cache WHERE created_at < ?", (now - self.ttl_seconds,)
+            )
+            row = await tx.fetchone("SELECT COUNT(*) FROM results_cache")
+            excess = int(row[0]) - self.max_entries if row else 0
+            if excess > 0:
+                await tx.execute(
+                    "DELETE FROM results_cache WHERE key IN (SELECT key FROM results_cache "
+                    "WHERE key != ? ORDER BY last_used, rowid LIMIT ?)",
+                    (key, excess),
+                )
+
+    async def size(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM results_cache")
+        return int(row[0]) if row else 0
+
+    async def clear(self) -> None:
+        """Drop every entry, e.g. after installing models (answers may now differ)."""
+        await self._db.execute("DELETE FROM results_cache")
