@@ -91,6 +91,20 @@ class PipelineResult:
         }
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PipelineResult:
+        """The inverse of :meth:`to_json` (results are cached as JSON)."""
+        fields = dict(data)
+        det = fields.pop("detection")
+        detection = Detection(
+            language=det["language"],
+            confidence=det["confidence"],
+            candidates=tuple(LanguageGuess(**c) for c in det.get("candidates", ())),
+            uncertain=det.get("uncertain", False),
+            method=det.get("method", "langdetect"),
+        )
+        return cls(detection=detection, **fields)
+
 
 @dataclass
 class FullTranslation:

@@ -1,0 +1,73 @@
+"""What to tell a user about a failure, in their language, as one short HTML line."""
+
+from __future__ import annotations
+
+from bot.config import LimitsConfig
+from bot.formatting import language_name, render_error
+from bot.i18n import t
+from bot.requests import EmptyMessage, NotATextFile, UnsupportedContent
+from bot.storage import StorageError
+from translation.errors import (
+    BriefbotError,
+    FetchError,
+    LanguageUncertainError,
+    LimitExceededError,
+    ModelLoadError,
+    ModelMissingError,
+)
+
+
+def human_bytes(size: int) -> str:
+    for unit, factor in (("MB", 1_000_000), ("kB", 1_000)):
+        if size >= factor:
+            return f"{size / factor:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size} bytes"
+
+
+def _limit_text(exc: LimitExceededError, ui: str, limits: LimitsConfig) -> str:
+    if exc.limit == "max_file_bytes":
+        return t("error.file_too_large", ui, limit=human_bytes(limits.max_file_bytes))
+    if exc.limit == "max_text_chars":
+        return t("error.text_too_long", ui, limit=f"{limits.max_text_chars:,}")
+    if exc.limit == "max_sentences":
+        return t("error.too_many_sentences", ui, limit=f"{limits.max_sentences:,}")
+    return exc.message
+
+
+def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
+    """Plain text for ``exc``: a known failure explained, anything else a generic apology."""
+    if isinstance(exc, LimitExceededError):
+        return _limit_text(exc, ui, limits)
+    if isinstance(exc, EmptyMessage):
+        return t("error.empty", ui)
+    if isinstance(exc, UnsupportedContent):
+        return t("error.unsupported_content", ui)
+    if isinstance(exc, NotATextFile):
+        return t("error.not_text_file", ui, kind=exc.file_kind)
+    if isinstance(exc, LanguageUncertainError):
+        return t("error.language_uncertain", ui)
+    if isinstance(exc, ModelMissingError):
+        if not exc.source:
+            return exc.message
+        return t(
+            "error.missing_model",
+            ui,
+            source=language_name(exc.source, ui),
+            target=language_name(exc.target, ui),
+            packages=", ".join(exc.needed) or exc.message,
+        )
+    if isinstance(exc, ModelLoadError):
+        return t("error.model_broken", ui)
+    if isinstance(exc, StorageError):
+        return t("error.storage", ui)
+    if isinstance(exc, FetchError):
+        return t("error.fetch_failed", ui, reason=exc.message)
+    if isinstance(exc, TimeoutError):
+        return t("error.timeout", ui)
+    if isinstance(exc, BriefbotError):
+        return exc.message
+    return t("error.internal", ui)
+
+
+def error_html(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
+    return render_error(error_text(exc, ui, limits), ui)

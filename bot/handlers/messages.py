@@ -1,0 +1,116 @@
+"""Plain messages: everything in a private chat; mentions and (auto mode) links or long texts
+in groups; and the group -> supergroup migration service messages."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
+
+from bot.handlers.intake import (
+    destination,
+    message_text,
+    source_from_message,
+    source_from_text,
+    strip_mentions,
+    wants_auto_summary,
+)
+from bot.i18n import t
+from bot.requests import Origin, Source, SummaryRequest
+from bot.runtime import Runtime, runtime, ui_language
+from translation.errors import InputError
+
+log = logging.getLogger(__name__)
+
+CONTENT = (filters.TEXT | filters.CAPTION | filters.Document.ALL) & ~filters.COMMAND
+
+
+async def summarize(
+    update: Update, rt: Runtime, origin: Origin, source: Source | None, message: Message | None
+) -> None:
+    """Submit a summary of ``source`` (or of ``message``'s content) for this update's chat."""
+    chat = update.effective_chat
+    assert chat is not None
+    settings = await rt.service.settings(chat.id)
+    ui = ui_language(update.effective_user, settings)
+    dest = destination(update)
+    try:
+        if source is None:
+            if message is None:
+                raise InputError("Nothing to summarize.")
+            source = source_from_message(message, rt.config.limits)
+    except InputError as exc:
+        await rt.service.reject(dest, ui, origin, exc, rt.chat)
+        return
+    request = SummaryRequest(destination=dest, source=source, ui=ui, origin=origin)
+    await rt.service.submit(request, rt.chat)
+
+
+async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything in a private chat; stickers, photos without caption etc. get told what works."""
+    await summarize(update, runtime(context), "private", None, update.effective_message)
+
+
+async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    rt = runtime(context)
+    mentioned, rest = strip_mentions(message, context.bot.bot)
+    if mentioned:
+        await _on_mention(update, rt, message, rest)
+        return
+    settings = await rt.service.settings(message.chat_id)
+    if settings.group_mode != "auto":
+        return
+    text = message_text(message)
+    if message.document is not None or (text is not None and wants_auto_summary(text)):
+        await summarize(update, rt, "auto", None, message)
+
+
+async def _on_mention(update: Update, rt: Runtime, message: Message, rest: str) -> None:
+    settings = await rt.service.settings(message.chat_id)
+    if settings.group_mode == "off":
+        return
+    if rest:
+        try:
+            source = source_from_text(rest)
+        except InputError:
+            source = None
+        if source is not None:
+            await summarize(update, rt, "asked", source, None)
+            return
+    replied = message.reply_to_message
+    if replied is not None and (message_text(replied) or replied.document):
+        await summarize(update, rt, "asked", None, replied)
+        return
+    ui = ui_language(update.effective_user, settings)
+    await message.reply_text(t("group.mention_hint", ui))
+
+
+async def on_migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its settings, jobs and statistics move to the new id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    log.info("Chat %s migrated to %s", old, new)
+    await runtime(context).storage.migrate_chat(old, new)
+
+
+def migration_handler() -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
+    return MessageHandler(filters.StatusUpdate.MIGRATE, on_migration)
+
+
+def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    private = filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    return [
+        MessageHandler(private, on_private),
+        MessageHandler(filters.ChatType.GROUPS & CONTENT, on_group),
+    ]
