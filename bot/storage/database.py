@@ -82,11 +82,13 @@ class Database:
                 f"cannot create the directory of the database {path}: {exc.strerror}",
                 "cannot-open",
             ) from exc
+        connecting = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
         try:
-            conn = await aiosqlite.connect(
-                path, isolation_level=None, timeout=busy_timeout_ms / 1000
-            )
+            conn = await connecting
         except sqlite3.Error as exc:
+            # aiosqlite stops its worker thread on a failed connect; let it finish while the
+            # loop still runs, or it dies with "Event loop is closed" on stderr at exit.
+            await asyncio.to_thread(connecting._thread.join, 5.0)
             raise storage_error(exc, path) from exc
         db = cls(conn, path)
         try:
