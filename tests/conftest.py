@@ -10,6 +10,9 @@ import pytest
 from tests.support.models import TINY_PAIRS, build_packages, install_test_packages
 from translation.engine import TranslationEngine
 
+#: The bot's end-to-end fixtures (env, articles) live with its harness.
+pytest_plugins = ("tests.support.bot_fixtures",)
+
 
 @pytest.fixture(scope="session")
 def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
