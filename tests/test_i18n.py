@@ -1,0 +1,82 @@
+"""The bot's texts: both languages complete and consistent, with safe fallbacks."""
+
+from __future__ import annotations
+
+from string import Formatter
+
+import pytest
+
+from bot import i18n
+from bot.callback_data import GROUP_MODES
+from bot.i18n import DE, EN, pick_ui_language, t
+from translation.domain import Algorithm
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+
+
+def test_every_key_exists_in_both_languages() -> None:
+    assert set(EN) == set(DE)
+
+
+@pytest.mark.parametrize("key", sorted(EN))
+def test_placeholders_match_and_texts_are_real(key: str) -> None:
+    assert placeholders(EN[key]) == placeholders(DE[key]), key
+    assert all(name.isidentifier() for name in placeholders(EN[key])), key
+    for template in (EN[key], DE[key]):
+        assert template.strip() and template == template.strip()
+        assert "<" not in template and "&" not in template  # plain text; callers escape
+
+
+def test_german_is_actually_translated() -> None:
+    identical = {k for k in EN if EN[k] == DE[k] and len(EN[k]) > 12}
+    assert identical <= {"stats.latency_line", "models.line", "languages.pair", "summary.missing"}
+
+
+def test_settings_offer_a_label_for_every_algorithm_and_group_mode() -> None:
+    for algorithm in Algorithm:
+        assert t(f"settings.algorithm.{algorithm.value}", "de")
+    for mode in GROUP_MODES:
+        assert t(f"settings.mode.{mode}", "en")
+
+
+def test_command_descriptions_fit_telegram_limits() -> None:
+    for key in (k for k in EN if k.startswith("command.")):
+        for ui in ("en", "de"):
+            assert 3 <= len(t(key, ui)) <= 256
+
+
+def test_formatting_and_fallbacks() -> None:
+    assert t("progress.translating", "de", languages="EN, FR") == "Übersetze nach EN, FR…"
+    assert t("progress.translating", "fr", languages="EN") == "Translating to EN…"
+    assert t("error.busy", "") == EN["error.busy"]
+    with pytest.raises(KeyError):
+        t("no.such.key", "en")
+    with pytest.raises(KeyError):
+        t("error.file_too_large", "en")  # a placeholder value is missing
+
+
+def test_missing_german_key_falls_back_to_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(i18n.DE, "error.busy")
+    assert t("error.busy", "de") == EN["error.busy"]
+
+
+@pytest.mark.parametrize(
+    ("code", "override", "expected"),
+    [
+        ("de", None, "de"),
+        ("de-AT", None, "de"),
+        ("de_CH", None, "de"),
+        ("DE", None, "de"),
+        ("en-GB", None, "en"),
+        ("fr", None, "en"),
+        (None, None, "en"),
+        ("", None, "en"),
+        ("de", "en", "en"),
+        ("en", "de", "de"),
+        ("de", "fr", "de"),  # an unsupported override is ignored
+    ],
+)
+def test_pick_ui_language(code: str | None, override: str | None, expected: str) -> None:
+    assert pick_ui_language(code, override) == expected
