@@ -10,7 +10,22 @@ from __future__ import annotations
 
 DEFAULT_UI = "en"
 
+# Proper names and pure layout, identical in every language.
+SHARED: dict[str, str] = {
+    "settings.algorithm.lexrank": "LexRank",
+    "settings.algorithm.lsa": "LSA",
+    "settings.algorithm.luhn": "Luhn",
+    "settings.algorithm.textrank": "TextRank",
+    "settings.algorithm.sumbasic": "SumBasic",
+    "settings.algorithm.kl": "KL-Sum",
+    "languages.pair": "{source} → {target}",
+    "stats.latency_line": "{stage}: {ms} ms",
+    "models.line": "{source} → {target}: {name} {version}",
+    "settings.option.selected": "✓ {label}",
+}
+
 EN: dict[str, str] = {
+    **SHARED,
     # -- /start and /help -----------------------------------------------------------------
     "start.welcome": (
         "Hi! I turn news articles into short summaries in your languages, translated right "
@@ -110,9 +125,9 @@ EN: dict[str, str] = {
     "summary.heading": "Summary",
     "summary.source_language": "Source language: {language}",
     "summary.uncertain": "uncertain",
+    "summary.missing": "{language}: {detail}",
     "summary.original_heading": "{language} (original)",
     "summary.via": "via {language}",
-    "summary.missing": "{language}: {detail}",
     "summary.no_targets": "No translation is available, so here is the summary in {language}.",
     "summary.cached": "(from cache)",
     # -- full translations -----------------------------------------------------------------------
@@ -152,17 +167,10 @@ EN: dict[str, str] = {
     "settings.option.sentences": "{count} sentences",
     "settings.option.on": "on",
     "settings.option.off": "off",
-    "settings.option.selected": "✓ {label}",
     "settings.mode.auto": "Automatically (links and long texts)",
     "settings.mode.mention": "Only when mentioned or asked",
     "settings.mode.off": "Off",
     "settings.algorithm.news": "News (position- and title-aware, default)",
-    "settings.algorithm.lexrank": "LexRank",
-    "settings.algorithm.lsa": "LSA",
-    "settings.algorithm.luhn": "Luhn",
-    "settings.algorithm.textrank": "TextRank",
-    "settings.algorithm.sumbasic": "SumBasic",
-    "settings.algorithm.kl": "KL-Sum",
     "settings.algorithm.lead": "First sentences (lead)",
     "settings.admins_only": "Only group admins can change settings.",
     "settings.saved": "Settings saved.",
@@ -173,17 +181,14 @@ EN: dict[str, str] = {
     "languages.heading_pivot": "Reachable via English:",
     "languages.heading_targets": "Your summary languages:",
     "languages.none": "No translation models are installed.",
-    "languages.pair": "{source} → {target}",
     # -- owner commands --------------------------------------------------------------------------
     "stats.heading": "Statistics",
     "stats.requests": "Requests: {total} ({today} today)",
     "stats.cache_hit_rate": "Cache hit rate: {rate}",
     "stats.latency_heading": "Median latency per stage:",
-    "stats.latency_line": "{stage}: {ms} ms",
     "stats.queue": "Queue: {length} waiting, {running} running (capacity {capacity})",
     "stats.errors": "Errors: {count}",
     "models.heading": "Installed models",
-    "models.line": "{source} → {target}: {name} {version}",
     "models.none": "No models installed. Add .argosmodel files under [models] install.",
     "models.loaded": "Loaded in memory: {count} of at most {limit}",
     # -- groups ----------------------------------------------------------------------------------
@@ -193,6 +198,7 @@ EN: dict[str, str] = {
 }
 
 DE: dict[str, str] = {
+    **SHARED,
     "start.welcome": (
         "Hallo! Ich fasse Nachrichtenartikel kurz in deinen Sprachen zusammen und übersetze "
         "direkt hier auf meinem eigenen Rechner (kein Cloud-Dienst sieht deinen Text).\n\n"
@@ -315,9 +321,9 @@ DE: dict[str, str] = {
     "summary.heading": "Zusammenfassung",
     "summary.source_language": "Ausgangssprache: {language}",
     "summary.uncertain": "unsicher",
+    "summary.missing": "{language}: kein Übersetzungsmodell ({detail})",
     "summary.original_heading": "{language} (Original)",
     "summary.via": "über {language}",
-    "summary.missing": "{language}: {detail}",
     "summary.no_targets": (
         "Keine Übersetzung verfügbar, deshalb hier die Zusammenfassung auf {language}."
     ),
@@ -356,17 +362,10 @@ DE: dict[str, str] = {
     "settings.option.sentences": "{count} Sätze",
     "settings.option.on": "an",
     "settings.option.off": "aus",
-    "settings.option.selected": "✓ {label}",
     "settings.mode.auto": "Automatisch (Links und lange Texte)",
     "settings.mode.mention": "Nur wenn ich erwähnt oder gefragt werde",
     "settings.mode.off": "Aus",
     "settings.algorithm.news": "Nachrichten (Position und Titel, Standard)",
-    "settings.algorithm.lexrank": "LexRank",
-    "settings.algorithm.lsa": "LSA",
-    "settings.algorithm.luhn": "Luhn",
-    "settings.algorithm.textrank": "TextRank",
-    "settings.algorithm.sumbasic": "SumBasic",
-    "settings.algorithm.kl": "KL-Sum",
     "settings.algorithm.lead": "Erste Sätze (Lead)",
     "settings.admins_only": "Nur Gruppenadmins können die Einstellungen ändern.",
     "settings.saved": "Einstellungen gespeichert.",
@@ -376,16 +375,13 @@ DE: dict[str, str] = {
     "languages.heading_pivot": "Über Englisch erreichbar:",
     "languages.heading_targets": "Deine Zusammenfassungssprachen:",
     "languages.none": "Es sind keine Übersetzungsmodelle installiert.",
-    "languages.pair": "{source} → {target}",
     "stats.heading": "Statistik",
     "stats.requests": "Anfragen: {total} ({today} heute)",
     "stats.cache_hit_rate": "Trefferquote des Zwischenspeichers: {rate}",
     "stats.latency_heading": "Median der Dauer pro Schritt:",
-    "stats.latency_line": "{stage}: {ms} ms",
     "stats.queue": "Warteschlange: {length} wartend, {running} laufend (Kapazität {capacity})",
     "stats.errors": "Fehler: {count}",
     "models.heading": "Installierte Modelle",
-    "models.line": "{source} → {target}: {name} {version}",
     "models.none": (
         "Keine Modelle installiert. Trag .argosmodel-Dateien unter [models] install ein."
     ),

@@ -134,13 +134,15 @@ def test_realistic_summary_in_english_ui() -> None:
 
 
 def test_german_ui_names_and_uncertain_detection() -> None:
-    html_text = render_summary(make_result(uncertain=True), ["en", "fr"], "de", show_source=False)
+    result = make_result(uncertain=True)
+    html_text = render_summary(result, ["en", "fr", "ja"], "de", show_source=False)
     assert_valid_telegram_html(html_text)
     shown = visible(html_text)
     assert "Ausgangssprache: Deutsch (de), unsicher" in shown
     assert "Englisch" in shown and "Französisch (über Englisch)" in shown
     assert "Original" not in shown  # show_source is off
     assert "Fahrgäste" not in shown
+    assert "Japanisch: kein Übersetzungsmodell (" + MISSING_JA + ")" in shown
 
 
 def test_source_summary_is_shown_when_no_translation_exists() -> None:
