@@ -115,6 +115,7 @@ async def test_long_poll_returns_a_pushed_message_as_an_update(
     assert update.message.message_id == pushed["message_id"]
     assert update.message.from_user is not None
     assert update.message.from_user.language_code == "de"
+    assert update.message.from_user.id == PRIVATE  # in a private chat the user is the chat
     assert update.message.entities[0].type == "bot_command"
     # Not confirmed yet: asked again it comes back; confirmed by offset it is gone.
     assert [u.update_id for u in await bot.get_updates()] == [update.update_id]

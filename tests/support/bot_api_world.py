@@ -36,6 +36,7 @@ from tests.support.bot_api_objects import (
     detect_entities,
 )
 
+DEFAULT_USER_ID = 1001
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 
@@ -257,7 +258,7 @@ class TelegramWorld:
         chat_id: int,
         text: str | None = None,
         *,
-        user_id: int = 1001,
+        user_id: int | None = None,
         chat_type: str | None = None,
         language_code: str | None = "en",
         entities: list[dict[str, Any]] | None = None,
@@ -271,12 +272,15 @@ class TelegramWorld:
     ) -> dict[str, Any]:
         """Queue a user's message as an update; returns the message with its message_id.
 
+        The sender defaults to the chat's own user in a private chat, else DEFAULT_USER_ID.
         ``document`` is (file_name, mime_type, content) and becomes downloadable;
         ``sender_chat=chat_id`` makes an anonymous-admin message (sent "as the group");
         ``migrate_to_chat_id`` produces the group->supergroup service messages and makes the
         old chat id answer "group chat was upgraded" from then on.
         """
         chat = self.add_chat(chat_id, chat_type, chat_title)
+        if user_id is None:  # in a private chat the user is the chat
+            user_id = chat_id if chat["type"] == "private" else DEFAULT_USER_ID
         sender = self._user(user_id, language_code)
         fields: dict[str, Any] = {"text": text, "caption": caption}
         if text is not None:
