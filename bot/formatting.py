@@ -290,9 +290,10 @@ def render_summary(
     layout = _summary_layout(result, targets, ui, show_source)
     while True:
         budget = MESSAGE_LIMIT - layout.fixed_cost()
-        fitted = _fit_bullets([b for _, b in layout.sections], budget)
-        if fitted is not None:
-            return layout.render(fitted)
+        if budget >= layout.bullet_count():  # else not even "…" per bullet fits
+            fitted = _fit_bullets([b for _, b in layout.sections], budget)
+            if fitted is not None:
+                return layout.render(fitted)
         # Too many sections for even one "…" per bullet: drop whole sections from the end.
         layout.sections.pop()
         if layout.notes[-1:] != [ELLIPSIS]:
