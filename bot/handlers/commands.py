@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.error_messages import human_bytes
 from bot.formatting import language_name, render_text, split_message
-from bot.handlers.intake import destination, message_text, source_from_message, source_from_text
+from bot.handlers.intake import destination, message_text, source_from_message
 from bot.handlers.messages import summarize
 from bot.i18n import t
 from bot.requests import Origin, TranslationRequest
@@ -85,16 +85,9 @@ async def summarize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     argument = command_argument(message)
     origin = _origin(update)
     if argument:
-        try:
-            source = source_from_text(argument)
-        except InputError as exc:
-            await rt.service.reject(
-                destination(update), await _ui(update, rt), origin, exc, rt.chat
-            )
-            return
-        await summarize(update, rt, origin, source, None)
+        await summarize(update, rt, origin, argument)
     elif message.reply_to_message is not None:
-        await summarize(update, rt, origin, None, message.reply_to_message)
+        await summarize(update, rt, origin, message.reply_to_message)
     else:
         await _reply(update, render_text("error.summarize_usage", await _ui(update, rt)))
 

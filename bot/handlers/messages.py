@@ -17,29 +17,28 @@ from bot.handlers.intake import (
     wants_auto_summary,
 )
 from bot.i18n import t
-from bot.requests import Origin, Source, SummaryRequest
+from bot.requests import Origin, SummaryRequest
 from bot.runtime import Runtime, runtime, ui_language
 from translation.errors import InputError
+from translation.fetching import find_urls
 
 log = logging.getLogger(__name__)
 
 CONTENT = (filters.TEXT | filters.CAPTION | filters.Document.ALL) & ~filters.COMMAND
 
 
-async def summarize(
-    update: Update, rt: Runtime, origin: Origin, source: Source | None, message: Message | None
-) -> None:
-    """Submit a summary of ``source`` (or of ``message``'s content) for this update's chat."""
+async def summarize(update: Update, rt: Runtime, origin: Origin, content: Message | str) -> None:
+    """Submit a summary of ``content`` (a message, or text/a link given with a command)."""
     chat = update.effective_chat
     assert chat is not None
     settings = await rt.service.settings(chat.id)
     ui = ui_language(update.effective_user, settings)
     dest = destination(update)
     try:
-        if source is None:
-            if message is None:
-                raise InputError("Nothing to summarize.")
-            source = source_from_message(message, rt.config.limits)
+        if isinstance(content, str):
+            source = source_from_text(content)
+        else:
+            source = source_from_message(content, rt.config.limits)
     except InputError as exc:
         await rt.service.reject(dest, ui, origin, exc, rt.chat)
         return
@@ -49,7 +48,9 @@ async def summarize(
 
 async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything in a private chat; stickers, photos without caption etc. get told what works."""
-    await summarize(update, runtime(context), "private", None, update.effective_message)
+    message = update.effective_message
+    if message is not None:
+        await summarize(update, runtime(context), "private", message)
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,24 +67,20 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = message_text(message)
     if message.document is not None or (text is not None and wants_auto_summary(text)):
-        await summarize(update, rt, "auto", None, message)
+        await summarize(update, rt, "auto", message)
 
 
 async def _on_mention(update: Update, rt: Runtime, message: Message, rest: str) -> None:
     settings = await rt.service.settings(message.chat_id)
     if settings.group_mode == "off":
         return
-    if rest:
-        try:
-            source = source_from_text(rest)
-        except InputError:
-            source = None
-        if source is not None:
-            await summarize(update, rt, "asked", source, None)
-            return
     replied = message.reply_to_message
-    if replied is not None and (message_text(replied) or replied.document):
-        await summarize(update, rt, "asked", None, replied)
+    readable_reply = replied is not None and bool(message_text(replied) or replied.document)
+    if rest and (find_urls(rest) or not readable_reply):
+        await summarize(update, rt, "asked", rest)
+        return
+    if replied is not None and readable_reply:
+        await summarize(update, rt, "asked", replied)
         return
     ui = ui_language(update.effective_user, settings)
     await message.reply_text(t("group.mention_hint", ui))
