@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -180,6 +181,7 @@ async def install_configured_models(
     if not wanted:
         return
     installed = {p.code for p in engine.packages()}
+    where = config.models.packages_dir
     loop = asyncio.get_running_loop()
     changed = False
     for item in wanted:
@@ -188,15 +190,17 @@ async def install_configured_models(
                 path = Path(item)
                 if _already_installed(path, installed):
                     continue
-                packages = await loop.run_in_executor(
-                    executor, argos_packages.install_from_path, path
+                install = functools.partial(
+                    argos_packages.install_from_path, path, packages_dir=where
                 )
+                packages = await loop.run_in_executor(executor, install)
             elif item in installed:
                 continue
             else:
-                packages = await loop.run_in_executor(
-                    executor, argos_packages.install_from_index, [item]
+                install = functools.partial(
+                    argos_packages.install_from_index, [item], packages_dir=where
                 )
+                packages = await loop.run_in_executor(executor, install)
         except (BriefbotError, OSError) as exc:
             log.error("Could not install model %s: %s", item, getattr(exc, "message", exc))
             continue

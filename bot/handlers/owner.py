@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from pathlib import Path
@@ -79,7 +80,10 @@ async def models_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         path = Path(" ".join(args[1:]))
         try:
             installed = await asyncio.get_running_loop().run_in_executor(
-                rt.executor, install_from_path, path
+                rt.executor,
+                functools.partial(
+                    install_from_path, path, packages_dir=rt.config.models.packages_dir
+                ),
             )
         except BriefbotError as exc:
             lines.append(f"⚠️ {exc.message}")
