@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import os
 import random
@@ -223,8 +224,8 @@ def _readme(metadata: dict[str, Any]) -> str:
 
 def sentencepiece_model(shape: ModelShape, size: str, cache_dir: Path | None = None) -> bytes:
     """The serialized SentencePiece model for one package size, trained once and cached."""
-    corpus = training_sentences(shape.synthetic_sentences)
-    digest = hashlib.sha256("\n".join(corpus).encode()).hexdigest()[:16]
+    recipe = f"{BUILDER_VERSION}:{shape.synthetic_sentences}:" + "\n".join(shipped_corpus())
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     key = f"spm-{size}-{shape.vocab_size}-{digest}"
     with _sp_lock:
         if key in _sp_cache:
@@ -233,6 +234,7 @@ def sentencepiece_model(shape: ModelShape, size: str, cache_dir: Path | None = N
         if cached is not None and cached.exists():
             model = cached.read_bytes()
         else:
+            corpus = training_sentences(shape.synthetic_sentences)
             model = _train_sentencepiece(corpus, shape.vocab_size)
             if cached is not None:
                 tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
@@ -303,9 +305,9 @@ def _pseudo_sentences(count: int) -> Iterator[str]:
         if word not in seen:
             seen.add(word)
             words.append(word)
-    weights = [1.0 / (rank + 10) for rank in range(len(words))]
+    cumulative = list(itertools.accumulate(1.0 / (rank + 10) for rank in range(len(words))))
     for _ in range(count):
-        chosen = rng.choices(words, weights=weights, k=rng.randint(6, 18))
+        chosen = rng.choices(words, cum_weights=cumulative, k=rng.randint(6, 18))
         chosen[0] = chosen[0].capitalize()
         yield " ".join(chosen) + rng.choice((".", ".", ".", "?", "!"))
 
