@@ -72,7 +72,7 @@ class BotEnv:
         self.config = config
         self.engine = engine
         self.progress_delay = progress_delay
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: Application | None = None
 
     @property
     def runtime(self) -> Runtime:
