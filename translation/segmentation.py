@@ -107,9 +107,16 @@ _BULLET = re.compile(
 _OPENERS = "\"'„“”‚‘’»«‹›([{¿¡*"
 _CLOSERS = frozenset("\"'”“’‘»«›‹)]}」』】〕）〉》")
 _LINE_END = re.compile(r"[.!?…。！？؟।॥]['\"”“’‘»«›‹)\]]*$")
+_SENTENCE_END_IN_LINE = re.compile(r"[.!?…]['\"”“’‘»«›‹)\]]*\s+")
 _LINE_CONTINUES = re.compile(r"[,;:(\[/&+=–—-]$")
 _WRAP_MAX_WIDTH = 120
 _TITLE_MAX_CHARS = 150
+
+
+@lru_cache(maxsize=1)
+def _dangling_words() -> frozenset[str]:
+    """Articles and conjunctions of every language: a heading never ends with one."""
+    return frozenset(_rule_table()["generic"].get("dangling", ()))
 
 
 def _looks_hard_wrapped(lines: list[str]) -> bool:
@@ -129,6 +136,14 @@ def _starts_new_unit(next_line: str) -> bool:
     return not first or not first.islower()
 
 
+def _heading_tail(line: str) -> str:
+    """The part of a line after its last sentence end ("… wurde. Biker erleidet Verletzung")."""
+    start = 0
+    for match in _SENTENCE_END_IN_LINE.finditer(line):
+        start = match.end()
+    return line[start:]
+
+
 def _breaks_after(line: str, next_line: str, wrapped: bool, width: int) -> bool:
     if _BULLET.match(next_line):
         return True
@@ -136,11 +151,13 @@ def _breaks_after(line: str, next_line: str, wrapped: bool, width: int) -> bool:
         return False
     if _LINE_END.search(line):
         return _starts_new_unit(next_line)
+    tail = _heading_tail(line)
+    words = tail.split()
     return (
-        len(line) <= _TITLE_MAX_CHARS
-        and not _LINE_CONTINUES.search(line)
+        0 < len(tail) <= _TITLE_MAX_CHARS
+        and not _LINE_CONTINUES.search(tail)
+        and words[-1].strip(_OPENERS).lower() not in _dangling_words()
         and _starts_new_unit(next_line)
-        and not next_line[:1].isdigit()
     )
 
 
@@ -186,8 +203,12 @@ _ALWAYS_FINAL = frozenset("。！？｡؟۔।॥։።။")
 _QUESTION_OR_EXCLAMATION = frozenset("?!‼⁇⁈⁉")
 _NEXT_WORD = re.compile(r"\s*(?:[^\w\s]\s?){0,4}(\w*)")
 _ORDINAL_LIKE = re.compile(r"\d{1,3}|\d{1,2}\.\d{1,2}|[IVXLC]{1,6}")
+_NUMBER = re.compile(r"\d+(?:[.,’']\d+)*")
+_DAY = re.compile(r"\d{1,2}")
+_DATE_PART = re.compile(r"\d{1,2}\.(?:\d{4})?")
 _DOTTED_ABBREVIATION = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
 _TOKEN_WINDOW = 64
+_QUOTE_PAIRS = {"«": "»", "»": "«", "„": "“", "“": "”", '"': '"', "‹": "›", "›": "‹"}
 
 
 def _token_before(paragraph: str, end: int) -> tuple[str, int]:
@@ -201,6 +222,17 @@ def _token_before(paragraph: str, end: int) -> tuple[str, int]:
     return stripped, start + len(token) - len(stripped)
 
 
+def _token_after(paragraph: str, start: int) -> str:
+    """The whitespace-delimited token after ``start`` (skipping spaces), without closers."""
+    while start < len(paragraph) and paragraph[start].isspace():
+        start += 1
+    end = start
+    limit = min(len(paragraph), start + _TOKEN_WINDOW)
+    while end < limit and not paragraph[end].isspace():
+        end += 1
+    return paragraph[start:end].rstrip(",;:)]»«\"'”“")
+
+
 def _is_abbreviation(token: str, rules: _Rules) -> bool:
     return (
         _listed(token, rules.abbreviations)
@@ -211,8 +243,16 @@ def _is_abbreviation(token: str, rules: _Rules) -> bool:
     )
 
 
-def _period_ends_sentence(token: str, at_start: bool, word: str, rules: _Rules) -> bool:
-    """Decide a "." followed by whitespace, given the token before it and the next word."""
+def _number_then_number(token: str, next_token: str) -> bool:
+    """ "Platz 3. 2019 hätten", "unverändert 204. 4.090": a number ends, another starts."""
+    spaced_date = _DAY.fullmatch(token) and _DATE_PART.fullmatch(next_token)  # "3. 10. 2024"
+    return bool(_NUMBER.fullmatch(token)) and not spaced_date
+
+
+def _period_ends_sentence(
+    token: str, at_start: bool, word: str, next_token: str, rules: _Rules
+) -> bool:
+    """Decide a "." followed by whitespace, given the token before it and what follows."""
     first = word[:1]
     if first.islower():
         return False
@@ -221,11 +261,9 @@ def _period_ends_sentence(token: str, at_start: bool, word: str, rules: _Rules) 
     if at_start and (_ORDINAL_LIKE.fullmatch(token) or (len(token) == 1 and token.isalpha())):
         return False  # an enumeration marker: "1. Punkt", "a. Punkt"
     if first.isdigit():
-        return not (
-            _is_abbreviation(token, rules)
-            or _listed(token, rules.before_number)
-            or token.replace(".", "").isdigit()
-        )
+        if _is_abbreviation(token, rules) or _listed(token, rules.before_number):
+            return False
+        return _number_then_number(token, next_token) or not _NUMBER.fullmatch(token)
     if not first:
         return True
     if _listed(token, rules.final):
@@ -275,7 +313,8 @@ def _is_boundary(paragraph: str, match: re.Match[str], after: int, rules: _Rules
             return False
         return not next_word[:1].islower()
     token, token_start = _token_before(paragraph, start)
-    return _period_ends_sentence(token, token_start == 0, next_word, rules)
+    next_token = _token_after(paragraph, after) if next_word[:1].isdigit() else ""
+    return _period_ends_sentence(token, token_start == 0, next_word, next_token, rules)
 
 
 def _sentence_cuts(paragraph: str, rules: _Rules) -> Iterator[int]:
@@ -288,11 +327,30 @@ def _sentence_cuts(paragraph: str, rules: _Rules) -> Iterator[int]:
             yield after
 
 
+def _quoted_heading_end(sentence: str, rules: _Rules) -> int:
+    """ "«Kamen dem Angeklagten nicht entgegen» Das Gericht sieht…": a quoted crosshead that
+    lost its line break ends after its closing quote when a sentence starter follows."""
+    closing = _QUOTE_PAIRS.get(sentence[:1])
+    if closing is None:
+        return 0
+    end = sentence.find(closing, 1)
+    if end < 2 or sentence[end - 1] in ".!?…,;:" or end + 2 >= len(sentence):
+        return 0
+    word = _NEXT_WORD.match(sentence, end + 1)
+    next_word = word.group(1) if word and sentence[end + 1].isspace() else ""
+    starter = next_word[:1].isupper() and len(next_word) > 1
+    return end + 1 if starter and next_word.lower() in rules.starters else 0
+
+
 def _paragraph_sentences(paragraph: str, rules: _Rules) -> list[str]:
     sentences: list[str] = []
     begin = 0
     for cut in (*_sentence_cuts(paragraph, rules), len(paragraph)):
         sentence = paragraph[begin:cut].strip()
+        heading_end = _quoted_heading_end(sentence, rules)
+        if heading_end:
+            sentences.append(sentence[:heading_end])
+            sentence = sentence[heading_end:].strip()
         if sentence:
             sentences.append(sentence)
         begin = cut
