@@ -275,9 +275,12 @@ class BriefService:
                 await progress.discard()  # nobody asked: stay silent in the group
             else:
                 await progress.finish(error_html(exc, request.ui, self.config.limits))
-            await self.storage.jobs.mark_failed(job_id, f"{type(exc).__name__}: {exc}"[:500])
-        except Exception:
+        except Exception:  # e.g. the user blocked the bot: nobody can be told
             log.exception("Could not report a failure in chat %s", dest.chat_id)
+        try:
+            await self.storage.jobs.mark_failed(job_id, f"{type(exc).__name__}: {exc}"[:500])
+        except StorageError as storage_exc:
+            log.error("Could not mark job %s failed: %s", job_id, storage_exc.message)
 
     # -- summaries -----------------------------------------------------------------------------
 
@@ -456,9 +459,12 @@ class BriefService:
                 job.chat_id, job.progress_message_id, html
             ):
                 await chat.send(job.chat_id, html, reply_to=job.reply_to_message_id)
-            await self.storage.jobs.mark_apologized(job.id)
-        except Exception:
+        except Exception:  # an unreachable chat must not keep the job alive forever
             log.exception("Could not apologize for job %s", job.id)
+        try:
+            await self.storage.jobs.mark_apologized(job.id)
+        except StorageError as exc:
+            log.error("Could not mark job %s apologized: %s", job.id, exc.message)
 
 
 _LOADING_STAGE = {

@@ -94,7 +94,7 @@ async def test_broken_links_are_explained(
     async with bot_env(tmp_path, packages_dir, engine, fetch=fetch) as env:
         cases = {
             "missing": articles.base_url + "/no-such-article",
-            "slow": articles.add("/slow", german_article_html(), delay=3.0),
+            "slow": articles.add("/slow", german_article_html(), delay=2.0),
             "image": articles.add("/picture.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png"),
             "huge": articles.add("/huge", german_article_html() + "<p>x</p>" * 20_000),
         }

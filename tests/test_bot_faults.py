@@ -47,8 +47,16 @@ async def test_429_and_5xx_and_dropped_connections_are_retried(env: BotEnv) -> N
     assert [c.status for c in env.server.calls("sendMessage")][2:] == [502, 0, 200]
 
 
+async def test_a_chat_that_blocked_the_bot_closes_its_job(env: BotEnv) -> None:
+    env.server.fail_next("sendMessage", 403, times=2)  # the answer, then the error report
+    assert await env.ask(PRIVATE_CHAT, GERMAN_ARTICLE) == []
+    assert await env.runtime.storage.jobs.count_unfinished() == 0
+    reply = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
+    assert "German (de)" in _visible(reply.text)
+
+
 async def test_a_slow_chat_does_not_stall_others(env: BotEnv, articles: ArticleServer) -> None:
-    slow = articles.add("/slow", german_article_html(), delay=2.0)
+    slow = articles.add("/slow", german_article_html(), delay=1.2)
     env.server.push_message(PRIVATE_CHAT, slow)
     await asyncio.sleep(0.3)
     other = env.server.push_message(2020, "/help", user_id=2020)
@@ -74,7 +82,7 @@ async def test_rate_limits_and_busy_queue(
         chat_limited = await env.ask_one(GROUP_CHAT, f"/summarize {GERMAN_ARTICLE}", user_id=14)
         assert "This chat is sending too fast" in _visible(chat_limited.text)
 
-        slow = articles.add("/slow", german_article_html(), delay=1.5)
+        slow = articles.add("/slow", german_article_html(), delay=1.0)
         env.server.push_message(3001, slow, user_id=3001)
         await asyncio.sleep(0.5)
         busy = await env.ask_one(3002, GERMAN_ARTICLE, user_id=3002)

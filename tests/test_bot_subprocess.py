@@ -81,7 +81,7 @@ async def _eventually(condition: Callable[[], bool], seconds: float) -> None:
 async def test_briefbot_run_survives_sigkill_and_stops_on_sigterm(
     tmp_path: Path, packages_dir: Path, articles: ArticleServer
 ) -> None:
-    slow_url = articles.add("/langsam", german_article_html(), delay=4.0)
+    slow_url = articles.add("/langsam", german_article_html(), delay=3.0)
     config, log = tmp_path / "briefbot.toml", tmp_path / "bot.log"
     with BotApiServer() as server:
         _write_config(config, server.base_url, packages_dir, tmp_path / "bot.sqlite3")
