@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from telegram import User
+from telegram import Update, User
 from telegram.ext import Application, ContextTypes
 
 from bot.callback_data import CallbackCodec
@@ -30,9 +30,6 @@ class Runtime:
     executor: Executor
     owners: frozenset[int] = field(default_factory=frozenset)
 
-    def is_owner(self, user: User | None) -> bool:
-        return user is not None and user.id in self.owners
-
     def available_targets(self) -> set[str]:
         """Every language some installed package (directly or via English) translates into."""
         engine = self.engine
@@ -56,3 +53,11 @@ def ui_language(user: User | None, settings: ChatSettings | None) -> str:
     override = settings.ui_language if settings is not None else None
     code = user.language_code if user is not None else None
     return pick_ui_language(code, override)
+
+
+async def settings_and_ui(update: Update, rt: Runtime) -> tuple[ChatSettings, str]:
+    """The chat's settings and the UI language to answer this update in."""
+    chat = update.effective_chat
+    assert chat is not None
+    settings = await rt.service.settings(chat.id)
+    return settings, ui_language(update.effective_user, settings)

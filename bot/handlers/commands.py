@@ -14,16 +14,14 @@ from bot.handlers.intake import destination, message_text, source_from_message
 from bot.handlers.messages import summarize
 from bot.i18n import t
 from bot.requests import Origin, TranslationRequest
-from bot.runtime import Runtime, runtime, ui_language
+from bot.runtime import Runtime, runtime, settings_and_ui
 from translation.errors import InputError
 
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 async def _ui(update: Update, rt: Runtime) -> str:
-    chat = update.effective_chat
-    assert chat is not None
-    return ui_language(update.effective_user, await rt.service.settings(chat.id))
+    return (await settings_and_ui(update, rt))[1]
 
 
 async def _reply(update: Update, html: str) -> None:
@@ -49,10 +47,7 @@ def command_argument(message: Message) -> str:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
-    chat = update.effective_chat
-    assert chat is not None
-    settings = await rt.service.settings(chat.id)
-    ui = ui_language(update.effective_user, settings)
+    settings, ui = await settings_and_ui(update, rt)
     names = ", ".join(language_name(code, ui) for code in settings.target_languages)
     await _reply(update, render_text("start.welcome", ui, languages=names))
 
@@ -125,10 +120,7 @@ async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def languages_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Installed pairs, what English as a pivot adds, and this chat's summary languages."""
     rt = runtime(context)
-    chat = update.effective_chat
-    assert chat is not None
-    settings = await rt.service.settings(chat.id)
-    ui = ui_language(update.effective_user, settings)
+    settings, ui = await settings_and_ui(update, rt)
     engine = rt.engine
     pairs = engine.pairs()
     if not pairs:

@@ -18,7 +18,7 @@ from bot.handlers.intake import (
 )
 from bot.i18n import t
 from bot.requests import Origin, SummaryRequest
-from bot.runtime import Runtime, runtime, ui_language
+from bot.runtime import Runtime, runtime, settings_and_ui, ui_language
 from translation.errors import InputError
 from translation.fetching import find_urls
 
@@ -29,10 +29,7 @@ CONTENT = (filters.TEXT | filters.CAPTION | filters.Document.ALL) & ~filters.COM
 
 async def summarize(update: Update, rt: Runtime, origin: Origin, content: Message | str) -> None:
     """Submit a summary of ``content`` (a message, or text/a link given with a command)."""
-    chat = update.effective_chat
-    assert chat is not None
-    settings = await rt.service.settings(chat.id)
-    ui = ui_language(update.effective_user, settings)
+    _settings, ui = await settings_and_ui(update, rt)
     dest = destination(update)
     try:
         if isinstance(content, str):

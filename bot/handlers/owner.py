@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 from bot.authz import is_owner
 from bot.formatting import render_text, split_message
 from bot.i18n import t
-from bot.runtime import Runtime, runtime, ui_language
+from bot.runtime import Runtime, runtime, settings_and_ui
 from translation.argos_packages import install_from_path
 from translation.errors import BriefbotError
 
@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 
 async def _allowed(update: Update, rt: Runtime) -> str | None:
     """The UI language if the user is an owner; otherwise answers "not allowed"."""
-    chat, message = update.effective_chat, update.effective_message
-    assert chat is not None and message is not None
-    ui = ui_language(update.effective_user, await rt.service.settings(chat.id))
+    message = update.effective_message
+    assert message is not None
+    _settings, ui = await settings_and_ui(update, rt)
     if not is_owner(update.effective_user, rt.owners):
         await message.reply_text(render_text("error.not_allowed", ui), parse_mode=ParseMode.HTML)
         return None
