@@ -36,7 +36,10 @@ _INVISIBLE = re.compile(
 )
 # ZWNJ/ZWJ are spelling in Persian, Indic scripts and emoji sequences: kept only between two
 # non-ASCII, non-space characters; anywhere else they are junk from a copy-and-paste.
-_JOINERS = re.compile(r"(?<![\x00-\x7f\s])[\u200c\u200d](?![\x00-\x7f\s])|([\u200c\u200d])")
+_JOINERS = re.compile(
+    r"(?<=[^\x00-\x7f\s\u200c\u200d])[\u200c\u200d](?=[^\x00-\x7f\s\u200c\u200d])"
+    r"|([\u200c\u200d])"
+)
 _HORIZONTAL_SPACE = re.compile(r"[ \t]+")
 _LINE_EDGE_SPACE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -49,8 +52,8 @@ def _drop_stray_joiner(match: re.Match[str]) -> str:
 def normalize_text(text: str) -> str:
     """NFC text without invisible/control characters, with "\\n" line ends and tidy spacing."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").translate(_LINE_BREAKS))
-    text = _INVISIBLE.sub("", text)
-    text = _JOINERS.sub(_drop_stray_joiner, text)
+    text = _JOINERS.sub(_drop_stray_joiner, _INVISIBLE.sub("", text))
+    text = unicodedata.normalize("NFC", text)  # removals can leave composable sequences
     text = _HORIZONTAL_SPACE.sub(" ", text)
     text = _LINE_EDGE_SPACE.sub("\n", text)
     return _MANY_NEWLINES.sub("\n\n", text).strip()

@@ -201,6 +201,8 @@ def split_paragraphs(text: str) -> list[str]:
 _TERMINATOR = re.compile(r"[.!?…‼⁇⁈⁉]+|[。！？｡]+|[؟۔।॥։።။]+")
 _ALWAYS_FINAL = frozenset("。！？｡؟۔।॥։።။")
 _QUESTION_OR_EXCLAMATION = frozenset("?!‼⁇⁈⁉")
+_SPACED_CLOSER = re.compile(r"[ \u00a0\u202f][»”](?=\s|$)")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
 _NEXT_WORD = re.compile(r"\s*(?:[^\w\s]\s?){0,4}(\w*)")
 _ORDINAL_LIKE = re.compile(r"\d{1,3}|\d{1,2}\.\d{1,2}|[IVXLC]{1,6}")
 _NUMBER = re.compile(r"\d+(?:[.,’']\d+)*")
@@ -300,7 +302,8 @@ def _is_boundary(paragraph: str, match: re.Match[str], after: int, rules: _Rules
     term = match.group()
     start = match.start()
     if term[-1] in _ALWAYS_FINAL:
-        return True
+        # 「本当ですか？」と彼は聞いた: a quotation particle continues the sentence
+        return not (after > match.end() and _HIRAGANA.match(paragraph, after))
     if not paragraph[after].isspace():
         glued = after == match.end() and term in {".", "!", "?"}
         return glued and _glued_boundary(paragraph, start, after, rules)
@@ -317,12 +320,19 @@ def _is_boundary(paragraph: str, match: re.Match[str], after: int, rules: _Rules
     return _period_ends_sentence(token, token_start == 0, next_word, next_token, rules)
 
 
+def _closers_end(paragraph: str, after: int) -> int:
+    """Skip closing quotes/brackets, including French spaced ones ("venons. » Il")."""
+    length = len(paragraph)
+    while after < length and paragraph[after] in _CLOSERS:
+        after += 1
+    spaced = _SPACED_CLOSER.match(paragraph, after)
+    return spaced.end() if spaced else after
+
+
 def _sentence_cuts(paragraph: str, rules: _Rules) -> Iterator[int]:
     length = len(paragraph)
     for match in _TERMINATOR.finditer(paragraph):
-        after = match.end()
-        while after < length and paragraph[after] in _CLOSERS:
-            after += 1
+        after = _closers_end(paragraph, match.end())
         if after < length and _is_boundary(paragraph, match, after, rules):
             yield after
 
@@ -374,10 +384,13 @@ def split_sentences(text: str, language: str) -> list[str]:
 # One token per Han/Kana character (no dictionary segmenter offline); elsewhere letters, marks
 # and digits, with inner apostrophes/hyphens and digit separators ("don't", "Corona-Maßnahmen",
 # "3.5", "1.000").
+_NOT_CJK = r"--[\p{Han}\p{Hiragana}\p{Katakana}]"
+_WORD_START = rf"[[\p{{L}}\p{{N}}]{_NOT_CJK}]"
+_WORD_BODY = rf"[[\p{{L}}\p{{M}}\p{{N}}]{_NOT_CJK}]*"
 _WORD = regex.compile(
-    r"[\p{Han}\p{Hiragana}\p{Katakana}]"
-    r"|[[\p{L}\p{M}\p{N}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+"
-    r"(?:(?:['’\-]|(?<=\p{N})[.,](?=\p{N}))[[\p{L}\p{M}\p{N}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+)*",
+    rf"[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}]"
+    rf"|{_WORD_START}{_WORD_BODY}"
+    rf"(?:(?:['’\-]|(?<=\p{{N}})[.,](?=\p{{N}})){_WORD_START}{_WORD_BODY})*",
     regex.V1,
 )
 
