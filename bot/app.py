@@ -249,18 +249,27 @@ async def running(
     poll_timeout: float = 10.0,
     poll_interval: float = 0.0,
 ) -> AsyncIterator[Application]:
-    """Run polling inside the current loop, with ``run_polling``'s order of hooks."""
+    """Run the bot inside the current loop (polling, or the webhook when configured), with
+    ``run_polling``'s order of hooks."""
     await application.initialize()
     try:
         if application.post_init is not None:
             await application.post_init(application)
         assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=poll_interval,
-            timeout=int(poll_timeout),
-            drop_pending_updates=False,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        config = _setup(application).config
+        if config.telegram.mode == "webhook":
+            await application.updater.start_webhook(
+                **_webhook_kwargs(config),
+                drop_pending_updates=False,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await application.updater.start_polling(
+                poll_interval=poll_interval,
+                timeout=int(poll_timeout),
+                drop_pending_updates=False,
+                allowed_updates=Update.ALL_TYPES,
+            )
         await application.start()
         try:
             yield application

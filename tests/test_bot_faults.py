@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import socket
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.logging_setup import install_redaction
@@ -240,3 +242,37 @@ async def test_token_never_reaches_the_logs(
     assert "/bot<redacted>/getUpdates" in text, "request URLs were logged, redacted"
     assert DEFAULT_TOKEN not in text
     assert DEFAULT_TOKEN.split(":")[1] not in text
+
+
+async def test_webhook_mode_with_secret_token(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "loopback-webhook-secret"
+    telegram = {
+        "mode": "webhook",
+        "webhook_url": f"http://127.0.0.1:{port}/briefbot/hook",
+        "webhook_secret": secret,
+        "listen": "127.0.0.1",
+        "port": port,
+    }
+    async with bot_env(tmp_path, packages_dir, engine, telegram=telegram) as env:
+        reply = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
+        assert "German (de)" in _visible(reply.text)
+        assert env.server.calls("setWebhook")[-1].params["secret_token"] == secret
+        forged = {
+            "update_id": 999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/start",
+                "chat": {"id": 77, "type": "private"},
+            },
+        }
+        async with httpx.AsyncClient() as client:
+            refused = await client.post(telegram["webhook_url"], json=forged)
+        assert refused.status_code == 403
+        await env.settled()
+        assert env.server.sent_messages(77) == []
