@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,6 +93,8 @@ class BotEnv:
                 yield self
             finally:
                 self.app = None
+        leaked = [t.name for t in threading.enumerate() if t.name.startswith("briefbot-cpu")]
+        assert not leaked, f"worker threads survived shutdown: {leaked}"
 
     async def settled(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Every pushed update fetched and handled, and the service's own tasks done."""
