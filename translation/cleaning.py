@@ -70,8 +70,14 @@ def _line(pattern: str) -> re.Pattern[str]:
 
 
 def _prefix(pattern: str) -> re.Pattern[str]:
-    """A line that starts with a boilerplate lead-in ("Mehr zum Thema – <headline>")."""
+    """A line that starts with a boilerplate phrase ("Schreibe einen Kommentar …")."""
     return re.compile(rf"^[^\w(]{{0,3}}(?:{pattern})(?:\b|(?<=\W))", re.IGNORECASE)
+
+
+def _lead_in(pattern: str) -> re.Pattern[str]:
+    """A teaser lead-in alone or before a separator ("Mehr zum Thema – <headline>"), so that
+    "Read more about it in the report, the minister said." stays article text."""
+    return re.compile(rf"^[^\w(]{{0,3}}(?:{pattern})\s*(?:[:–—\-|»›>→…]|$)", re.IGNORECASE)
 
 
 _SHARE_TARGETS = r"Facebook|Twitter|X|WhatsApp|LinkedIn|Telegram|Xing|Pinterest|Reddit|E-?Mail"
@@ -118,11 +124,18 @@ _FURNITURE = (
         r"|Illustration|Stock photo)\)?"
     ),
     _line(r"Loading|Wird geladen|Lädt|Bitte warten|Chargement"),
+    _line(
+        r"Newsticker|Liveticker|Top Stories|Aktuelle Artikel|Weitere interessante (?:News|Artikel)"
+        r"|Themen in diesem Artikel|Forum zum Thema|Vos réactions|Mail the editor|URL zum Kopieren"
+        r"|Inhalt teilen|Cookies (?:&|und) Tracking|Persönlicher Newsletter|Mehr (?:aus|von|zu)"
+        r" [\w -]{1,30}"
+    ),
+    re.compile(r"^.{0,50}\b(?:abonnieren|subscribe|folgen|follow)$", re.IGNORECASE),
 )
 
 # Lines that start with a lead-in to other content, a credit or a legal notice.
 _LEAD_INS = (
-    _prefix(
+    _lead_in(
         r"Mehr zum Thema|Mehr dazu|Dazu passend|Passend zum Thema|Auch interessant"
         r"|Ebenfalls interessant|Auch lesenswert"
         r"|Das könnte (?:Sie|dich) (?:auch )?interessieren"
@@ -130,9 +143,9 @@ _LEAD_INS = (
         r"(?:Artikel|Nachrichten|Meldungen|Themen|Informationen) zum Thema|Verwandte (?:Artikel"
         r"|Themen)|Empfohlene Artikel|Top-Themen|Meistgelesen|Meistgelesene Artikel"
     ),
-    _prefix(
+    _lead_in(
         r"Read (?:also|more)|Also read|See also|Related(?: articles| stories| coverage"
-        r"| content| posts)?:|More on this|More from|Recommended(?: for you)?:?"
+        r"| content| posts)?|More on this|More from|Recommended(?: for you)?"
         r"|You (?:may|might) also like|Most read|Trending now"
         r"|Lire aussi|À lire aussi|A lire aussi|Sur le même sujet|Voir aussi"
         r"|Lee también|Leer también|Te puede interesar|Más información"
@@ -166,21 +179,30 @@ _LEAD_INS = (
         r"|Etiquetas|Argomenti)\s*:"
     ),
     _prefix(r"Folgen Sie uns|Folge uns|Follow us|Suivez-nous|Síguenos|Seguici"),
+    _prefix(r"(?:Lesedauer|Lesezeit|Reading time|Temps de lecture|Tiempo de lectura)\s*:?\s*\d"),
+    _prefix(
+        r"Bitte (?:loggen|melden|registrieren) Sie sich|Diskussion zu diesem Artikel"
+        r"|Zum Vergrößern|Vervielfältigung nur mit|Haben Sie (?:schon|bereits) ein"
+        r" (?:Benutzerkonto|Konto|Abo)"
+    ),
 )
 
 # Whole-sentence notices (cookies, newsletters, paywalls) that may be phrased many ways.
 _NOTICES = (
-    re.compile(r"©|\(c\) ?(?:19|20)\d\d\b|\bCopyright\b", re.IGNORECASE),
+    re.compile(r"©|\(c\) ?(?:19|20)\d\d\b|\bCopyright\s*(?:\(c\)|(?:19|20)\d\d)", re.IGNORECASE),
+    # "Diese Website verwendet Cookies…" / "We use cookies…": the site speaking about itself
     re.compile(
-        r"\b(?:verwendet|verwenden|nutzt|nutzen|setzt|setzen|uses?|utilise|utilisons|utiliza"
-        r"|utilizamos|utilizza|utilizziamo)\b.{0,60}\b(?:Cookies?|Tracking)\b",
+        r"\b(?:(?:diese|unsere) (?:Web)?(?:site|seite)|wir|this (?:web)?site|our (?:web)?site|we"
+        r"|ce site|nous|este sitio|questo sito)\b.{0,40}\b(?:verwende[tn]?|nutz(?:t|en)"
+        r"|setz(?:t|en)|use[sd]?|utilise|utilisons|utiliza|utilizamos|utilizza|utilizziamo)\b"
+        r".{0,40}\bCookies?\b",
         re.IGNORECASE,
     ),
-    re.compile(
-        r"\b(?:Cookies?|consent|Einwilligung|Zustimmung)\b.{0,80}\b(?:akzeptieren"
-        r"|zustimmen|ablehnen|accept|agree|reject|accepter|aceptar|accetta|Einstellungen"
-        r"|settings|preferences)\b",
-        re.IGNORECASE,
+    _line(
+        r"(?:Alle )?(?:Cookies )?(?:akzeptieren|ablehnen|zustimmen)(?: und (?:weiter|schließen))?"
+        r"|Alle (?:akzeptieren|ablehnen)|Accept(?: all)?(?: cookies)?|Reject all|Agree"
+        r"|Manage (?:cookies|preferences|consent)|Tout accepter|Tout refuser|Aceptar(?: todo)?"
+        r"|Rechazar|Accetta(?: tutto)?|Rifiuta|Einstellungen|Datenschutz-Einstellungen"
     ),
     re.compile(
         r"\b(?:Newsletter)\b.{0,80}\b(?:abonnieren|anmelden|bestellen|erhalten"
@@ -242,6 +264,8 @@ BOILERPLATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     *_NOTICES,
     _CRUMBS,
     _BYLINE,
+    *_BLOCK_HEADINGS,
+    *_TAIL_HEADINGS,
 )
 
 
