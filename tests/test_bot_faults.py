@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.callback_data import CallbackPayload
 from bot.logging_setup import install_redaction
 from bot.storage import Storage
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
@@ -186,6 +187,35 @@ async def test_locked_database_gets_a_polite_reply(
             healthy = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
             assert "German (de)" in _visible(healthy.text)
         await storage.close()
+
+
+async def test_broken_database_gets_a_polite_reply_for_commands_and_buttons(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    async with BotApiServer() as server:
+        config = bot_config(tmp_path, server.base_url, packages_dir)
+        storage = await Storage.open(config.storage.path, busy_timeout_ms=100)
+        env = BotEnv(server, config, engine)
+        async with env.running(storage=storage):
+            damage = sqlite3.connect(config.storage.path)
+            damage.execute("DROP TABLE chat_settings")  # the bot can no longer read settings
+            damage.commit()
+            damage.close()
+            reply = await env.ask_one(PRIVATE_CHAT, "/settings")
+            assert "I can't save anything right now" in _visible(reply.text)
+            data = env.runtime.codec.encode(CallbackPayload("src", ()), PRIVATE_CHAT)
+            answer = await env.press(PRIVATE_CHAT, PRIVATE_CHAT, data, reply.message_id)
+            assert answer["show_alert"] is True and "can't save" in answer["text"]
+        await storage.close()
+
+
+async def test_job_timeout_is_explained(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
+) -> None:
+    slow = articles.add("/slow", german_article_html(), delay=2.0)
+    async with bot_env(tmp_path, packages_dir, engine, limits={"job_timeout_seconds": 1}) as env:
+        reply = await env.ask_one(PRIVATE_CHAT, slow)
+        assert "this took too long" in _visible(reply.text)
 
 
 async def test_corrupt_model_gets_a_polite_reply(
