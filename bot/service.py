@@ -412,7 +412,7 @@ class BriefService:
         await progress.stage(render_text("progress.translating_full", ui, language=name))
         translation = await self._cpu(self.pipeline.translate_prepared, document, request.target)
         outcome.timings_ms.update(translation.timings_ms)
-        parts = render_full_translation(translation, ui)
+        parts = await self._cpu(render_full_translation, translation, ui)
         dest = request.destination
         if should_send_as_document(parts):
             filename, data = full_translation_as_document(translation)

@@ -188,3 +188,13 @@ async def test_translate_command_replying_to_a_message(env: BotEnv) -> None:
     else:
         assert [m.text for m in replies] == expected
         assert "(via English)" in parse_telegram_html(replies[0].text or "")
+
+
+async def test_an_edited_message_is_not_a_new_request(env: BotEnv) -> None:
+    message = env.server.push_message(PRIVATE_CHAT, "/help")
+    await env.settled()
+    before = len(env.server.sent_messages(PRIVATE_CHAT))
+    edited = {**message, "text": GERMAN_ARTICLE, "entities": [], "edit_date": message["date"] + 5}
+    env.server.push_raw({"edited_message": edited})
+    await env.settled()
+    assert len(env.server.sent_messages(PRIVATE_CHAT)) == before

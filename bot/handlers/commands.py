@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 from bot.error_messages import human_bytes
 from bot.formatting import language_name, render_text, split_message
 from bot.handlers.intake import destination, message_text, source_from_message
-from bot.handlers.messages import summarize
+from bot.handlers.messages import NEW_MESSAGES, summarize
 from bot.i18n import t
 from bot.requests import Origin, TranslationRequest
 from bot.runtime import Runtime, runtime, settings_and_ui
@@ -149,9 +149,9 @@ async def languages_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     return [
-        CommandHandler("start", start),
-        CommandHandler("help", help_command),
-        CommandHandler("summarize", summarize_command),
-        CommandHandler("translate", translate_command),
-        CommandHandler("languages", languages_command),
+        CommandHandler("start", start, NEW_MESSAGES),
+        CommandHandler("help", help_command, NEW_MESSAGES),
+        CommandHandler("summarize", summarize_command, NEW_MESSAGES),
+        CommandHandler("translate", translate_command, NEW_MESSAGES),
+        CommandHandler("languages", languages_command, NEW_MESSAGES),
     ]

@@ -25,6 +25,8 @@ from translation.fetching import find_urls
 log = logging.getLogger(__name__)
 
 CONTENT = (filters.TEXT | filters.CAPTION | filters.Document.ALL) & ~filters.COMMAND
+#: Edits of old messages are not new requests (an edited link must not be summarized twice).
+NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
 async def summarize(update: Update, rt: Runtime, origin: Origin, content: Message | str) -> None:
@@ -105,6 +107,6 @@ def migration_handler() -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     private = filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return [
-        MessageHandler(private, on_private),
-        MessageHandler(filters.ChatType.GROUPS & CONTENT, on_group),
+        MessageHandler(NEW_MESSAGES & private, on_private),
+        MessageHandler(NEW_MESSAGES & filters.ChatType.GROUPS & CONTENT, on_group),
     ]

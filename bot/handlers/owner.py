@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.authz import is_owner
 from bot.formatting import render_text, split_message
+from bot.handlers.messages import NEW_MESSAGES
 from bot.i18n import t
 from bot.runtime import Runtime, runtime, settings_and_ui
 from translation.argos_packages import install_from_path
@@ -118,4 +119,7 @@ async def models_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-    return [CommandHandler("stats", stats_command), CommandHandler("models", models_command)]
+    return [
+        CommandHandler("stats", stats_command, NEW_MESSAGES),
+        CommandHandler("models", models_command, NEW_MESSAGES),
+    ]

@@ -20,6 +20,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 from bot.authz import may_change_settings
 from bot.callback_data import GROUP_MODES, MAX_SENTENCES, MIN_SENTENCES, CallbackPayload
 from bot.formatting import escape, language_name, render_text
+from bot.handlers.messages import NEW_MESSAGES
 from bot.i18n import t
 from bot.keyboards import (
     algorithm_keyboard,
@@ -220,4 +221,4 @@ async def on_settings_button(
 
 
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-    return [CommandHandler("settings", settings_command)]
+    return [CommandHandler("settings", settings_command, NEW_MESSAGES)]
