@@ -1,0 +1,223 @@
+"""The briefbot command line, in-process (fast) and as a real subprocess (README example)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from translation.cleaning import BOILERPLATE_PATTERNS
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli_env(packages_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    env = {
+        "BRIEFBOT_MODELS_PACKAGES_DIR": str(packages_dir),
+        "BRIEFBOT_STORAGE_PATH": str(tmp_path / "cli.sqlite3"),
+    }
+    monkeypatch.delenv("BRIEFBOT_CONFIG", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_readme_example_subprocess(cli_env: dict[str, str]) -> None:
+    """`briefbot summarize --to en,fr --json seed` as the README shows it, in a fresh process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "summarize", "--to", "en,fr", "--json", str(SEED)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **cli_env},
+        cwd=PROJECT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["source_language"] == "de"
+    assert data["confidence"] > 0.9
+    assert data["title"] == "Fluchtplan für Elon Musk? Russland bietet ihm Asyl an!"
+    assert set(data["summaries"]) == {"de", "en", "fr"}
+    german = data["summaries"]["de"]
+    assert len(german) == 3
+    for sentence in german:
+        assert sentence in SEED.read_text(encoding="utf-8")
+        assert not any(p.search(sentence) for p in BOILERPLATE_PATTERNS), sentence
+        assert "Mehr zum Thema" not in sentence and "Kommentar" not in sentence
+    assert len(data["summaries"]["en"]) == 3 and all(data["summaries"]["en"])
+    assert len(data["summaries"]["fr"]) == 3 and all(data["summaries"]["fr"])
+    assert data["pivots"] == {"fr": "en"}
+    for stage in ("detect", "segment", "summarize", "translate"):
+        assert stage in data["timings_ms"]
+
+
+def test_error_is_one_line_without_traceback_subprocess(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "summarize", str(binary)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **cli_env},
+        cwd=PROJECT,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_summarize_text_output(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["summarize", "--to", "en", "--sentences", "2", str(SEED)], capsys)
+    assert code == 0, err
+    assert "Language: de" in out
+    assert "[en]" in out and "[de]" in out
+    assert out.count("\n- ") == 4
+
+
+def test_ratio_and_algorithm(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["summarize", "--to", "de", "--ratio", "0.5", "--algorithm", "lexrank", "--json"]
+    code, out, err = run_cli([*args, str(SEED)], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["algorithm"] == "lexrank"
+    assert len(data["summaries"]["de"]) == round(data["sentence_count"] * 0.5)
+
+
+def test_stdin_input(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    stdin = io.TextIOWrapper(io.BytesIO(SEED.read_bytes()), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, out, err = run_cli(["detect", "--json", "-"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["language"] == "de"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "no text"),
+        (b"   \n\t  \n", "no text"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "binary"),
+    ],
+)
+def test_bad_input_exit_2(
+    cli_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content: bytes,
+    expected: str,
+) -> None:
+    path = tmp_path / "input.txt"
+    path.write_bytes(content)
+    code, out, err = run_cli(["summarize", str(path)], capsys)
+    assert code == 2
+    assert out == ""
+    assert expected in err.lower()
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_one_megabyte_of_text_names_the_limit(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "big.txt"
+    sentence = "Die Regierung hat am Montag neue Regeln für den Verkehr beschlossen. "
+    path.write_text(sentence * (1_000_000 // len(sentence) + 1), encoding="utf-8")
+    code, _out, err = run_cli(["summarize", str(path)], capsys)
+    assert code == 2
+    assert "limit" in err
+
+
+def test_missing_file_and_bad_usage(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run_cli(["summarize", str(tmp_path / "nope.txt")], capsys)
+    assert code == 2 and "no such file" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["summarize", "--ratio", "5", str(SEED)])
+    assert exc.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["summarize", "--to", "en;fr", str(SEED)])
+    assert exc.value.code == 2
+
+
+def test_missing_model_exit_3_names_packages(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["summarize", "--to", "ja", "--json", str(SEED)], capsys)
+    assert code == 3
+    assert "ja" in err
+    data = json.loads(out)
+    assert "ja" in data["missing"]
+    code, _, err = run_cli(["translate", "--to", "ja", str(SEED)], capsys)
+    assert code == 3 and "ja" in err
+
+
+def test_translate_full_text(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["translate", "--to", "fr", "--json", str(SEED)], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["source_language"] == "de" and data["target_language"] == "fr"
+    assert data["pivot"] == "en"
+    assert len(data["paragraphs"]) >= 6
+    assert all(sentence for paragraph in data["paragraphs"] for sentence in paragraph)
+
+
+def test_models_list_and_build(
+    cli_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, err = run_cli(["models", "list", "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    codes = {(p["from_code"], p["to_code"]) for p in data["packages"]}
+    assert ("de", "en") in codes and ("en", "fr") in codes
+    assert "fr" in data["reachable"]["de"]
+
+    out_dir = tmp_path / "built"
+    code, out, err = run_cli(
+        ["models", "build-test-package", "it", "en", "--out", str(out_dir)], capsys
+    )
+    assert code == 0, err
+    built = Path(out.strip())
+    assert built.suffix == ".argosmodel" and built.exists()
+
+    target = tmp_path / "fresh-packages"
+    monkeypatch.setenv("BRIEFBOT_MODELS_PACKAGES_DIR", str(target))
+    code, out, err = run_cli(["models", "install", str(built)], capsys)
+    assert code == 0, err
+    assert "it→en" in out
+    code, out, _ = run_cli(["models", "list", "--json"], capsys)
+    assert [(p["from_code"], p["to_code"]) for p in json.loads(out)["packages"]] == [("it", "en")]
+
+
+def test_models_install_bad_file(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bogus = tmp_path / "bogus.argosmodel"
+    bogus.write_bytes(b"not a zip")
+    code, _, err = run_cli(["models", "install", str(bogus)], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
