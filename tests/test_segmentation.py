@@ -543,3 +543,13 @@ def test_real_sumy_parses_and_summarizes_with_our_tokenizer() -> None:
     summary = [str(s) for s in summarizer(parser.document, 2)]
     assert len(summary) == 2
     assert all(s in sentences for s in summary)
+
+
+def test_a_two_line_paragraph_cut_inside_a_noun_phrase_is_joined() -> None:
+    text = (
+        "Die Spannungen zwischen Trump und Musk haben einen neuen\nHöhepunkt erreicht. Er schweigt."
+    )
+    assert split_sentences(text, "de") == [
+        "Die Spannungen zwischen Trump und Musk haben einen neuen Höhepunkt erreicht.",
+        "Er schweigt.",
+    ]

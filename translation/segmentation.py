@@ -113,10 +113,10 @@ _WRAP_MAX_WIDTH = 120
 _TITLE_MAX_CHARS = 150
 
 
-@lru_cache(maxsize=1)
-def _dangling_words() -> frozenset[str]:
-    """Articles and conjunctions of every language: a heading never ends with one."""
-    return frozenset(_rule_table()["generic"].get("dangling", ()))
+@lru_cache(maxsize=2)
+def _generic_words(key: str) -> frozenset[str]:
+    """A word list of the generic rules (``dangling``, ``articles``)."""
+    return frozenset(_rule_table()["generic"].get(key, ()))
 
 
 def _looks_hard_wrapped(lines: list[str]) -> bool:
@@ -152,13 +152,21 @@ def _breaks_after(line: str, next_line: str, wrapped: bool, width: int) -> bool:
     if _LINE_END.search(line):
         return _starts_new_unit(next_line)
     tail = _heading_tail(line)
-    words = tail.split()
     return (
         0 < len(tail) <= _TITLE_MAX_CHARS
         and not _LINE_CONTINUES.search(tail)
-        and words[-1].strip(_OPENERS).lower() not in _dangling_words()
+        and not _ends_mid_phrase(tail)
         and _starts_new_unit(next_line)
     )
+
+
+def _ends_mid_phrase(line: str) -> bool:
+    """ "… haben einen neuen" / "… and the": a line cut inside a noun phrase is no heading."""
+    words = [word.strip(_OPENERS) for word in line.split()[-2:]]
+    if words[-1].lower() in _generic_words("dangling"):
+        return True
+    articles = _generic_words("articles")
+    return len(words) == 2 and words[0].lower() in articles and words[1][:1].islower()
 
 
 def _join(lines: list[str]) -> str:
@@ -388,7 +396,7 @@ _NOT_CJK = r"--[\p{Han}\p{Hiragana}\p{Katakana}]"
 _WORD_START = rf"[[\p{{L}}\p{{N}}]{_NOT_CJK}]"
 _WORD_BODY = rf"[[\p{{L}}\p{{M}}\p{{N}}]{_NOT_CJK}]*"
 _WORD = regex.compile(
-    rf"[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}]"
+    rf"[[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}]&&[\p{{L}}\p{{N}}]]"
     rf"|{_WORD_START}{_WORD_BODY}"
     rf"(?:(?:['’\-]|(?<=\p{{N}})[.,](?=\p{{N}})){_WORD_START}{_WORD_BODY})*",
     regex.V1,
