@@ -85,6 +85,7 @@ ODD_INPUTS = {
     "whitespace and empty": ["", " ", "\n", "\t", "\u200b", "Text."],
     "duplicates": [ARTICLE[0]] * 6,
     "very long sentence": [" ".join(["Wort"] * 3000) + ".", *ARTICLE[:4]],
+    "long runs without words": [" " * 3000 + "x", "-" * 5000, "x" * 5000, *ARTICLE[:2]],
     "mixed scripts": ["Привет мир.", "مرحبا بالعالم.", "你好，世界。", "Hallo Welt.", "שלום עולם."],
 }
 

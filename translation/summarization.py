@@ -77,17 +77,22 @@ _SUMY_SUMMARIZERS: dict[Algorithm, type[Any]] = {
     Algorithm.KL: KLSummarizer,
 }
 
-# sumy's LexRank, TextRank, LSA and SumBasic are quadratic in pure Python and KL is cubic.
-# Above these sizes they rank a candidate set (the lead plus the sentences richest in
-# frequent words) instead of every sentence, so 1000 sentences take about a second at most.
-_CANDIDATE_LIMITS: dict[Algorithm, int] = {
-    Algorithm.LEXRANK: 250,
-    Algorithm.LSA: 300,
-    Algorithm.TEXTRANK: 400,
-    Algorithm.SUMBASIC: 400,
-    Algorithm.KL: 60,
-    Algorithm.NEWS: 250,
+# sumy's LexRank, TextRank, LSA and SumBasic are quadratic in pure Python, KL is cubic, and
+# TextRank's cost grows with the square of all words. Above these sizes (sentences, content
+# words) they rank a candidate set, the lead plus the sentences richest in frequent words,
+# so that 1000 sentences, or a few huge ones, still take about a second at most.
+_CANDIDATE_LIMITS: dict[Algorithm, tuple[int, int]] = {
+    Algorithm.NEWS: (250, 5000),
+    Algorithm.LEXRANK: (250, 5000),
+    Algorithm.LSA: (300, 8000),
+    Algorithm.LUHN: (1000, 10000),
+    Algorithm.TEXTRANK: (250, 4000),
+    Algorithm.SUMBASIC: (400, 8000),
+    Algorithm.KL: (60, 1500),
 }
+# The rankers read at most this much of a sentence: a "sentence" of thousands of words is a
+# text without punctuation, and its start says enough about it.
+MAX_SENTENCE_CHARS = 800
 
 _STEM_CACHE_SIZE = 1 << 16
 
@@ -252,16 +257,21 @@ def _sumy_ratings(
 
 
 def _candidates(
-    sentences: Sequence[str], indices: Sequence[int], language: str, limit: int
+    sentences: Sequence[str],
+    indices: Sequence[int],
+    language: str,
+    algorithm: Algorithm,
+    count: int,
 ) -> list[int]:
-    """At most ``limit`` of ``indices``: the first half of them, then the richest in frequent words.
+    """The part of ``indices`` the algorithm can rank quickly (see ``_CANDIDATE_LIMITS``).
 
-    News puts its key facts first; the frequency score is SumBasic's first-pass weight
-    (mean document frequency of a sentence's words) and costs one pass over the text.
+    The lead comes first (news puts its key facts there), then the sentences with the most
+    frequent words, SumBasic's first-pass weight, which costs one pass over the text.
     """
-    if len(indices) <= limit:
-        return list(indices)
+    limit, budget = _CANDIDATE_LIMITS[algorithm]
     stems = {i: content_stems(sentences[i], language) for i in indices}
+    if len(indices) <= limit and sum(map(len, stems.values())) <= budget:
+        return list(indices)
     frequency = Counter(word for words in stems.values() for word in words)
 
     def weight(index: int) -> float:
@@ -269,8 +279,16 @@ def _candidates(
         return sum(frequency[w] for w in words) / len(words) if words else 0.0
 
     lead = limit // 2
-    rest = sorted(indices[lead:], key=lambda i: (-weight(i), i))
-    return sorted([*indices[:lead], *rest[: limit - lead]])
+    ranked = [*indices[:lead], *sorted(indices[lead:], key=lambda i: (-weight(i), i))]
+    chosen: list[int] = []
+    words = 0
+    for i in ranked:
+        if len(chosen) >= limit:
+            break
+        if words + len(stems[i]) <= budget or len(chosen) < count:
+            chosen.append(i)
+            words += len(stems[i])
+    return sorted(chosen)
 
 
 # -- NEWS: Briefbot's default ---------------------------------------------------------------
@@ -335,7 +353,7 @@ def _news_summary(
     is used only to reach the count. Picks are made by maximal marginal relevance, so a
     near-duplicate of a chosen sentence is not chosen again.
     """
-    indices = _candidates(sentences, indices, language, _CANDIDATE_LIMITS[Algorithm.NEWS])
+    indices = _candidates(sentences, indices, language, Algorithm.NEWS, count)
     centrality = _sumy_ratings(sentences, indices, language, CENTRALITY)
     title_words = set(content_stems(title, language)) if title else set()
     stop = language_stop_words(language)
@@ -395,6 +413,14 @@ def _fill_in_article_order(picked: Sequence[int], count: int, total: int) -> lis
     return sorted(chosen)
 
 
+def _clip(sentence: str) -> str:
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return sentence
+    head = sentence[:MAX_SENTENCE_CHARS]
+    cut = head.rfind(" ")
+    return head[:cut] if cut > 0 else head
+
+
 def _usable(sentence: str) -> bool:
     """Not web furniture: no boilerplate line, no bracketed editorial insert ("[Lesen Sie…")."""
     return not is_boilerplate(sentence) and not sentence.lstrip().startswith("[")
@@ -423,9 +449,10 @@ def summarize(
     if algorithm is Algorithm.LEAD:
         return usable[:count]
     _single_threaded_blas()
+    view = [_clip(sentence) for sentence in sentences]
     if algorithm is Algorithm.NEWS:
-        picked = _news_summary(sentences, usable, language, count, title)
+        picked = _news_summary(view, usable, language, count, title)
     else:
-        indices = _candidates(sentences, usable, language, _CANDIDATE_LIMITS.get(algorithm, total))
-        picked = _sumy_summary(sentences, indices, language, algorithm, count)
+        indices = _candidates(view, usable, language, algorithm, count)
+        picked = _sumy_summary(view, indices, language, algorithm, count)
     return _fill_in_article_order(picked, count, total)
