@@ -2,8 +2,8 @@
 
 Sentences come from ``translation.segmentation`` and are handed to sumy as they are (never
 re-split), so a summary is a list of indices the translator can reuse. sumy's own tokenizer
-needs NLTK data we cannot download; ``SumyTokenizer`` replaces it, and NLTK's Snowball
-stemmers need no data at all.
+needs NLTK data we cannot download; ``SumyTokenizer`` replaces it. The stemmers (NLTK's and
+the Snowball project's) are code only, and stop words ship inside sumy: nothing is fetched.
 """
 
 from __future__ import annotations
@@ -401,15 +401,16 @@ def _maximal_marginal_relevance(
 # -- public API -----------------------------------------------------------------------------
 
 
-def _fill_in_article_order(picked: Sequence[int], count: int, total: int) -> list[int]:
-    """Unique indices, topped up from the start when an algorithm returned too few."""
-    chosen = sorted({i for i in picked if 0 <= i < total})[:count]
-    taken = set(chosen)
-    for i in range(total):
+def _in_article_order(picked: Sequence[int], count: int, fallback: Sequence[int]) -> list[int]:
+    """Unique indices in article order, topped up from ``fallback`` if an algorithm gave too few.
+
+    LSA, for one, gives none for a text without content words.
+    """
+    chosen = dict.fromkeys(sorted(set(picked))[:count])
+    for i in fallback:
         if len(chosen) >= count:
             break
-        if i not in taken:
-            chosen.append(i)
+        chosen.setdefault(i)
     return sorted(chosen)
 
 
@@ -455,4 +456,4 @@ def summarize(
     else:
         indices = _candidates(view, usable, language, algorithm, count)
         picked = _sumy_summary(view, indices, language, algorithm, count)
-    return _fill_in_article_order(picked, count, total)
+    return _in_article_order(picked, count, [*usable, *range(total)])
