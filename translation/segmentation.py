@@ -212,7 +212,8 @@ _QUESTION_OR_EXCLAMATION = frozenset("?!‼⁇⁈⁉")
 _SPACED_CLOSER = re.compile(r"[ \u00a0\u202f][»”](?=\s|$)")
 _HIRAGANA = re.compile(r"[\u3041-\u309f]")
 _NEXT_WORD = re.compile(r"\s*(?:[^\w\s]\s?){0,4}(\w*)")
-_ORDINAL_LIKE = re.compile(r"\d{1,3}|\d{1,2}\.\d{1,2}|[IVXLC]{1,6}")
+_ORDINAL_LIKE = re.compile(r"\d{1,3}|\d{1,2}\.\d{1,2}")
+_ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _NUMBER = re.compile(r"\d+(?:[.,’']\d+)*")
 _DAY = re.compile(r"\d{1,2}")
 _DATE_PART = re.compile(r"\d{1,2}\.(?:\d{4})?")
@@ -282,6 +283,8 @@ def _period_ends_sentence(
     if len(token) == 1 and token.isalpha():  # an initial, unless a real word follows
         return starter and len(word) > 1
     if _is_abbreviation(token, rules):
+        return starter
+    if len(token) > 1 and _ROMAN.fullmatch(token):  # "Carl XVI. Gustaf", "Ludwig XIV. war"
         return starter
     if rules.ordinal_dot and _ORDINAL_LIKE.fullmatch(token):
         return starter and word.lower() not in rules.months
