@@ -198,3 +198,11 @@ async def test_an_edited_message_is_not_a_new_request(env: BotEnv) -> None:
     env.server.push_raw({"edited_message": edited})
     await env.settled()
     assert len(env.server.sent_messages(PRIVATE_CHAT)) == before
+
+
+async def test_german_users_get_german_replies_and_buttons(env: BotEnv) -> None:
+    reply = await env.ask_one(2500, GERMAN_ARTICLE, user_id=2500, language_code="de")
+    assert "Ausgangssprache: Deutsch (de)" in parse_telegram_html(reply.text or "")
+    assert {"Kürzer", "Länger", "Original-Zusammenfassung"} <= set(buttons(reply))
+    error = await env.ask_one(2500, "😀😀😀", user_id=2500, language_code="de")
+    assert "Sprache" in parse_telegram_html(error.text or "")
