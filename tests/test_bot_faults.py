@@ -8,6 +8,8 @@ import logging
 import shutil
 import socket
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -168,45 +170,51 @@ async def test_graceful_stop_finishes_work_in_progress(
             assert await env.runtime.storage.jobs.count_unfinished() == 0
 
 
-async def test_locked_database_gets_a_polite_reply(
+@asynccontextmanager
+async def _impatient_storage(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
-) -> None:
+) -> AsyncIterator[tuple[BotEnv, Path]]:
+    """A running bot whose database gives up on a lock after 100 ms."""
     async with BotApiServer() as server:
         config = bot_config(tmp_path, server.base_url, packages_dir)
         storage = await Storage.open(config.storage.path, busy_timeout_ms=100)
         env = BotEnv(server, config, engine)
-        async with env.running(storage=storage):
-            blocker = sqlite3.connect(config.storage.path, timeout=0.1)
-            blocker.execute("BEGIN IMMEDIATE")
-            try:
-                reply = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
-            finally:
-                blocker.rollback()
-                blocker.close()
-            assert "I can't save anything right now" in _visible(reply.text)
-            healthy = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
-            assert "German (de)" in _visible(healthy.text)
-        await storage.close()
+        try:
+            async with env.running(storage=storage):
+                yield env, config.storage.path
+        finally:
+            await storage.close()
+
+
+async def test_locked_database_gets_a_polite_reply(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    async with _impatient_storage(tmp_path, packages_dir, engine) as (env, path):
+        blocker = sqlite3.connect(path, timeout=0.1)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            reply = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert "I can't save anything right now" in _visible(reply.text)
+        healthy = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
+        assert "German (de)" in _visible(healthy.text)
 
 
 async def test_broken_database_gets_a_polite_reply_for_commands_and_buttons(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
-    async with BotApiServer() as server:
-        config = bot_config(tmp_path, server.base_url, packages_dir)
-        storage = await Storage.open(config.storage.path, busy_timeout_ms=100)
-        env = BotEnv(server, config, engine)
-        async with env.running(storage=storage):
-            damage = sqlite3.connect(config.storage.path)
-            damage.execute("DROP TABLE chat_settings")  # the bot can no longer read settings
-            damage.commit()
-            damage.close()
-            reply = await env.ask_one(PRIVATE_CHAT, "/settings")
-            assert "I can't save anything right now" in _visible(reply.text)
-            data = env.runtime.codec.encode(CallbackPayload("src", ()), PRIVATE_CHAT)
-            answer = await env.press(PRIVATE_CHAT, PRIVATE_CHAT, data, reply.message_id)
-            assert answer["show_alert"] is True and "can't save" in answer["text"]
-        await storage.close()
+    async with _impatient_storage(tmp_path, packages_dir, engine) as (env, path):
+        damage = sqlite3.connect(path)
+        damage.execute("DROP TABLE chat_settings")  # the bot can no longer read settings
+        damage.commit()
+        damage.close()
+        reply = await env.ask_one(PRIVATE_CHAT, "/settings")
+        assert "I can't save anything right now" in _visible(reply.text)
+        data = env.runtime.codec.encode(CallbackPayload("src", ()), PRIVATE_CHAT)
+        answer = await env.press(PRIVATE_CHAT, PRIVATE_CHAT, data, reply.message_id)
+        assert answer["show_alert"] is True and "can't save" in answer["text"]
 
 
 async def test_job_timeout_is_explained(
