@@ -7,11 +7,10 @@ the Telegram ``file_id`` (not the downloaded bytes), where to reply and in which
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from bot.storage.results_cache import normalize_content
 from translation.errors import InputError
 
 SourceKind = Literal["text", "url", "file"]
@@ -19,8 +18,6 @@ SourceKind = Literal["text", "url", "file"]
 #: answered briefly); ``auto``: unasked, in a group's auto mode (errors stay silent).
 Origin = Literal["private", "asked", "auto"]
 JobKind = Literal["summary", "translation"]
-
-_SPACE = re.compile(r"\s+")
 
 
 class EmptyMessage(InputError):
@@ -52,7 +49,7 @@ class Source:
     def identity(self) -> str:
         """What makes two sources the same content: normalized text, the URL, the file."""
         if self.kind == "text":
-            return _SPACE.sub(" ", unicodedata.normalize("NFC", self.value)).strip()
+            return normalize_content(self.value)
         if self.kind == "url":
             return self.value.strip()
         return self.file_unique_id or self.value
