@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.models import TINY_PAIRS, build_packages, install_test_packages
 from translation.engine import TranslationEngine
@@ -44,3 +46,10 @@ def engine(packages_dir: Path) -> Iterator[TranslationEngine]:
     shared = TranslationEngine(packages_dir)
     yield shared
     shared.close()
+
+
+# CI runs hypothesis derandomized, so a red build is reproducible and never a roll of the dice;
+# locally the default (random) profile keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
