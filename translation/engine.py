@@ -217,20 +217,21 @@ class TranslationEngine:
     ) -> tuple[list[str], list[int]]:
         model = self._model(source, target)
         encoded = model.tokenizer.encode(texts)
-        todo = [i for i, tokens in enumerate(encoded) if tokens and texts[i].strip()]
+        lengths = [len(tokens) if texts[i].strip() else 0 for i, tokens in enumerate(encoded)]
         outputs = [""] * len(texts)
         counts = [0] * len(texts)
         prefix = model.package.target_prefix
         pending = []
-        for batch in self._batches(todo, encoded):
+        options = self._options
+        for batch in plan_batches(lengths, options.max_batch_size, options.inter_threads):
             sources = [encoded[i] for i in batch]
-            bound = self._options.decoding_bound(len(sources[-1]))
+            bound = options.decoding_bound(len(sources[-1]))
             results = model.translator.translate_batch(
                 sources,
                 target_prefix=[[prefix] for _ in sources] if prefix else None,
                 asynchronous=True,
-                max_batch_size=self._options.max_batch_size,
-                beam_size=self._options.beam_size,
+                max_batch_size=options.max_batch_size,
+                beam_size=options.beam_size,
                 length_penalty=LENGTH_PENALTY,
                 max_input_length=MAX_INPUT_TOKENS,
                 max_decoding_length=bound + (1 if prefix else 0),
@@ -245,26 +246,6 @@ class TranslationEngine:
                 counts[index] = len(hypothesis)
                 outputs[index] = model.tokenizer.decode(hypothesis).strip()
         return outputs, counts
-
-    def _batches(self, todo: list[int], encoded: list[list[str]]) -> list[list[int]]:
-        """Batches of sentences from one length bucket each, sorted by length.
-
-        One bucket means one decoding bound per batch. Big buckets are cut into
-        ``max_batch_size`` pieces and, for small requests, the biggest batch is halved until
-        there is one batch per CTranslate2 replica, so both cores work on a 3-sentence job.
-        """
-        groups: dict[int, list[int]] = {}
-        for index in sorted(todo, key=lambda i: len(encoded[i])):
-            groups.setdefault(length_bucket(len(encoded[index])), []).append(index)
-        batches: list[list[int]] = []
-        for group in groups.values():
-            pieces = math.ceil(len(group) / self._options.max_batch_size)
-            batches.extend(_split_evenly(group, pieces))
-        while len(batches) < min(self._options.inter_threads, len(todo)):
-            biggest = max(batches, key=len)
-            batches.remove(biggest)
-            batches.extend(_split_evenly(biggest, 2))
-        return batches
 
     def _model(self, source: str, target: str) -> _LoadedModel:
         pair = (source, target)
@@ -294,6 +275,27 @@ class TranslationEngine:
         if model is not None:
             self._loaded.move_to_end(pair)
         return model
+
+
+def plan_batches(lengths: Sequence[int], max_batch_size: int, replicas: int) -> list[list[int]]:
+    """Group sentence indexes (by token count; 0 = skip) into batches of one length bucket.
+
+    One bucket means one decoding bound per batch. Big buckets are cut into
+    ``max_batch_size`` pieces and, for small requests, the biggest batch is halved until
+    there is one batch per CTranslate2 replica, so both cores work on a 3-sentence job.
+    """
+    groups: dict[int, list[int]] = {}
+    todo = sorted((i for i, n in enumerate(lengths) if n > 0), key=lambda i: lengths[i])
+    for index in todo:
+        groups.setdefault(length_bucket(lengths[index]), []).append(index)
+    batches: list[list[int]] = []
+    for group in groups.values():
+        batches.extend(_split_evenly(group, math.ceil(len(group) / max(1, max_batch_size))))
+    while len(batches) < min(replicas, len(todo)):
+        biggest = max(batches, key=len)
+        batches.remove(biggest)
+        batches.extend(_split_evenly(biggest, 2))
+    return batches
 
 
 def _split_evenly(items: list[int], pieces: int) -> list[list[int]]:
