@@ -28,6 +28,7 @@ from bot.config import Config
 from bot.handlers import register_handlers
 from bot.i18n import SUPPORTED_UI, t
 from bot.logging_setup import setup_logging
+from bot.loop_monitor import start_loop_monitor, stop_loop_monitor
 from bot.runtime import RUNTIME_KEY, Runtime, app_runtime
 from bot.service import BriefService
 from bot.storage import Storage, open_storage
@@ -124,6 +125,7 @@ def _setup(application: Application) -> _Setup:
 
 
 async def _post_init(application: Application) -> None:
+    start_loop_monitor(application)
     setup = _setup(application)
     config = setup.config
     storage = setup.storage or await open_storage(config)
@@ -163,6 +165,7 @@ async def _post_stop(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    await stop_loop_monitor(application)
     setup = _setup(application)
     application.bot_data.pop(RUNTIME_KEY, None)
     if setup.owns_storage and setup.storage is not None:

@@ -188,6 +188,7 @@ EN: dict[str, str] = {
     "stats.latency_heading": "Median latency per stage:",
     "stats.queue": "Queue: {length} waiting, {running} running (capacity {capacity})",
     "stats.errors": "Errors: {count}",
+    "stats.loop_lag": "Event loop: worst stall {ms} ms ({stalls} stalls over 100 ms)",
     "models.heading": "Installed models",
     "models.none": "No models installed. Add .argosmodel files under [models] install.",
     "models.loaded": "Loaded in memory: {count} of at most {limit}",
@@ -381,6 +382,7 @@ DE: dict[str, str] = {
     "stats.latency_heading": "Median der Dauer pro Schritt:",
     "stats.queue": "Warteschlange: {length} wartend, {running} laufend (Kapazität {capacity})",
     "stats.errors": "Fehler: {count}",
+    "stats.loop_lag": "Event-Loop: längste Blockade {ms} ms ({stalls} über 100 ms)",
     "models.heading": "Installierte Modelle",
     "models.none": (
         "Keine Modelle installiert. Trag .argosmodel-Dateien unter [models] install ein."

@@ -16,6 +16,7 @@ from bot.authz import is_owner
 from bot.formatting import render_text, split_message
 from bot.handlers.messages import NEW_MESSAGES
 from bot.i18n import t
+from bot.loop_monitor import loop_monitor
 from bot.runtime import Runtime, runtime, settings_and_ui
 from translation.argos_packages import install_from_path
 from translation.errors import BriefbotError
@@ -56,6 +57,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         t("stats.cache_hit_rate", ui, rate="–" if rate is None else f"{rate:.0%}"),
         t("stats.errors", ui, count=errors),
         t("stats.queue", ui, length=waiting, running=running, capacity=capacity),
+        *_loop_lag_line(context, ui),
         t("stats.latency_heading", ui),
     ]
     lines += [
@@ -63,6 +65,14 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         for stage, ms in sorted(summary.median_ms.items())
     ]
     await _reply_lines(update, lines)
+
+
+def _loop_lag_line(context: ContextTypes.DEFAULT_TYPE, ui: str) -> list[str]:
+    monitor = loop_monitor(context.application)
+    if monitor is None:
+        return []
+    lag = monitor.lag()
+    return [t("stats.loop_lag", ui, ms=f"{lag.worst_ms:.0f}", stalls=lag.stalls)]
 
 
 async def _today(rt: Runtime) -> int:
