@@ -151,7 +151,9 @@ class Pipeline:
             return await self._run(self._document_from_text, raw, watch)
         if isinstance(source, FileInput):
             self._check_file_size(len(source.data))
-            text, _encoding = decode_bytes(source.data, is_html=source.suffix in HTML_SUFFIXES)
+            text, _encoding = await self._run(
+                decode_bytes, source.data, None, source.suffix in HTML_SUFFIXES
+            )
             is_html = source.suffix in HTML_SUFFIXES or (
                 source.suffix not in {".txt", ".md"} and looks_like_html(text)
             )
