@@ -61,7 +61,7 @@ def _positive(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML config file (or env BRIEFBOT_CONFIG)")
     parser = _Parser(prog="briefbot", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
