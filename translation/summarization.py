@@ -228,10 +228,13 @@ def _sumy_summary(
     algorithm: Algorithm,
     count: int,
 ) -> list[int]:
-    """sumy's own choice of ``count`` sentences among ``indices``."""
-    with numpy.errstate(all="ignore"):
-        picked = _summarizer(algorithm, language)(_document(sentences, indices, language), count)
-    return [sentence.index for sentence in picked]
+    """The ``count`` sentences sumy rates best, ties going to the earlier one (as in sumy).
+
+    Ratings are compared to nine decimals: LSA's equal ratings differ in the last bits from
+    one process to the next (its word order follows string hashing), and a summary must not.
+    """
+    ratings = _sumy_ratings(sentences, indices, language, algorithm)
+    return sorted(ratings, key=lambda i: (-round(ratings[i], 9), i))[:count]
 
 
 def _sumy_ratings(
