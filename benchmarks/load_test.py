@@ -1,0 +1,502 @@
+"""Load test: N simulated chats send articles concurrently to a real ``briefbot run`` process.
+
+Everything is loopback: the loopback Bot API server (tests/support) and an article web server
+run in this process, the bot runs as a subprocess configured by a TOML file in a temp dir
+(storage there too), with random-weight test packages de→en and en→fr built once and cached
+under ``--work-dir`` (tiny by default; ``--size base`` for transformer-base compute). Chats
+want English and French (French via the English pivot).
+
+Traffic: each chat sends ``--requests-per-chat`` German articles (pasted texts, links served
+by the article server with ``allow_private_networks = true``, and every tenth a .txt file),
+starting within ``--ramp`` seconds, a few seconds apart without waiting for answers; every
+``--eager-every``-th chat sends ``--per-user + 2`` in a quick burst, so the per-user rate limit
+refuses some. The queue is sized (``--queue-size``) so bursts can fill it: those requests are
+refused as busy. Refusals are counted apart from failures. Articles come from the WMT21 and
+20 Minuten files in ``--eval-dir`` (read in place), distinct until the pool runs out.
+
+Measured: every request's outcome (the bot's last message replying to it: a summary, a busy or
+rate-limit refusal, an error, or nothing by the ``--duration`` cap), latency from push to the
+Bot API call that delivered the summary (sendMessage or the edit of the progress message),
+the bot's peak RSS (the kernel's VmHWM), and the event loop's worst stall as the bot's own
+monitor reports it (``/stats`` after the traffic, and its shutdown log line). Not a test: it
+prints figures and always stops by itself.
+
+Usage: python benchmarks/load_test.py [--chats 50] [--size tiny|base] [--duration 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import itertools
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil
+from bench_models import (
+    DEFAULT_EVAL_DIR,
+    DEFAULT_WORK_DIR,
+    PROJECT_ROOT,
+    ensure_packages,
+    machine_info,
+)
+
+from bot.formatting import render_text
+from bot.i18n import EN
+from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer, SentMessage
+from tests.support.bot_harness import OWNER_ID, ArticleServer
+from tests.support.telegram_html import parse_telegram_html
+
+PAIRS = (("de", "en"), ("en", "fr"))
+TARGETS = ("en", "fr")
+KINDS = ("text", "link", "document")
+FIRST_CHAT = 700_000
+REFUSALS = {
+    render_text("error.busy", "en"): "busy",
+    render_text("error.rate_limited_user", "en"): "rate limited",
+    render_text("error.rate_limited_chat", "en"): "rate limited",
+}
+OUTCOMES = ("summary", "busy", "rate limited", "error", "unanswered")
+_STALL = re.compile(r"worst stall (\d+(?:\.\d+)?) ms")
+
+
+# -- articles and traffic ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    paragraphs: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join([self.title, *self.paragraphs])
+
+    def page(self) -> str:
+        """The article as a small news page, for links."""
+        body = "\n".join(f"<p>{html.escape(p)}</p>" for p in self.paragraphs)
+        title = html.escape(self.title)
+        return (
+            f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
+            f"</head><body><nav><a href='/'>Startseite</a></nav><article><h1>{title}</h1>"
+            f"{body}</article><footer>Impressum · Datenschutz</footer></body></html>"
+        )
+
+
+def _article(lines: Sequence[str]) -> Article:
+    body = list(lines[1:])
+    return Article(lines[0], [" ".join(body[i : i + 3]) for i in range(0, len(body), 3)])
+
+
+def load_articles(eval_dir: Path) -> list[Article]:
+    """Distinct German articles: 20 Minuten texts, WMT21 de-fr documents, WMT21 de-en chunks."""
+    articles = []
+    for row in _jsonl(eval_dir / "summ_de.jsonl"):
+        paragraphs = [p for p in str(row["text"]).split("\n") if p.strip()]
+        articles.append(Article(str(row.get("title") or paragraphs[0]), paragraphs))
+    documents: dict[str, list[str]] = {}
+    for row in _jsonl(eval_dir / "mt_de_fr.jsonl"):
+        documents.setdefault(str(row["doc_id"]), []).append(str(row["de"]))
+    articles += [_article(lines) for lines in documents.values() if len(lines) >= 4]
+    german = [str(row["de"]) for row in _jsonl(eval_dir / "mt_de_en.jsonl")]
+    articles += [_article(german[i : i + 12]) for i in range(0, len(german) - 11, 12)]
+    return articles
+
+
+def _jsonl(path: Path) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+@dataclass
+class Request:
+    """One simulated message and what became of it."""
+
+    chat_id: int
+    at: float  # seconds after the start of the traffic
+    kind: str
+    article: int
+    message_id: int | None = None
+    pushed: float | None = None  # time.monotonic() of the push
+    outcome: str = "unanswered"
+    latency: float | None = None
+    answer: str = ""
+
+
+def plan_traffic(args: argparse.Namespace, pool: int) -> list[Request]:
+    """Who sends what when; deterministic for a given ``--seed``."""
+    rng = random.Random(args.seed)
+    plan: list[Request] = []
+    numbers = itertools.count()
+    for chat in range(args.chats):
+        eager = args.eager_every > 0 and chat % args.eager_every == args.eager_every - 1
+        count = args.per_user + 2 if eager else args.requests_per_chat
+        at = rng.uniform(0.0, args.ramp)
+        for _ in range(count):
+            number = next(numbers)
+            kind = "document" if number % 10 == 9 else "link" if number % 10 >= 6 else "text"
+            plan.append(Request(FIRST_CHAT + chat, at, kind, number % pool))
+            at += rng.uniform(0.1, 0.3) if eager else rng.uniform(0.5, 4.0)
+    return sorted(plan, key=lambda r: r.at)
+
+
+# -- the bot process -------------------------------------------------------------------------------
+
+
+def write_config(path: Path, api_url: str, packages_dir: Path, args: argparse.Namespace) -> None:
+    """The bot's TOML config: loopback Bot API, storage next to it, limits from the options."""
+    sections: dict[str, dict[str, object]] = {
+        "telegram": {"api_base_url": api_url, "owners": [OWNER_ID]},
+        "storage": {"path": str(path.parent / "briefbot.sqlite3")},
+        "models": {"packages_dir": str(packages_dir)},
+        "defaults": {"target_languages": list(TARGETS)},
+        "fetch": {"allow_private_networks": True, "timeout_seconds": 10},
+        "limits": {
+            "queue_size": args.queue_size,
+            "workers": args.workers,
+            "per_user_per_minute": args.per_user,
+            "per_chat_per_minute": args.per_user + 5,
+        },
+        "logging": {"level": "INFO"},
+    }
+    # JSON spells these values (strings, numbers, booleans, lists) exactly as TOML does.
+    lines = [
+        f"[{name}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
+        for name, table in sections.items()
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BRIEFBOT_TELEGRAM_TOKEN": DEFAULT_TOKEN, "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def peak_rss_mb(pid: int, sampled: int) -> float:
+    """The kernel's high-water mark (VmHWM) of the process, or the highest sample seen."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return sampled / 2**20
+
+
+async def sample_rss(pid: int, peak: list[int]) -> None:
+    """Fallback where /proc has no VmHWM: poll RSS a few times a second."""
+    process = psutil.Process(pid)
+    while True:
+        try:
+            peak[0] = max(peak[0], process.memory_info().rss)
+        except psutil.Error:
+            return
+        await asyncio.sleep(0.25)
+
+
+async def until(condition: Callable[[], bool], seconds: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+
+async def stop_bot(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM (the graceful path), SIGKILL only if it does not exit in 30 s. Waits without
+    blocking the loop: the Bot API server the bot talks to while stopping runs on it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        if not await until(lambda: process.poll() is not None, 30.0):
+            process.kill()
+    return process.wait(10)
+
+
+# -- outcomes ----------------------------------------------------------------------------------
+
+
+def _progress_prefixes() -> tuple[str, ...]:
+    """How each "working on it" text starts (placeholders cut off), as the bot renders it."""
+    mark = "QQQ"
+    prefixes = []
+    for key, template in EN.items():
+        if key.startswith("progress."):
+            names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            prefixes.append(render_text(key, "en", **dict.fromkeys(names, mark)).split(mark)[0])
+    return tuple(prefixes)
+
+
+PROGRESS = _progress_prefixes()
+
+
+def _answers(messages: Sequence[SentMessage], request: Request) -> list[SentMessage]:
+    return [
+        m
+        for m in messages
+        if (m.message.get("reply_to_message") or {}).get("message_id") == request.message_id
+    ]
+
+
+def is_final(message: SentMessage) -> bool:
+    return not message.deleted and not (message.text or "").startswith(PROGRESS)
+
+
+def is_answered(server: BotApiServer, request: Request) -> bool:
+    if request.message_id is None:
+        return False
+    return any(is_final(m) for m in _answers(server.sent_messages(request.chat_id), request))
+
+
+def classify(server: BotApiServer, request: Request) -> None:
+    """Set outcome, latency and answer text from what the Bot API server recorded."""
+    answers = _answers(server.sent_messages(request.chat_id, include_deleted=True), request)
+    final = [m for m in answers if is_final(m)]
+    if not final or request.pushed is None:
+        return
+    message = final[-1]
+    text = message.text or ""
+    buttons = (message.reply_markup or {}).get("inline_keyboard")
+    request.outcome = REFUSALS.get(text, "summary" if buttons else "error")
+    request.answer = parse_telegram_html(text)[:100]
+    ids = {m.message_id for m in answers}
+    delivered = [
+        call.time
+        for call in server.calls()
+        if call.status == 200
+        and call.method in ("sendMessage", "editMessageText")
+        and int(call.params.get("chat_id", 0)) == request.chat_id
+        and (
+            (call.params.get("reply_parameters") or {}).get("message_id") == request.message_id
+            or int(call.params.get("message_id") or 0) in ids
+        )
+    ]
+    request.latency = max(delivered) - request.pushed
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    requests: list[Request]
+    startup_seconds: float
+    traffic_seconds: float
+    peak_rss_mb: float
+    stall_stats_ms: float | None
+    stall_log_ms: float | None
+    exit_code: int
+    tracebacks: int
+    notes: list[str] = field(default_factory=list)
+
+
+async def send_traffic(
+    server: BotApiServer, articles: list[Article], urls: list[str], plan: list[Request]
+) -> None:
+    started = time.monotonic()
+    for number, request in enumerate(plan):
+        await asyncio.sleep(max(0.0, started + request.at - time.monotonic()))
+        article = articles[request.article]
+        request.pushed = time.monotonic()
+        if request.kind == "link":
+            message = server.push_message(request.chat_id, urls[request.article])
+        elif request.kind == "document":
+            document = (f"artikel-{number}.txt", "text/plain", article.text.encode("utf-8"))
+            message = server.push_message(request.chat_id, None, document=document)
+        else:
+            message = server.push_message(request.chat_id, article.text)
+        request.message_id = int(message["message_id"])
+
+
+async def ask_stats(server: BotApiServer) -> float | None:
+    """The worst stall the bot's monitor reports to an owner in /stats."""
+    since = time.monotonic()
+    server.push_message(OWNER_ID, "/stats")
+    try:
+        call = await server.wait_for(
+            "sendMessage", lambda c: int(c.params["chat_id"]) == OWNER_ID, 30, since=since
+        )
+    except AssertionError:
+        return None
+    found = _STALL.search(str(call.params.get("text", "")))
+    return float(found.group(1)) if found else None
+
+
+async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunResult:
+    articles = load_articles(args.eval_dir)
+    plan = [r for r in plan_traffic(args, len(articles)) if r.at < args.duration]
+    config, log = temp / "briefbot.toml", temp / "bot.log"
+    async with BotApiServer() as server, ArticleServer() as pages:
+        urls = [pages.add(f"/artikel/{i}", a.page()) for i, a in enumerate(articles)]
+        write_config(config, server.base_url, packages_dir, args)
+        launched = time.monotonic()
+        process = start_bot(config, log)
+        peak = [0]
+        sampler = asyncio.create_task(sample_rss(process.pid, peak))
+        try:
+            # deleteWebhook starts polling, after post_init; a getUpdates is only recorded
+            # when its long poll ends.
+            ready = await until(
+                lambda: bool(server.calls("deleteWebhook")) or process.poll() is not None,
+                args.start_timeout,
+            )
+            if not ready or process.poll() is not None:
+                raise SystemExit(f"the bot did not start; see its log:\n{_tail(log)}")
+            startup = time.monotonic() - launched
+            began = time.monotonic()
+            sender = asyncio.create_task(send_traffic(server, articles, urls, plan))
+            await until(
+                lambda: (
+                    (sender.done() and all(is_answered(server, r) for r in plan))
+                    or process.poll() is not None
+                ),
+                args.duration,
+                step=0.2,
+            )
+            sender.cancel()
+            traffic = time.monotonic() - began
+            stall_stats = await ask_stats(server) if process.poll() is None else None
+            rss = peak_rss_mb(process.pid, peak[0])
+        finally:
+            sampler.cancel()
+            exit_code = await stop_bot(process)
+        for request in plan:
+            classify(server, request)
+    output = log.read_text("utf-8", errors="replace")
+    stalls = _STALL.findall(output)
+    return RunResult(
+        requests=plan,
+        startup_seconds=startup,
+        traffic_seconds=traffic,
+        peak_rss_mb=rss,
+        stall_stats_ms=stall_stats,
+        stall_log_ms=float(stalls[-1]) if stalls else None,
+        exit_code=exit_code,
+        tracebacks=output.count("Traceback"),
+        notes=[f"{len(plan) - len(articles)} requests repeat an article (cache hits)"]
+        if len(plan) > len(articles)
+        else [],
+    )
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text("utf-8", errors="replace").splitlines()[-lines:])
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def latency_cells(latencies: list[float]) -> list[str]:
+    """p50, p95 and max in ms ("–" without data)."""
+    if not latencies:
+        return ["–"] * 3
+    if len(latencies) == 1:
+        return [_ms(latencies[0])] * 3
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return [_ms(cuts[49]), _ms(cuts[94]), _ms(max(latencies))]
+
+
+def report(result: RunResult, args: argparse.Namespace) -> str:
+    rows = [
+        "| requests | sent | answered (summary) | refused: busy | refused: rate limited "
+        "| errors | unanswered | p50 ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind in (*KINDS, "all"):
+        group = [r for r in result.requests if kind in ("all", r.kind)]
+        counts = Counter(r.outcome for r in group)
+        latencies = [r.latency for r in group if r.outcome == "summary" and r.latency is not None]
+        cells = [str(len(group)), *(str(counts[o]) for o in OUTCOMES), *latency_cells(latencies)]
+        rows.append(f"| {kind} | " + " | ".join(cells) + " |")
+
+    def stall(ms: float | None) -> str:
+        return "not reported" if ms is None else f"{ms:.0f} ms"
+
+    facts = [
+        ("chats", f"{args.chats} ({args.requests_per_chat} requests each; every "
+         f"{args.eager_every}th sends {args.per_user + 2} in a burst)"),
+        ("limits", f"queue {args.queue_size}, workers {args.workers}, "
+         f"{args.per_user} requests/user/minute"),
+        ("packages", f"{args.size} de→en, en→fr; targets en, fr (fr via en)"),
+        ("bot start → polling", f"{result.startup_seconds:.1f} s"),
+        ("traffic until last answer (cap)", f"{result.traffic_seconds:.1f} s "
+         f"({args.duration:.0f} s)"),
+        ("peak RSS of the bot process", f"{result.peak_rss_mb:.0f} MB"),
+        ("worst event-loop stall (/stats after traffic)", stall(result.stall_stats_ms)),
+        ("worst event-loop stall (whole run, shutdown log)", stall(result.stall_log_ms)),
+        ("SIGTERM exit code; tracebacks in log", f"{result.exit_code}; {result.tracebacks}"),
+    ]  # fmt: skip
+    lines = [*rows, "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in facts)]
+    errors = Counter(r.answer for r in result.requests if r.outcome == "error")
+    lines += [f"- error reply ×{n}: {text!r}" for text, n in errors.most_common(5)]
+    lines += [f"- {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--requests-per-chat", type=int, default=2)
+    parser.add_argument("--eager-every", type=int, default=10, help="0: no bursty chats")
+    parser.add_argument("--ramp", type=float, default=15.0, help="seconds over which chats start")
+    parser.add_argument("--duration", type=float, default=120.0, help="cap on the traffic phase")
+    parser.add_argument("--start-timeout", type=float, default=60.0)
+    parser.add_argument("--size", choices=("tiny", "base"), default="tiny")
+    parser.add_argument("--queue-size", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--per-user", type=int, default=3, help="requests per user per minute")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
+    parser.add_argument("--keep-temp", action="store_true", help="keep config, database, log")
+    args = parser.parse_args(argv)
+    if not (args.eval_dir / "mt_de_fr.jsonl").is_file():
+        print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
+        return 2
+
+    print(f"# machine: {machine_info()}")
+    print("# shared machine: other jobs may run at the same time (see the load average)")
+    packages_dir = ensure_packages(args.work_dir, PAIRS, args.size)
+    temp = Path(tempfile.mkdtemp(prefix="briefbot-load-"))
+    result = asyncio.run(run(args, packages_dir, temp))
+    print(report(result, args))
+    if args.keep_temp:
+        print(f"# config, database and bot log kept in {temp}")
+    else:
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
