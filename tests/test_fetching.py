@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import re
+import ssl
 import time
 import tracemalloc
 import zlib
@@ -20,6 +21,7 @@ from typing import Any
 
 import brotli
 import pytest
+import trustme
 
 from tests.support.http_servers import (
     LoopbackInternet,
@@ -526,6 +528,34 @@ async def test_undeclared_legacy_charset_is_detected(web: Web) -> None:
         web.serve("/d", Route(body=text.encode("cp1252"), content_type="text/plain"))
     )
     assert page.text == text
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+
+async def test_tls_uses_the_host_name_for_sni_and_verifies_certificates() -> None:
+    # The guard connects to the pinned IP address, yet the TLS handshake must still name the
+    # host (SNI) and check its certificate; a certificate from an unknown CA is refused.
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("news.test").configure_cert(context)
+    server_names: list[str | None] = []
+
+    def remember_server_name(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        server_names.append(name)
+
+    context.sni_callback = remember_server_name
+    async with PageServer(tls=context) as server:
+        server.add("/a", ARTICLE)
+        internet = LoopbackInternet()
+        internet.publish(PUBLIC_IP, 443, server)
+        with pytest.raises(FetchError, match=re.escape("Could not connect to news.test.")):
+            await fetch_url(
+                "https://news.test/a", POLICY, resolver=StaticResolver(NAMES), network=internet
+            )
+    assert server_names == ["news.test"]
+    assert internet.connections == [(PUBLIC_IP, 443)]
+    assert server.requests == []
 
 
 # --- success ------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ with a one-line message a user can read.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -290,12 +292,18 @@ def _as_fetch_error(host: str, policy: FetchPolicy) -> Iterator[None]:
         raise FetchError(f"Could not fetch the page from {host}.") from exc
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle takes ~20 ms of CPU; one shared client context serves all fetches."""
+    return httpx.create_ssl_context()
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """httpx transport over an httpcore pool whose connections all go through the guard."""
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=4,
             http1=True,
             http2=False,

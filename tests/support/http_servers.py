@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -70,8 +71,15 @@ NOT_FOUND = Route(body=b"not found", status=404, content_type="text/plain")
 class PageServer:
     """Serves ``routes`` on 127.0.0.1 (a free port) while used as an async context manager."""
 
-    def __init__(self, routes: Mapping[str, Route] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        routes: Mapping[str, Route] | None = None,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """``tls``: a server-side context to speak HTTPS instead of HTTP."""
         self.routes: dict[str, Route] = dict(routes or {})
+        self.tls = tls
         self.requests: list[ServedRequest] = []
         self.host = host
         self.port = 0
@@ -80,7 +88,7 @@ class PageServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -107,7 +115,7 @@ class PageServer:
         return [request.path for request in self.requests]
 
     async def __aenter__(self) -> PageServer:
-        self._server = await asyncio.start_server(self._serve, self.host, 0)
+        self._server = await asyncio.start_server(self._serve, self.host, 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
