@@ -27,17 +27,22 @@ def pipeline_limits(config: Config) -> PipelineLimits:
     )
 
 
-def build_engine(config: Config) -> TranslationEngine:
-    configure_packages_dir(config.models.packages_dir)
+def engine_options(config: Config) -> EngineOptions:
+    """The ``[translation]`` settings as the engine takes them (tools that build their own
+    engine, like evaluation scripts, translate exactly as the bot does)."""
     tc = config.translation
-    options = EngineOptions(
+    return EngineOptions(
         beam_size=tc.beam_size,
         compute_type=tc.compute_type,
         inter_threads=tc.inter_threads,
         intra_threads=tc.intra_threads,
         max_loaded_models=tc.max_loaded_models,
     )
-    return TranslationEngine(config.models.packages_dir, options)
+
+
+def build_engine(config: Config) -> TranslationEngine:
+    configure_packages_dir(config.models.packages_dir)
+    return TranslationEngine(config.models.packages_dir, engine_options(config))
 
 
 def build_pipeline(config: Config, executor: Executor | None = None) -> Pipeline:

@@ -44,6 +44,8 @@ BUILDER_VERSION = 1
 PACKAGE_VERSION = "1.0"
 ARGOS_VERSION = "1.9.0"
 SUPPRESSED_LOGIT_BIAS = -30.0
+#: metadata.json key that marks a package as ours, with random weights (tools label their scores).
+TEST_PACKAGE_KEY = "briefbot_test_package"
 
 LANGUAGE_NAMES = {
     "ar": "Arabic",
@@ -197,7 +199,7 @@ def _metadata(
         "to_code": to_code,
         "to_name": LANGUAGE_NAMES.get(to_code, to_code),
         "links": [],
-        "briefbot_test_package": {
+        TEST_PACKAGE_KEY: {
             "size": size,
             "seed": seed,
             "builder_version": BUILDER_VERSION,
