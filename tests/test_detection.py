@@ -56,6 +56,23 @@ CHINESE = (
     "交通公司必须雇用更多的司机，据市长说，这每年将花费大约两百万欧元。批评主要来自反对派，"
     "他们一直要求改善郊区与火车站之间的交通连接。"
 )
+MALAY = (
+    "Majlis bandaraya memutuskan pada malam Selasa, selepas perbahasan yang panjang, bahawa bas di "
+    "bahagian utara bandar akan bergerak lebih kerap mulai musim bunga akan datang. Syarikat "
+    "pengangkutan perlu mengambil pemandu tambahan, yang menurut datuk bandar akan menelan "
+    "belanja kira-kira dua juta euro setahun. Kritikan datang terutamanya daripada pembangkang."
+)
+NORWEGIAN = (
+    "Bystyret vedtok tirsdag kveld, etter en lang debatt, at bussene i den nordlige delen av byen "
+    "skal gå oftere fra neste vår. Transportselskapet må ansette flere sjåfører, noe som ifølge "
+    "ordføreren vil koste rundt to millioner euro i året. Kritikken kom først og fremst fra "
+    "opposisjonen, som hadde krevd bedre forbindelser mellom forstedene og jernbanestasjonen."
+)
+CROATIAN = (
+    "Gradsko vijeće odlučilo je u utorak navečer, nakon duge rasprave, da će autobusi u sjevernom "
+    "dijelu grada od sljedećeg proljeća voziti češće. Prijevozničko poduzeće morat će zaposliti "
+    "dodatne vozače, što će prema riječima gradonačelnika stajati oko dva milijuna eura godišnje."
+)
 ARTICLES = {
     "de": GERMAN,
     "en": ENGLISH,
@@ -102,6 +119,20 @@ def test_article_paragraphs_are_detected_confidently(language: str) -> None:
     assert detection.confidence >= 0.9
     # 110 Chinese characters are fewer than LONG_TEXT_LETTERS: the short-text path answers
     assert detection.method == ("lingua+words" if language == "zh" else "langdetect")
+
+
+def test_codes_are_normalized_to_two_letters() -> None:
+    assert detect_language(NORWEGIAN).language == "nb"  # langdetect says "no"
+    assert detect_language(CHINESE + CHINESE).language == "zh"  # langdetect says "zh-cn"
+
+
+def test_malay_which_langdetect_cannot_name_is_not_called_indonesian() -> None:
+    detection = detect_language(MALAY)
+    assert (detection.language, detection.uncertain) == ("ms", False)
+
+
+def test_an_article_in_a_language_without_argos_models_is_still_named() -> None:
+    assert detect_language(CROATIAN).language == "hr"
 
 
 def test_short_sentence_is_detected_by_lingua() -> None:
@@ -156,6 +187,13 @@ def test_binary_garbage_is_uncertain(garbage: str) -> None:
 
 def test_mixed_languages_without_a_clear_winner_are_uncertain_with_both_candidates() -> None:
     detection = detect_language(GERMAN + "\n\n" + ENGLISH)
+    assert detection.uncertain
+    named = {detection.language} | {guess.language for guess in detection.candidates}
+    assert {"de", "en"} <= named
+
+
+def test_a_short_mixed_text_is_uncertain_with_both_candidates() -> None:
+    detection = detect_language("Hello my friend, how are you today? Wie geht es dir heute Abend?")
     assert detection.uncertain
     named = {detection.language} | {guess.language for guess in detection.candidates}
     assert {"de", "en"} <= named
