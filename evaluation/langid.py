@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not langid_dir.is_dir():
         print(f"error: no langid data in {langid_dir} (use --eval-dir)", file=sys.stderr)
         return 2
-    items = {name: _load(langid_dir, name) for name in args.sets}
+    items = {name: load_items(langid_dir, name) for name in args.sets}
     if args.calibrate:
         _calibrate(items, args.max_confident_error)
         return 0
@@ -134,7 +134,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _load(langid_dir: Path, name: str) -> list[Item]:
+def load_items(langid_dir: Path, name: str) -> list[Item]:
+    """One test set, every language, blank lines skipped; ``line`` numbers the file's lines."""
     items = []
     for path in sorted(langid_dir.glob(f"*.{name}.txt")):
         language = path.name.split(".")[0]

@@ -233,22 +233,26 @@ def test_repeated_calls_give_identical_results() -> None:
 
 
 def test_two_fresh_processes_agree_with_this_one() -> None:
+    """The second process also builds its detectors from eight threads at once (cold start)."""
     code = (
         "import json, sys\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
         "from tests.test_detection import INPUTS, _key\n"
         "from translation.detection import detect_language\n"
-        "print(json.dumps([_key(detect_language(t)) for t in INPUTS]))\n"
+        "workers = int(sys.argv[1])\n"
+        "with ThreadPoolExecutor(max_workers=workers) as pool:\n"
+        "    print(json.dumps([_key(d) for d in pool.map(detect_language, INPUTS)]))\n"
     )
     outputs = [
         subprocess.run(
-            [sys.executable, "-c", code],
+            [sys.executable, "-c", code, str(workers)],
             capture_output=True,
             text=True,
             check=True,
             cwd=PROJECT_ROOT,
-            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            env={"PYTHONHASHSEED": str(workers), "PATH": ""},
         ).stdout
-        for seed in (1, 2)
+        for workers in (1, 8)
     ]
     here = json.loads(json.dumps([_key(detect_language(text)) for text in INPUTS]))
     assert json.loads(outputs[0]) == json.loads(outputs[1]) == here
