@@ -132,7 +132,8 @@ def test_malay_which_langdetect_cannot_name_is_not_called_indonesian() -> None:
 
 
 def test_an_article_in_a_language_without_argos_models_is_still_named() -> None:
-    assert detect_language(CROATIAN).language == "hr"
+    detection = detect_language(CROATIAN)
+    assert (detection.language, detection.uncertain) == ("hr", False)
 
 
 def test_short_sentence_is_detected_by_lingua() -> None:
@@ -190,6 +191,13 @@ def test_mixed_languages_without_a_clear_winner_are_uncertain_with_both_candidat
     assert detection.uncertain
     named = {detection.language} | {guess.language for guess in detection.candidates}
     assert {"de", "en"} <= named
+
+
+def test_mixed_text_without_punctuation_is_still_cut_into_chunks_and_uncertain() -> None:
+    unpunctuated = (GERMAN + " " + ENGLISH).replace(".", "").replace(",", "")
+    detection = detect_language(unpunctuated)
+    assert detection.uncertain
+    assert {"de", "en"} <= {detection.language} | {g.language for g in detection.candidates}
 
 
 def test_a_short_mixed_text_is_uncertain_with_both_candidates() -> None:

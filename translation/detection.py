@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -275,11 +275,13 @@ def _cap(text: str, limit: int) -> str:
 
 def _long_text_evidence(prepared: PreparedText) -> Evidence:
     votes = _langdetect_probabilities(prepared.flat)
-    shares = _chunk_shares(prepared.text, LONG_CHUNK_LETTERS)
-    # langdetect cannot name some languages (Malay comes out as Indonesian); lingua+words can.
-    second_opinion = shares or _short_text_scores(prepared.flat)
-    if not votes or _best(second_opinion) in _UNKNOWN_TO_LANGDETECT:
-        return _evidence(prepared, second_opinion, shares, SHORT_TEXT_METHOD)
+    # One chunk only (a short article): lingua+words' posterior stands in for the chunk votes.
+    shares = _chunk_shares(prepared.text, LONG_CHUNK_LETTERS) or _short_text_scores(prepared.flat)
+    if not votes or _best(shares) in _UNKNOWN_TO_LANGDETECT:
+        # langdetect cannot name some languages (Malay comes out as Indonesian); lingua+words can.
+        return _evidence(prepared, shares, shares, SHORT_TEXT_METHOD)
+    if _best(votes) not in ARGOS_LANGUAGES:
+        return _evidence(prepared, votes, {}, "langdetect")  # the votes cannot see it (say "hr")
     return _evidence(prepared, votes, shares, "langdetect")
 
 
@@ -356,7 +358,7 @@ def _chunks(text: str, chunk_letters: int) -> list[str]:
     chunks: list[str] = []
     current: list[str] = []
     letters = 0
-    for line in text.split("\n"):
+    for line in _bounded_lines(text, 2 * LONG_CHUNK_LETTERS):
         current.append(line)
         letters += len(_LETTER.findall(line))
         if letters >= chunk_letters:
@@ -367,6 +369,17 @@ def _chunks(text: str, chunk_letters: int) -> list[str]:
     elif current and chunks:
         chunks[-1] += " " + " ".join(current)
     return chunks
+
+
+def _bounded_lines(text: str, limit: int) -> Iterator[str]:
+    """Sentences, but text without punctuation is cut every ``limit`` characters at a space."""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            yield line[:cut]
+            line = line[cut:].lstrip()
+        yield line
 
 
 # -- detector construction (lazy, once, thread-safe) ------------------------------------------
