@@ -210,10 +210,18 @@ class TranslationConfig:
     inter_threads: int = 2
     intra_threads: int = 1
     max_loaded_models: int = 4
+    #: Longest output per sentence: length_ratio × source tokens + length_extra (a model that
+    #: never ends a sentence stops there).
+    length_ratio: float = 2.0
+    length_extra: int = 10
 
     def __post_init__(self) -> None:
         _at_least("translation", 1, self, "beam_size", "inter_threads", "max_loaded_models")
-        _at_least("translation", 0, self, "intra_threads")
+        _at_least("translation", 0, self, "intra_threads", "length_extra")
+        _require(
+            self.length_ratio > 0,
+            f"[translation] length_ratio must be positive, got {self.length_ratio}",
+        )
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ def engine_options(config: Config) -> EngineOptions:
         inter_threads=tc.inter_threads,
         intra_threads=tc.intra_threads,
         max_loaded_models=tc.max_loaded_models,
+        length_ratio=tc.length_ratio,
+        length_extra=tc.length_extra,
     )
 
 

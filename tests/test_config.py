@@ -215,3 +215,14 @@ def test_secrets_never_shown(tmp_path: Path) -> None:
         assert "***" in text
     assert config.redacted()["telegram"]["token"] == "***"
     assert config.redacted()["defaults"]["algorithm"] == "news"
+
+
+def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
+    from bot.wiring import engine_options
+
+    path = write(tmp_path, "[translation]\nlength_ratio = 1.1\nlength_extra = 0\n")
+    options = engine_options(load_config(path, env={}))
+    assert (options.length_ratio, options.length_extra) == (1.1, 0)
+    assert options.decoding_bound(8) == 9  # ceil(1.1 × 8)
+    with pytest.raises(ConfigError, match="length_ratio must be positive"):
+        load_config(write(tmp_path, "[translation]\nlength_ratio = 0\n"), env={})
