@@ -36,6 +36,7 @@ class Progress:
         self._shown = ""
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
+        self._showing = False
         self._finished = False
 
     def start(self, text: str) -> None:
@@ -46,6 +47,9 @@ class Progress:
 
     async def _show_later(self) -> None:
         await asyncio.sleep(self._delay)
+        # From here on the message may be on its way: cancelling now could lose the id of a
+        # message Telegram has already posted, leaving it dangling next to the answer.
+        self._showing = True
         await self._refresh()
 
     async def stage(self, text: str) -> None:
@@ -78,10 +82,14 @@ class Progress:
         self._finished = True
 
     async def _stop_timer(self) -> None:
-        if self._timer is not None and not self._timer.done():
+        """Cancel a pending delay; a message already being sent is awaited, so its id is known
+        and ``finish`` edits it instead of sending a second message."""
+        if self._timer is None or self._timer.done():
+            return
+        if not self._showing:
             self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._timer
 
     async def finish(self, html: str, menu: ResultMenu | None = None) -> int:
         """Deliver the answer: edit the progress message into it, or send it as a reply."""

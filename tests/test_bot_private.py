@@ -109,6 +109,11 @@ async def test_progress_message_is_edited_into_the_answer(
         sends = env.server.calls("sendMessage")
         assert "Working on it" in sends[0].params["text"]
         assert len(sends) == 1
+        # A cache hit answers while the progress message is still on its way: that message
+        # must become the answer too, not stay behind as a second "Working on it…".
+        for _ in range(3):
+            again = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
+            assert again.text == reply.text
 
 
 async def test_buttons_shorter_longer_original_and_full_translation(env: BotEnv) -> None:
