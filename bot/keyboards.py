@@ -62,9 +62,13 @@ def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[Inli
 
 
 def result_keyboard(menu: ResultMenu, chat_id: int, codec: CallbackCodec) -> InlineKeyboardMarkup:
-    """Full translation per target language, original summary, shorter, longer."""
+    """Full translation per target language, original summary, shorter, longer.
+
+    A target in the source language has nothing to translate, and when the source language
+    is a target (or nothing is translated) the original is already shown: no buttons then."""
     ui = menu.ui
     ref = ResultRef(menu.doc_key, menu.sentences, menu.show_source).encode()
+    translated = [lang for lang in menu.targets if lang != menu.source_language]
     full = [
         _button(
             codec,
@@ -74,11 +78,12 @@ def result_keyboard(menu: ResultMenu, chat_id: int, codec: CallbackCodec) -> Inl
             lang,
             ref,
         )
-        for lang in menu.targets
+        for lang in translated
     ]
     rows = _rows(full, 2)
-    label = t("button.translated" if menu.show_source else "button.original", ui)
-    rows.append([_button(codec, chat_id, label, "orig", ref)])
+    if translated and menu.source_language not in menu.targets:
+        label = t("button.translated" if menu.show_source else "button.original", ui)
+        rows.append([_button(codec, chat_id, label, "orig", ref)])
     resize = []
     if menu.can_shorter:
         resize.append(_button(codec, chat_id, t("button.shorter", ui), "short", ref))

@@ -363,14 +363,16 @@ class BriefService:
             await self.storage.cache.put(key, result.to_json())
             timings = dict(result.timings_ms)
         html = render_summary(result, targets, ui, show_source)
+        # A short text gets fewer sentences than asked: "shorter" starts from what is shown.
+        shown = max(MIN_SENTENCES, min(sentences, result.sentence_count))
         menu = ResultMenu(
             doc_key=doc_key,
             source_language=result.source_language,
             targets=tuple(t for t in targets if t in result.summaries),
-            sentences=sentences,
+            sentences=shown,
             show_source=show_source,
-            can_shorter=sentences > MIN_SENTENCES,
-            can_longer=sentences < min(MAX_SENTENCES, result.sentence_count),
+            can_shorter=shown > MIN_SENTENCES,
+            can_longer=shown < min(MAX_SENTENCES, result.sentence_count),
             ui=ui,
         )
         return Rendered(html, menu, cache_hit, timings)

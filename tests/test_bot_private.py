@@ -211,3 +211,25 @@ async def test_german_users_get_german_replies_and_buttons(env: BotEnv) -> None:
     assert {"Kürzer", "Länger", "Original-Zusammenfassung"} <= set(buttons(reply))
     error = await env.ask_one(2500, "😀😀😀", user_id=2500, language_code="de")
     assert "Sprache" in parse_telegram_html(error.text or "")
+
+
+ENGLISH_ARTICLE = (
+    "The city council approved a new transport plan for the town centre on Tuesday. "
+    "Buses and trams will run every five minutes during rush hour. "
+    "The mayor called the plan an important step for the climate. "
+    "The opposition said the money for it has not been found yet."
+)
+
+
+async def test_buttons_offer_only_what_changes_the_message(env: BotEnv) -> None:
+    # English text, English target: nothing to translate, the original is what is shown.
+    english = await env.ask_one(PRIVATE_CHAT, ENGLISH_ARTICLE)
+    assert "Source language: English (en)" in parse_telegram_html(english.text or "")
+    assert set(buttons(english)) == {"Shorter", "Longer"}
+    # Two sentences, three asked: "Shorter" goes to one sentence, and there is no "Longer".
+    two = ". ".join(GERMAN_ARTICLE.split("\n\n")[1].split(". ")[:2]) + "."
+    reply = await env.ask_one(PRIVATE_CHAT, two)
+    assert (reply.text or "").count("• ") == 2
+    assert "Longer" not in buttons(reply)
+    await env.press(PRIVATE_CHAT, USER_ID, buttons(reply)["Shorter"], reply.message_id)
+    assert (env.server.message_text(PRIVATE_CHAT, reply.message_id) or "").count("• ") == 1
