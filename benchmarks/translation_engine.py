@@ -44,7 +44,8 @@ from bench_models import (
     timed,
 )
 
-from translation.engine import EngineOptions, TranslationEngine, plan_batches
+from translation.batching import plan_batches
+from translation.engine import EngineOptions, TranslationEngine
 
 
 @dataclass(frozen=True)
@@ -207,9 +208,11 @@ def measure_batched(
         ),
     }
     runs: dict[str, list[tuple[float, int]]] = {name: [] for name in contenders}
-    for _ in range(max(1, args.repeat)):
-        for name, contender in contenders.items():
-            runs[name].append(timed(contender))
+    names = list(contenders)
+    for round_number in range(max(1, args.repeat)):
+        shift = round_number % len(names)  # rotate the order: no contender always goes first
+        for name in names[shift:] + names[:shift]:
+            runs[name].append(timed(contenders[name]))
     engine.close()
     return [_median_outcome(name, len(sentences), runs[name]) for name in contenders]
 

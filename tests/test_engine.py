@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -9,11 +10,13 @@ import textwrap
 import threading
 from pathlib import Path
 
+import ctranslate2
 import pytest
 import sentencepiece as spm
 
 from tests.support.models import install_test_packages
-from translation.engine import EngineOptions, TranslationEngine, length_bucket
+from translation.batching import length_bucket
+from translation.engine import EngineOptions, TranslationEngine
 from translation.errors import ModelLoadError, ModelMissingError
 
 GERMAN = [
@@ -246,3 +249,41 @@ def test_engine_imports_stay_light(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.strip() == "[]"
+
+
+def test_target_prefix_from_metadata_is_forced_then_stripped(own_packages: Path) -> None:
+    """Multilingual argos packages name a target-language token the decoder must start with."""
+    package = own_packages / "translate-de_en"
+    metadata = json.loads((package / "metadata.json").read_text())
+    metadata["target_prefix"] = "▁Le"
+    (package / "metadata.json").write_text(json.dumps(metadata))
+    prefixed = TranslationEngine(own_packages)
+    result = prefixed.translate([GERMAN[2]], "de", "en")
+
+    processor = spm.SentencePieceProcessor(model_file=str(package / "sentencepiece.model"))
+    tokens = processor.encode(GERMAN[2], out_type=str)
+    bound = prefixed.options.decoding_bound(len(tokens))
+    translator = ctranslate2.Translator(str(package / "model"), compute_type="int8")
+    expected = translator.translate_batch(
+        [tokens],
+        target_prefix=[["▁Le"]],
+        beam_size=prefixed.options.beam_size,
+        length_penalty=0.2,
+        max_decoding_length=bound + 1,
+    )[0].hypotheses[0]
+    assert expected[0] == "▁Le"
+    assert result.output_tokens == [bound]
+    assert result.sentences == [processor.decode_pieces(expected[1:]).strip()]
+
+
+def test_moses_bpe_packages_translate_too(own_packages: Path) -> None:
+    """Some older argos packages ship bpe.model (Moses + subword-nmt) instead of SentencePiece."""
+    package = own_packages / "translate-de_en"
+    (package / "sentencepiece.model").unlink()
+    (package / "bpe.model").write_text("#version: 0.2\nS t\nSt a\nSta d\nStad t</w>\n")
+    bpe = TranslationEngine(own_packages)
+    result = bpe.translate(["Die Stadt plant neue Radwege.", "", "Der Zug kam an."], "de", "en")
+    assert result.sentences[1] == ""
+    assert result.sentences[0] and result.sentences[2]
+    assert "@@" not in " ".join(result.sentences)
+    assert result.output_tokens[0] > 0

@@ -4,13 +4,13 @@ Why not ``argostranslate.translate``: importing it loads stanza/spaCy/torch, its
 splitters download models, and it translates paragraph by paragraph (about one sentence per
 batch). Here every sentence of a request goes to CTranslate2 in one go, sorted by length into
 batches submitted asynchronously so all ``inter_threads`` replicas work at once, and each
-batch's decoding length is bounded by its longest input, so a model that never emits
-end-of-sentence (random weights, a broken package) cannot run away.
+sentence's decoding length is bounded relative to its length (see ``translation.batching``),
+so a model that never emits end-of-sentence (random weights, a broken package) cannot run
+away.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import logging
 import math
@@ -25,6 +25,7 @@ import ctranslate2
 import sentencepiece as spm
 
 from translation.argos_packages import InstalledPackage, current_packages_dir, list_installed
+from translation.batching import MAX_INPUT_TOKENS, length_bucket, plan_batches
 from translation.errors import ModelLoadError, ModelMissingError
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 PIVOT_LANGUAGE = "en"
 #: argostranslate's own value, so outputs rank hypotheses the same way.
 LENGTH_PENALTY = 0.2
-#: CTranslate2 truncates longer inputs; the decoding bound uses the same cap.
-MAX_INPUT_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -64,21 +63,6 @@ class EngineOptions:
         source = length_bucket(min(source_tokens, MAX_INPUT_TOKENS))
         relative = math.ceil(self.length_ratio * source) + self.length_extra
         return max(1, min(self.max_decoding_length, relative))
-
-
-def _bucket_ceilings(limit: int, growth: float = 1.08) -> list[int]:
-    ceilings = list(range(1, 9))
-    while ceilings[-1] < limit:
-        ceilings.append(max(ceilings[-1] + 1, math.ceil(ceilings[-1] * growth)))
-    return ceilings
-
-
-_BUCKETS = _bucket_ceilings(MAX_INPUT_TOKENS)
-
-
-def length_bucket(tokens: int) -> int:
-    """The smallest bucket ceiling >= ``tokens``: exact up to 8, then steps of ~8%."""
-    return _BUCKETS[bisect.bisect_left(_BUCKETS, max(1, tokens))]
 
 
 @dataclass(frozen=True)
@@ -275,37 +259,6 @@ class TranslationEngine:
         if model is not None:
             self._loaded.move_to_end(pair)
         return model
-
-
-def plan_batches(lengths: Sequence[int], max_batch_size: int, replicas: int) -> list[list[int]]:
-    """Group sentence indexes (by token count; 0 = skip) into batches of one length bucket.
-
-    One bucket means one decoding bound per batch. Big buckets are cut into
-    ``max_batch_size`` pieces and, for small requests, the biggest batch is halved until
-    there is one batch per CTranslate2 replica, so both cores work on a 3-sentence job.
-    """
-    groups: dict[int, list[int]] = {}
-    todo = sorted((i for i, n in enumerate(lengths) if n > 0), key=lambda i: lengths[i])
-    for index in todo:
-        groups.setdefault(length_bucket(lengths[index]), []).append(index)
-    batches: list[list[int]] = []
-    for group in groups.values():
-        batches.extend(_split_evenly(group, math.ceil(len(group) / max(1, max_batch_size))))
-    while len(batches) < min(replicas, len(todo)):
-        biggest = max(batches, key=len)
-        batches.remove(biggest)
-        batches.extend(_split_evenly(biggest, 2))
-    return batches
-
-
-def _split_evenly(items: list[int], pieces: int) -> list[list[int]]:
-    size, extra = divmod(len(items), pieces)
-    result, start = [], 0
-    for n in range(pieces):
-        end = start + size + (1 if n < extra else 0)
-        result.append(items[start:end])
-        start = end
-    return result
 
 
 def _load(package: InstalledPackage, options: EngineOptions) -> _LoadedModel:
