@@ -8,12 +8,14 @@ from bot.i18n import t
 from bot.requests import EmptyMessage, NotATextFile, UnsupportedContent
 from bot.storage import StorageError
 from translation.errors import (
+    BinaryInputError,
     BriefbotError,
     FetchError,
     LanguageUncertainError,
     LimitExceededError,
     ModelLoadError,
     ModelMissingError,
+    NoTextError,
 )
 
 
@@ -44,6 +46,10 @@ def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
         return t("error.unsupported_content", ui)
     if isinstance(exc, NotATextFile):
         return t("error.not_text_file", ui, kind=exc.file_kind)
+    if isinstance(exc, BinaryInputError):
+        return t("error.binary_file", ui)
+    if isinstance(exc, NoTextError):
+        return t("error.no_sentences", ui)
     if isinstance(exc, LanguageUncertainError):
         return t("error.language_uncertain", ui)
     if isinstance(exc, ModelMissingError):

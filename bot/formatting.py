@@ -228,11 +228,12 @@ def _summary_layout(
             header = _section_header(target, ui, result.pivots.get(target), original=False)
             layout.sections.append((header, [one_line(s) for s in sentences]))
         elif target in result.missing:
+            needed = result.missing_packages.get(target) or [f"{source}-{target}"]
             note = t(
                 "summary.missing",
                 ui,
                 language=language_name(target, ui),
-                detail=result.missing[target],
+                packages=", ".join(code.replace("-", "→") for code in needed),
             )
             missing_notes.append(_italic("⚠️ " + note))
     source_shown = source in dict.fromkeys(targets) and source in result.summaries

@@ -125,7 +125,7 @@ EN: dict[str, str] = {
     "summary.heading": "Summary",
     "summary.source_language": "Source language: {language}",
     "summary.uncertain": "uncertain",
-    "summary.missing": "{language}: {detail}",
+    "summary.missing": "{language}: no translation model ({packages} needed)",
     "summary.original_heading": "{language} (original)",
     "summary.via": "via {language}",
     "summary.no_targets": "No translation is available, so here is the summary in {language}.",
@@ -322,7 +322,7 @@ DE: dict[str, str] = {
     "summary.heading": "Zusammenfassung",
     "summary.source_language": "Ausgangssprache: {language}",
     "summary.uncertain": "unsicher",
-    "summary.missing": "{language}: kein Übersetzungsmodell ({detail})",
+    "summary.missing": "{language}: kein Übersetzungsmodell ({packages} nötig)",
     "summary.original_heading": "{language} (Original)",
     "summary.via": "über {language}",
     "summary.no_targets": (

@@ -103,3 +103,24 @@ async def test_broken_links_are_explained(
             assert "couldn't fetch the article" in visible, (name, visible)
         stats = await env.runtime.storage.stats.summary()
         assert stats.by_outcome == {"error:fetch": 4}
+
+
+async def test_german_users_get_german_explanations(env: BotEnv) -> None:
+    """Pipeline failures and missing models are told in the user's language, not in the
+    pipeline's English."""
+    german = 2600
+
+    async def reply(text: str | None = None, **kwargs: object) -> str:
+        message = await env.ask_one(german, text, user_id=german, language_code="de", **kwargs)
+        return parse_telegram_html(message.text or "")
+
+    noise = random.Random(7).randbytes(5000)
+    binary = await reply(document=("daten.txt", "text/plain", noise))
+    assert "Diese Datei sieht binär aus" in binary
+    empty = await reply(document=("leer.txt", "text/plain", b"\n \n"))
+    assert "keine Sätze zum Zusammenfassen" in empty
+    arabic = await reply(ARABIC)
+    assert "Englisch: kein Übersetzungsmodell (ar→en nötig)" in arabic
+    for visible in (binary, empty, arabic):
+        assert "No model" not in visible and "This file" not in visible
+        assert "There is no text" not in visible

@@ -44,6 +44,7 @@ def make_result(
     pivots: dict[str, str] | None = None,
     missing: dict[str, str] | None = None,
     source: str = "de",
+    missing_packages: dict[str, list[str]] | None = None,
 ) -> PipelineResult:
     detection = Detection(source, 0.62 if uncertain else 0.99, (LanguageGuess(source, 0.6),))
     detection = Detection(
@@ -76,6 +77,7 @@ def make_result(
         },
         pivots={"fr": "en"} if pivots is None else pivots,
         missing={"ja": MISSING_JA} if missing is None else missing,
+        missing_packages={"ja": ["en-ja"]} if missing_packages is None else missing_packages,
     )
 
 
@@ -130,7 +132,7 @@ def test_realistic_summary_in_english_ui() -> None:
     assert english < french < german
     assert "French (via English)" in shown
     assert "• Passengers must expect <changes> & delays." in shown
-    assert "Japanese: " + MISSING_JA in shown
+    assert "Japanese: no translation model (en→ja needed)" in shown
 
 
 def test_german_ui_names_and_uncertain_detection() -> None:
@@ -142,14 +144,18 @@ def test_german_ui_names_and_uncertain_detection() -> None:
     assert "Englisch" in shown and "Französisch (über Englisch)" in shown
     assert "Original" not in shown  # show_source is off
     assert "Fahrgäste" not in shown
-    assert "Japanisch: kein Übersetzungsmodell (" + MISSING_JA + ")" in shown
+    assert "Japanisch: kein Übersetzungsmodell (en→ja nötig)" in shown
+    assert "No model" not in shown and "install" not in shown  # no English pipeline text
 
 
 def test_source_summary_is_shown_when_no_translation_exists() -> None:
     result = make_result({"de": ["Ein Satz.", "Noch einer."]}, missing={"ja": MISSING_JA})
     shown = visible(render_summary(result, ["ja"], "en", show_source=False))
     assert "German (original)" in shown and "• Ein Satz." in shown
-    assert "No translation is available" in shown and MISSING_JA in shown
+    assert "No translation is available" in shown and "(en→ja needed)" in shown
+    # A result cached before the needed packages were recorded still names the pair.
+    result = make_result({"de": ["Ein Satz."]}, missing={"ja": MISSING_JA}, missing_packages={})
+    assert "(de→ja needed)" in visible(render_summary(result, ["ja"], "en", show_source=False))
 
 
 def test_target_equal_to_source_is_not_repeated() -> None:

@@ -58,6 +58,7 @@ async def test_missing_language_keeps_the_rest(pipeline: Pipeline) -> None:
     text = SEED.read_text(encoding="utf-8")
     result = await pipeline.summarize(TextInput(text), ["ja", "en"], SummaryOptions(sentences=2))
     assert "ja" in result.missing and "ja" not in result.summaries
+    assert result.missing_packages == {"ja": ["en-ja"]}  # de→en is installed: only en→ja lacks
     assert len(result.summaries["en"]) == 2
 
 

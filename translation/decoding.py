@@ -13,7 +13,7 @@ import re
 
 import charset_normalizer
 
-from translation.errors import InputError
+from translation.errors import BinaryInputError
 
 BINARY_MESSAGE = "This file looks binary, not text."
 
@@ -68,16 +68,16 @@ _MAX_REPLACEMENT_RATIO = 0.005
 def decode_bytes(
     data: bytes, declared_charset: str | None = None, is_html: bool = False
 ) -> tuple[str, str]:
-    """Decode ``data`` to text and name the codec used; raise InputError for binary data."""
+    """Decode ``data`` to text and name the codec used; raise BinaryInputError for binary data."""
     if not data:
         return "", "utf-8"
     if data.startswith(_MAGIC_NUMBERS):
-        raise InputError(BINARY_MESSAGE)
+        raise BinaryInputError(BINARY_MESSAGE)
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return _strict_or_binary(data[len(bom) :], codec), codec
     if _looks_binary(data[:_SAMPLE_BYTES]):
-        raise InputError(BINARY_MESSAGE)
+        raise BinaryInputError(BINARY_MESSAGE)
     for label in (declared_charset, _embedded_charset(data) if is_html else None):
         named = _codec_for(label)
         if named is not None:
@@ -93,7 +93,7 @@ def decode_bytes(
         return str(best), _codec_for(best.encoding) or best.encoding
     text = _decode_tolerantly(data, "utf-8")
     if text is None:
-        raise InputError(BINARY_MESSAGE)
+        raise BinaryInputError(BINARY_MESSAGE)
     return text, "utf-8"
 
 
@@ -145,5 +145,5 @@ def _decode_tolerantly(data: bytes, codec: str) -> str | None:
 def _strict_or_binary(data: bytes, codec: str) -> str:
     text = _decode_tolerantly(data, codec)
     if text is None:
-        raise InputError(BINARY_MESSAGE)
+        raise BinaryInputError(BINARY_MESSAGE)
     return text

@@ -77,6 +77,8 @@ class PipelineResult:
     summaries: dict[str, list[str]]
     pivots: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
+    #: Per missing target, the package codes that would make it reachable ("ar-en").
+    missing_packages: dict[str, list[str]] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     algorithm: str = Algorithm.NEWS.value
 

@@ -21,6 +21,14 @@ class InputError(BriefbotError):
     kind = "input"
 
 
+class BinaryInputError(InputError):
+    """The input is binary data (an image, an archive…), not text."""
+
+
+class NoTextError(InputError):
+    """Nothing is left to summarize once the input is cleaned (empty file, only boilerplate)."""
+
+
 class LimitExceededError(InputError):
     """The input exceeds a documented limit; ``limit`` names which one."""
 

@@ -33,6 +33,7 @@ from translation.errors import (
     LanguageUncertainError,
     LimitExceededError,
     ModelMissingError,
+    NoTextError,
 )
 from translation.extraction import extract_article, looks_like_html
 from translation.fetching import FetchPolicy, fetch_url
@@ -189,7 +190,7 @@ class Pipeline:
         with watch.stage("clean"):
             text = clean_article_text(doc.text)
         if not text.strip():
-            raise InputError("There is no text to summarize.")
+            raise NoTextError("There is no text to summarize.")
         self._check_length(text)
         title = doc.title.strip() if doc.title and doc.title.strip() else None
         return Document(text=text, title=title, url=doc.url)
@@ -223,7 +224,7 @@ class Pipeline:
             paragraphs = segment_paragraphs(document.text, detection.language)
         count = sum(len(p) for p in paragraphs)
         if count == 0:
-            raise InputError("There is no text to summarize.")
+            raise NoTextError("There is no text to summarize.")
         if count > self.limits.max_sentences:
             raise LimitExceededError(
                 f"That text has {count:,} sentences; the limit is {self.limits.max_sentences:,}.",
@@ -247,8 +248,11 @@ class Pipeline:
         summaries: dict[str, list[str]] = {source: summary}
         pivots: dict[str, str] = {}
         missing: dict[str, str] = {}
+        needed: dict[str, list[str]] = {}
         with watch.stage("translate"):
-            self._translate_into(summary, source, targets, summaries, pivots, missing, watch)
+            self._translate_into(
+                summary, source, targets, summaries, pivots, missing, needed, watch
+            )
         return PipelineResult(
             source_language=source,
             confidence=prepared.detection.confidence,
@@ -259,6 +263,7 @@ class Pipeline:
             summaries=summaries,
             pivots=pivots,
             missing=missing,
+            missing_packages=needed,
             timings_ms=timings,
             algorithm=options.algorithm.value,
         )
@@ -271,9 +276,11 @@ class Pipeline:
         out: dict[str, list[str]],
         pivots: dict[str, str],
         missing: dict[str, str],
+        needed: dict[str, list[str]],
         watch: _Stopwatch,
     ) -> None:
-        """Translate along each target's route, reusing hops already done (e.g. de->en for fr)."""
+        """Translate along each target's route, reusing hops already done (e.g. de->en for fr);
+        an unreachable target gets its error message and the packages it needs."""
         done: dict[str, list[str]] = {source: sentences}
         for target in dict.fromkeys(targets):
             if target == source:
@@ -282,6 +289,7 @@ class Pipeline:
                 path = self.engine.route(source, target)
             except ModelMissingError as exc:
                 missing[target] = exc.message
+                needed[target] = list(exc.needed)
                 continue
             with watch.stage(f"translate_{target}"):
                 for here, there in itertools.pairwise(path):
