@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import LimitsConfig
-from bot.formatting import language_name, render_error
+from bot.formatting import format_number, human_bytes, language_name, render_error
 from bot.i18n import t
 from bot.requests import EmptyMessage, NotATextFile, UnsupportedContent
 from bot.storage import StorageError
@@ -19,20 +19,13 @@ from translation.errors import (
 )
 
 
-def human_bytes(size: int) -> str:
-    for unit, factor in (("MB", 1_000_000), ("kB", 1_000)):
-        if size >= factor:
-            return f"{size / factor:.1f}".rstrip("0").rstrip(".") + f" {unit}"
-    return f"{size} bytes"
-
-
 def _limit_text(exc: LimitExceededError, ui: str, limits: LimitsConfig) -> str:
     if exc.limit == "max_file_bytes":
-        return t("error.file_too_large", ui, limit=human_bytes(limits.max_file_bytes))
+        return t("error.file_too_large", ui, limit=human_bytes(limits.max_file_bytes, ui))
     if exc.limit == "max_text_chars":
-        return t("error.text_too_long", ui, limit=f"{limits.max_text_chars:,}")
+        return t("error.text_too_long", ui, limit=format_number(limits.max_text_chars, ui))
     if exc.limit == "max_sentences":
-        return t("error.too_many_sentences", ui, limit=f"{limits.max_sentences:,}")
+        return t("error.too_many_sentences", ui, limit=format_number(limits.max_sentences, ui))
     return exc.message
 
 

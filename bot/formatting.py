@@ -19,6 +19,7 @@ from itertools import accumulate
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
 
 from bot.i18n import t
 from translation.domain import FullTranslation, PipelineResult
@@ -112,6 +113,26 @@ def truncate(text: str, budget: int, measure: _Measure = ESCAPED) -> str:
     if cut >= 0.6 * len(prefix):
         prefix = prefix[:cut]
     return prefix.rstrip() + ELLIPSIS
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+
+def format_number(value: float, ui: str) -> str:
+    """A number as the UI language writes it: 100,000 and 1.5 in English, 100.000 and 1,5 in
+    German."""
+    try:
+        return format_decimal(value, locale=ui)
+    except (UnknownLocaleError, ValueError):
+        return format_decimal(value, locale="en")
+
+
+def human_bytes(size: int, ui: str) -> str:
+    """A byte count for people: "2 MB", "1,5 MB" (German), "512 bytes"."""
+    for unit, factor in (("MB", 1_000_000), ("kB", 1_000)):
+        if size >= factor:
+            return f"{format_number(round(size / factor, 1), ui)} {unit}"
+    return f"{format_number(size, ui)} bytes"
 
 
 # -- language names ---------------------------------------------------------------------------

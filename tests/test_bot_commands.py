@@ -38,9 +38,12 @@ async def test_commands_are_registered_per_language_and_for_owners(env: BotEnv) 
 async def test_start_help_and_languages_in_english_and_german(env: BotEnv) -> None:
     assert "Send me a link" in await _visible(env, PRIVATE_CHAT, "/start")
     assert "Hallo!" in await _visible(env, 2222, "/start", user_id=2222, language_code="de-AT")
-    assert "Schick mir" in await _visible(env, 2223, "/help", user_id=2223, language_code="de")
+    german_help = await _visible(env, 2223, "/help", user_id=2223, language_code="de")
+    assert "Schick mir" in german_help
+    assert "100.000 Zeichen pro Text, 1.000 Sätze" in german_help  # German digit grouping
     help_text = await _visible(env, PRIVATE_CHAT, "/help")
     assert "/translate LANG" in help_text and "2 MB" in help_text
+    assert "100,000 characters per text, 1,000 sentences" in help_text
     # An unsupported Telegram language falls back to English.
     assert "Send me a link" in await _visible(env, 2224, "/start", user_id=2224, language_code="ja")
 

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from bot.formatting import (
     DOCUMENT_THRESHOLD_MESSAGES,
     MESSAGE_LIMIT,
+    format_number,
     full_translation_as_document,
     full_translation_header,
+    human_bytes,
     language_name,
     render_document_caption,
     render_error,
@@ -106,6 +108,15 @@ def squash(text: str) -> str:
 
 
 # -- measuring --------------------------------------------------------------------------------
+
+
+def test_numbers_and_sizes_in_the_ui_language() -> None:
+    assert format_number(100_000, "en") == "100,000"
+    assert format_number(100_000, "de") == "100.000"
+    assert human_bytes(2_000_000, "en") == "2 MB"
+    assert human_bytes(1_500_000, "de") == "1,5 MB"
+    assert human_bytes(1_500_000, "en") == "1.5 MB"
+    assert human_bytes(512, "de") == "512 bytes"
 
 
 def test_utf16_len_counts_like_telegram() -> None:

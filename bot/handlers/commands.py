@@ -8,8 +8,13 @@ from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.error_messages import human_bytes
-from bot.formatting import language_name, render_text, split_message
+from bot.formatting import (
+    format_number,
+    human_bytes,
+    language_name,
+    render_text,
+    split_message,
+)
 from bot.handlers.intake import destination, message_text, source_from_message
 from bot.handlers.messages import NEW_MESSAGES, summarize
 from bot.i18n import t
@@ -57,15 +62,15 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ui = await _ui(update, rt)
     limits = rt.config.limits
     parts = [
-        render_text("help.text", ui, max_file=human_bytes(limits.max_file_bytes)),
+        render_text("help.text", ui, max_file=human_bytes(limits.max_file_bytes, ui)),
         render_text("help.groups", ui),
         render_text(
             "help.limits",
             ui,
-            max_chars=f"{limits.max_text_chars:,}",
-            max_sentences=f"{limits.max_sentences:,}",
-            max_file=human_bytes(limits.max_file_bytes),
-            per_user=limits.per_user_per_minute,
+            max_chars=format_number(limits.max_text_chars, ui),
+            max_sentences=format_number(limits.max_sentences, ui),
+            max_file=human_bytes(limits.max_file_bytes, ui),
+            per_user=format_number(limits.per_user_per_minute, ui),
         ),
     ]
     await _reply(update, "\n\n".join(parts))
