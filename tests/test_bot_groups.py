@@ -44,6 +44,9 @@ async def test_mentions_in_mention_mode(env: BotEnv) -> None:
     assert _summary(reply.text)
     hint = await env.ask_one(GROUP_CHAT, MENTION)
     assert "mention" in parse_telegram_html(hint.text or "")
+    # A short remark with the mention is a question to the bot, not a text to summarize.
+    question = await env.ask_one(GROUP_CHAT, f"{MENTION} was steht da?")
+    assert parse_telegram_html(question.text or "") == parse_telegram_html(hint.text or "")
 
 
 async def test_auto_mode_answers_links_and_long_texts_and_stays_silent_on_errors(
@@ -73,7 +76,7 @@ async def test_off_mode_ignores_mentions_but_obeys_commands(env: BotEnv) -> None
 
 
 async def test_group_errors_are_one_short_reply(env: BotEnv) -> None:
-    replies = await env.ask(GROUP_CHAT, f"{MENTION} 😀😀😀")
+    replies = await env.ask(GROUP_CHAT, f"{MENTION} " + "😀 " * 6)
     assert len(replies) == 1
     text = parse_telegram_html(replies[0].text or "")
     assert text.startswith("⚠️") and len(text) < 200

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 CONTENT = (filters.TEXT | filters.CAPTION | filters.Document.ALL) & ~filters.COMMAND
 #: Edits of old messages are not new requests (an edited link must not be summarized twice).
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+#: Text given with a mention is summarized from this many words on; fewer is a remark or a
+#: question ("@bot hi", "@bot was steht da?"), answered with how to ask.
+MENTION_TEXT_MIN_WORDS = 5
 
 
 async def summarize(update: Update, rt: Runtime, origin: Origin, content: Message | str) -> None:
@@ -75,7 +78,9 @@ async def _on_mention(update: Update, rt: Runtime, message: Message, rest: str) 
         return
     replied = message.reply_to_message
     readable_reply = replied is not None and bool(message_text(replied) or replied.document)
-    if rest and (find_urls(rest) or not readable_reply):
+    # "@bot was steht da?" is a question to the bot, not a text to summarize: it gets the hint.
+    is_text = len(rest.split()) >= MENTION_TEXT_MIN_WORDS
+    if find_urls(rest) or (is_text and not readable_reply):
         await summarize(update, rt, "asked", rest)
         return
     if replied is not None and readable_reply:
