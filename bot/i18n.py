@@ -147,9 +147,9 @@ EN: dict[str, str] = {
         "Languages: {languages}\n"
         "Length: {sentences} sentences\n"
         "Algorithm: {algorithm}\n"
-        "Group mode: {group_mode}\n"
         "Source summary: {show_source}"
     ),
+    "settings.overview_group_mode": "Group mode: {group_mode}",
     "settings.button.languages": "Languages",
     "settings.button.length": "Length",
     "settings.button.algorithm": "Algorithm",
@@ -343,9 +343,9 @@ DE: dict[str, str] = {
         "Sprachen: {languages}\n"
         "Länge: {sentences} Sätze\n"
         "Verfahren: {algorithm}\n"
-        "Gruppenmodus: {group_mode}\n"
         "Zusammenfassung im Original: {show_source}"
     ),
+    "settings.overview_group_mode": "Gruppenmodus: {group_mode}",
     "settings.button.languages": "Sprachen",
     "settings.button.length": "Länge",
     "settings.button.algorithm": "Verfahren",

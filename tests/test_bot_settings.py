@@ -50,6 +50,8 @@ async def test_private_menu_changes_languages_length_algorithm_and_source(env: B
     await env.press(chat, USER_ID, current()["Show source summary: off"], mid)
     assert await _settings(env, chat) == (("en", "fr"), 5, "lexrank", "mention", True)
     assert "Group mode" not in current(), "no group mode in private chats"
+    overview = parse_telegram_html(env.server.message_text(chat, mid) or "")
+    assert "Group mode" not in overview and "Length: 5 sentences" in overview
     await env.press(chat, USER_ID, current()["Done"], mid)
     assert current() == {}
 
@@ -84,6 +86,7 @@ async def test_group_admin_changes_and_non_admin_is_refused(env: BotEnv) -> None
 
     menu = await env.ask_one(GROUP_CHAT, "/settings", user_id=ADMIN)
     assert "Settings for" in parse_telegram_html(menu.text or "")
+    assert "Group mode: Only when mentioned or asked" in parse_telegram_html(menu.text or "")
     mode_page = buttons(menu)["Group mode"]
     checks = len(env.server.calls("getChatMember"))
     answer = await env.press(GROUP_CHAT, MEMBER, mode_page, menu.message_id)

@@ -54,9 +54,11 @@ def _overview(settings: ChatSettings, chat: Chat, ui: str) -> str:
         languages=", ".join(language_name(c, ui) for c in settings.target_languages),
         sentences=settings.summary_sentences,
         algorithm=t(f"settings.algorithm.{settings.algorithm}", ui),
-        group_mode=t(f"settings.mode.{settings.group_mode}", ui),
         show_source=on_off,
     )
+    if chat.type != Chat.PRIVATE:  # the mode means nothing in a private chat
+        mode = t(f"settings.mode.{settings.group_mode}", ui)
+        body += "\n" + t("settings.overview_group_mode", ui, group_mode=mode)
     return f"<b>{escape(title)}</b>\n{escape(body)}"
 
 
