@@ -61,11 +61,14 @@ def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[Inli
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
-def result_keyboard(menu: ResultMenu, chat_id: int, codec: CallbackCodec) -> InlineKeyboardMarkup:
+def result_keyboard(
+    menu: ResultMenu, chat_id: int, codec: CallbackCodec
+) -> InlineKeyboardMarkup | None:
     """Full translation per target language, original summary, shorter, longer.
 
     A target in the source language has nothing to translate, and when the source language
-    is a target (or nothing is translated) the original is already shown: no buttons then."""
+    is a target (or nothing is translated) the original is already shown: no buttons then.
+    None when no button is left (a one-sentence text without translation)."""
     ui = menu.ui
     ref = ResultRef(menu.doc_key, menu.sentences, menu.show_source).encode()
     translated = [lang for lang in menu.targets if lang != menu.source_language]
@@ -91,7 +94,7 @@ def result_keyboard(menu: ResultMenu, chat_id: int, codec: CallbackCodec) -> Inl
         resize.append(_button(codec, chat_id, t("button.longer", ui), "long", ref))
     if resize:
         rows.append(resize)
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 # -- /settings ---------------------------------------------------------------------------------

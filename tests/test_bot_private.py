@@ -233,3 +233,8 @@ async def test_buttons_offer_only_what_changes_the_message(env: BotEnv) -> None:
     assert "Longer" not in buttons(reply)
     await env.press(PRIVATE_CHAT, USER_ID, buttons(reply)["Shorter"], reply.message_id)
     assert (env.server.message_text(PRIVATE_CHAT, reply.message_id) or "").count("• ") == 1
+    # One sentence with no model for its language: the summary comes without any buttons.
+    arabic = "أعلن مجلس المدينة يوم الثلاثاء عن خطة جديدة للنقل العام في وسط المدينة."
+    lone = await env.ask_one(PRIVATE_CHAT, arabic)
+    assert "• " + arabic in parse_telegram_html(lone.text or "")
+    assert lone.reply_markup is None
