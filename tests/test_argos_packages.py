@@ -73,7 +73,7 @@ METADATA = json.dumps({"from_code": "de", "to_code": "en", "type": "translate"})
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        (None, "not a zip"),
+        (None, "bad zip"),
         ({"pkg/README.md": "hi"}, "no metadata.json"),
         ({"pkg/metadata.json": "{oops"}, "not valid JSON"),
         ({"pkg/metadata.json": "{}", "pkg/model/model.bin": "x"}, "lacks from_code"),
@@ -225,3 +225,21 @@ def test_install_from_index_reports_what_went_wrong(
 ) -> None:
     with pytest.raises(error, match=message):
         install_from_index([code], index_url=package_index, packages_dir=tmp_path / "p")
+
+
+def test_a_truncated_download_is_refused(
+    tmp_path: Path, test_package_files: dict[tuple[str, str], Path]
+) -> None:
+    data = test_package_files[("de", "en")].read_bytes()
+    damaged = tmp_path / "damaged.argosmodel"
+    damaged.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="bad zip"):
+        install_from_path(damaged, packages_dir=tmp_path / "packages")
+    flipped = bytearray(data)
+    middle = len(flipped) // 2
+    flipped[middle : middle + 64] = bytes(64)
+    corrupted = tmp_path / "corrupted.argosmodel"
+    corrupted.write_bytes(bytes(flipped))
+    with pytest.raises(InputError, match="bad zip"):
+        install_from_path(corrupted, packages_dir=tmp_path / "packages")
+    assert list_installed(tmp_path / "packages") == []

@@ -15,9 +15,11 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,6 +34,8 @@ INDEX_URL_ENV = "ARGOS_PACKAGE_INDEX"
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 MAX_PACKAGE_BYTES = 2 * 1024**3
 DOWNLOAD_TIMEOUT_SECONDS = 30.0
+
+_install_lock = threading.Lock()  # one install at a time per process: folder swaps must not race
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def install_from_path(path: Path, *, packages_dir: Path | None = None) -> list[I
     target_root = packages_dir if packages_dir is not None else current_packages_dir()
     target_root.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with _install_lock, zipfile.ZipFile(path) as archive:
             top, metadata = _check_archive(archive, path.name)
             staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=target_root))
             try:
@@ -157,8 +161,8 @@ def install_from_path(path: Path, *, packages_dir: Path | None = None) -> list[I
                 _swap_in(staging / top, target_root / top)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-    except zipfile.BadZipFile:
-        raise InputError(f"{path.name} is not a valid argos package (not a zip archive)") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise InputError(f"{path.name} is not a valid argos package (bad zip: {exc})") from None
     except OSError as exc:
         raise BriefbotError(f"Could not install {path.name}: {exc.strerror or exc}") from exc
     log.info("Installed %s from %s", top, path)
