@@ -7,7 +7,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ from translation.package_builder import PackageSize, build_test_package
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
 DEFAULT_WORK_DIR = PROJECT_ROOT / "build" / "bench"
+SEED_ARTICLE = PROJECT_ROOT.parent / "shared" / "seed-article-de.txt"
 
 T = TypeVar("T")
 
@@ -67,8 +68,10 @@ def machine_info() -> str:
     except (OSError, StopIteration):
         pass
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+        f"{ram:.0f} GiB RAM, "
         f"Python {platform.python_version()}, CTranslate2 {ctranslate2.__version__}, "
         f"load average {load}"
     )
@@ -84,3 +87,18 @@ def median_run(run: Callable[[], T], repeat: int) -> tuple[float, T]:
     """Median wall time of ``repeat`` runs (the machine is shared; the median resists noise)."""
     runs = [timed(run) for _ in range(max(1, repeat))]
     return statistics.median(seconds for seconds, _ in runs), runs[-1][1]
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, interpolated between the samples."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Rows as a Markdown table (first column left-aligned, the rest right-aligned)."""
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
