@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -20,6 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
 DEFAULT_WORK_DIR = PROJECT_ROOT / "build" / "bench"
 SEED_ARTICLE = PROJECT_ROOT.parent / "shared" / "seed-article-de.txt"
+#: Random weights never end a sentence: decode about as many tokens as a real model would.
+REALISTIC_LENGTH_RATIO = 1.1
 
 T = TypeVar("T")
 
@@ -75,6 +78,19 @@ def machine_info() -> str:
         f"Python {platform.python_version()}, CTranslate2 {ctranslate2.__version__}, "
         f"load average {load}"
     )
+
+
+def print_machine() -> None:
+    print(f"# machine: {machine_info()}")
+    print("# shared machine: other jobs may run at the same time (see the load average)")
+
+
+def existing_file(value: str) -> Path:
+    """argparse type: a path that must name a file (a usage error otherwise)."""
+    path = Path(value)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no file at {path}")
+    return path
 
 
 def timed(run: Callable[[], T]) -> tuple[float, T]:

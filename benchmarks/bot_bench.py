@@ -15,12 +15,13 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_models import PROJECT_ROOT
+from benchmarks.bench_models import PROJECT_ROOT, REALISTIC_LENGTH_RATIO
 from benchmarks.load_test import Request, classify
 from bot.i18n import EN
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
@@ -69,16 +70,17 @@ def write_config(
     path: Path,
     api_url: str,
     packages_dir: Path,
-    length_ratio: float,
+    targets: Sequence[str],
     **sections: dict[str, object],
 ) -> None:
     """A ``briefbot run`` config next to its database: loopback API, owner ``OWNER_ID``,
-    decoding bound ``length_ratio`` × source tokens; ``sections`` add or override keys."""
+    chats wanting ``targets``, a realistic decoding bound; ``sections`` add or override keys."""
     tables: dict[str, dict[str, object]] = {
         "telegram": {"api_base_url": api_url, "owners": [OWNER_ID]},
         "storage": {"path": str(path.parent / "briefbot.sqlite3")},
         "models": {"packages_dir": str(packages_dir)},
-        "translation": {"length_ratio": length_ratio, "length_extra": 0},
+        "defaults": {"target_languages": list(targets)},
+        "translation": {"length_ratio": REALISTIC_LENGTH_RATIO, "length_extra": 0},
         "logging": {"level": "INFO"},
     }
     for name, values in sections.items():

@@ -41,8 +41,9 @@ from benchmarks.bench_models import (
     PROJECT_ROOT,
     SEED_ARTICLE,
     ensure_packages,
-    machine_info,
+    existing_file,
     markdown_table,
+    print_machine,
 )
 from benchmarks.bot_bench import (
     HEAVY_MODULES,
@@ -145,13 +146,7 @@ async def start_once(
 ) -> StartRun:
     """Launch ``briefbot run``, push the article at once, wait for the summary, stop it."""
     config, log = temp / "briefbot.toml", temp / "bot.log"
-    write_config(
-        config,
-        server.base_url,
-        packages_dir,
-        1.1,
-        defaults={"target_languages": list(TARGETS)},
-    )
+    write_config(config, server.base_url, packages_dir, TARGETS)
     launched = time.monotonic()
     process = start_briefbot(config, log)
     request = push_request(server, CHAT, article, launched)
@@ -202,18 +197,13 @@ def _median(values: Sequence[float | None]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--article", type=Path, default=SEED_ARTICLE)
+    parser.add_argument("--article", type=existing_file, default=str(SEED_ARTICLE))
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--runs", type=int, default=3, help="briefbot run starts")
     parser.add_argument("--import-runs", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=60.0, help="per start, seconds")
     args = parser.parse_args(argv)
-    if not args.article.is_file():
-        print(f"error: no article at {args.article} (use --article)", file=sys.stderr)
-        return 2
-
-    print(f"# machine: {machine_info()}")
-    print("# shared machine: other jobs may run at the same time (see the load average)")
+    print_machine()
     packages_dir = ensure_packages(args.work_dir, PAIRS)
 
     rows = []

@@ -41,10 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file
 
 from benchmarks.bench_models import (
     DEFAULT_WORK_DIR,
+    REALISTIC_LENGTH_RATIO,
     SEED_ARTICLE,
     ensure_packages,
-    machine_info,
+    existing_file,
     markdown_table,
+    print_machine,
     quantile,
 )
 from translation.domain import SummaryOptions
@@ -179,21 +181,16 @@ def step_time_note(runs: list[Run]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--article", type=Path, default=SEED_ARTICLE)
+    parser.add_argument("--article", type=existing_file, default=str(SEED_ARTICLE))
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--runs", type=int, default=20, help="summary-first runs")
     parser.add_argument(
         "--compare-runs", type=int, default=5, help="runs of the other two contenders"
     )
     parser.add_argument("--sentences", type=int, default=3, help="summary length")
-    parser.add_argument("--length-factor", type=float, default=1.1)
+    parser.add_argument("--length-factor", type=float, default=REALISTIC_LENGTH_RATIO)
     args = parser.parse_args(argv)
-    if not args.article.is_file():
-        print(f"error: no article at {args.article} (use --article)", file=sys.stderr)
-        return 2
-
-    print(f"# machine: {machine_info()}")
-    print("# shared machine: other jobs may run at the same time (see the load average)")
+    print_machine()
     packages_dir = ensure_packages(args.work_dir, PAIRS)
     options = EngineOptions(length_ratio=args.length_factor, length_extra=0)
     engine = TranslationEngine(packages_dir, options)

@@ -45,8 +45,8 @@ from benchmarks.bench_models import (
     SEED_ARTICLE,
     ensure_packages,
     load_sentences,
-    machine_info,
     markdown_table,
+    print_machine,
 )
 from benchmarks.bot_bench import (
     ask_owner,
@@ -135,8 +135,7 @@ async def run_scenario(
                 config,
                 server.base_url,
                 packages_dir,
-                1.1,
-                defaults={"target_languages": list(TARGETS)},
+                TARGETS,
                 limits={"queue_size": max(32, len(texts))},
                 translation={"max_loaded_models": max_loaded},
             )
@@ -230,8 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
         return 2
 
-    print(f"# machine: {machine_info()}")
-    print("# shared machine: other jobs may run at the same time (see the load average)")
+    print_machine()
     packages_dir = ensure_packages(args.work_dir, PAIRS)
     texts = articles(args.eval_dir, args.chats)
     limits = [int(part) for part in args.limits.split(",") if part.strip()]
