@@ -53,6 +53,7 @@ from benchmarks.bench_models import (
 from benchmarks.bot_bench import HandoverServer, answer_time, push_request
 from benchmarks.load_test import Article, is_answered, until
 from bot.app import build_application, running
+from bot.loop_monitor import loop_monitor
 from tests.support.bot_harness import bot_config
 from tests.support.http_servers import PageServer
 from translation.engine import EngineOptions, TranslationEngine
@@ -61,7 +62,6 @@ PAIRS = (("de", "en"), ("en", "fr"))
 TARGETS = ("en", "fr")
 TARGET_HIT_MS = 50.0
 CHATS = {"text": 930_001, "link": 930_002, "warm-up": 930_003}
-CLOCKS = ("pushed", "handed over", "handled")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class Timing:
     pushed: float
     handed_over: float
     handled: float
+    job_started: float | None  # handled → the job's first Bot API call (sendChatAction)
 
 
 class HandledClock:
@@ -110,19 +111,33 @@ async def ask(
     key = (chat, request.message_id)
     if answered is None:
         raise SystemExit(f"the {kind} request was not answered with a summary")
+    handled = clock.at[key]
+    typing = next(
+        (
+            c
+            for c in server.calls("sendChatAction")
+            if c.time >= handled and int(c.params["chat_id"]) == chat
+        ),
+        None,
+    )
     return Timing(
         kind,
         hit,
         answered - request.pushed,
         answered - server.handed_over[key],
-        answered - clock.at[key],
+        answered - handled,
+        None if typing is None else typing.time - handled,
     )
 
 
-async def measure(
-    packages_dir: Path, article: str, misses: int, hits: int, temp: Path
-) -> tuple[list[Timing], int]:
-    """Every request's timing, and how many times the page server was asked for a page."""
+@dataclass(frozen=True)
+class Measured:
+    timings: list[Timing]
+    fetched: int  # pages the page server served
+    loop_lag: str  # the bot's own event-loop monitor over the whole run
+
+
+async def measure(packages_dir: Path, article: str, misses: int, hits: int, temp: Path) -> Measured:
     options = EngineOptions(length_ratio=REALISTIC_LENGTH_RATIO, length_extra=0)
     engine = TranslationEngine(packages_dir, options)
     server = HandoverServer()
@@ -147,26 +162,49 @@ async def measure(
                     for kind, content in (("text", page.text), ("link", url)):
                         for repeat in range(hits + 1):
                             timings.append(await ask(server, clock, kind, content, repeat > 0))
+                monitor = loop_monitor(application)
+                lag = monitor.lag().describe() if monitor is not None else "not monitored"
             fetched = len(pages.requests)
     engine.close()
-    return timings, fetched
+    return Measured(timings, fetched, lag)
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1000:.1f}"
 
 
 def report(timings: list[Timing]) -> str:
-    header = ["request", "n", *(f"{clock} → answered, p50 ms" for clock in CLOCKS), "p95 ms"]
+    header = [
+        "request",
+        "n",
+        "pushed → answered p50 ms",
+        "handed over → answered p50 ms",
+        "p95 ms",
+        "max ms",
+        "handled → answered p50 ms",
+        "of which handled → job started",
+    ]
     rows = []
     for kind in ("text", "link"):
         for hit in (False, True):
             group = [t for t in timings if t.kind == kind and t.hit == hit]
             if not group:
                 continue
-            cells = [
-                f"{statistics.median(getattr(t, c.replace(' ', '_')) for t in group) * 1000:.1f}"
-                for c in CLOCKS
-            ]
-            p95 = quantile([t.handed_over for t in group], 0.95) * 1000
+            bot = [t.handed_over for t in group]
+            started = [t.job_started for t in group if t.job_started is not None]
             label = f"{kind}, {'hit (repeat)' if hit else 'miss (first time)'}"
-            rows.append([label, len(group), *cells, f"{p95:.1f}"])
+            rows.append(
+                [
+                    label,
+                    len(group),
+                    _ms(statistics.median(t.pushed for t in group)),
+                    _ms(statistics.median(bot)),
+                    _ms(quantile(bot, 0.95)),
+                    _ms(max(bot)),
+                    _ms(statistics.median(t.handled for t in group)),
+                    _ms(statistics.median(started) if started else None),
+                ]
+            )
     return markdown_table(header, rows)
 
 
@@ -182,11 +220,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     article = args.article.read_text(encoding="utf-8")
     misses, hits = max(1, args.misses), max(1, args.hits)
     with tempfile.TemporaryDirectory(prefix="briefbot-cache-") as temp:
-        timings, fetched = asyncio.run(measure(packages_dir, article, misses, hits, Path(temp)))
+        measured = asyncio.run(measure(packages_dir, article, misses, hits, Path(temp)))
+    timings = measured.timings
     print(report(timings))
     links = sum(t.kind == "link" for t in timings)
+    fetched = measured.fetched
     verdict = "hits did not fetch again" if fetched == misses else "hits FETCHED again"
     print(f"# link requests {links}, pages fetched {fetched} ({misses} distinct): {verdict}")
+    print(f"# the bot's event loop over the run: {measured.loop_lag}")
+    for number, t in enumerate(timings):
+        if t.hit and t.handed_over * 1000 >= TARGET_HIT_MS:
+            print(
+                f"# slow hit: request {number} ({t.kind}): {_ms(t.handed_over)} ms, of which "
+                f"{_ms(t.job_started)} ms until the job started"
+            )
     for kind in ("text", "link"):
         miss = statistics.median(t.handed_over for t in timings if t.kind == kind and not t.hit)
         hit = statistics.median(t.handed_over for t in timings if t.kind == kind and t.hit)
