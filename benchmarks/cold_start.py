@@ -188,11 +188,12 @@ async def start_runs(
     return results
 
 
-def _median(values: Sequence[float | None]) -> str:
+def _median(values: Sequence[float | None], digits: int = 2) -> str:
     known = [v for v in values if v is not None]
-    if len(known) < len(values):
-        return "not reached" if not known else f"{statistics.median(known):.2f} (some runs failed)"
-    return f"{statistics.median(known):.2f}"
+    if not known:
+        return "not reached"
+    median = f"{statistics.median(known):.{digits}f}"
+    return median if len(known) == len(values) else f"{median} (some runs failed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print(markdown_table(["milestone after process start", "seconds"], rows))
     stages = sorted({stage for run in runs for stage in run.stages_ms})
-    rows = [[stage, _median([run.stages_ms.get(stage) for run in runs])] for stage in stages]
+    rows = [[stage, _median([run.stages_ms.get(stage) for run in runs], 0)] for stage in stages]
     print("\n## The first request's stages, as the bot's /stats reports them (median, ms)\n")
     print(markdown_table(["stage", "ms"], rows))
     heavy = sorted({name for run in runs for name in run.heavy})
