@@ -2,7 +2,9 @@
 
 For each configuration: throughput on the first ``--limit`` German sentences of
 ``mt_de_en.jsonl`` translated as one request, and the median latency of a 3-sentence request
-(a typical summary), on the transformer-base sized de→en test package. Decoding is bounded
+(a typical summary), on the transformer-base sized de→en test package, and the CPU time
+per sentence (all threads), which other processes on a shared machine disturb far less than
+wall time. Decoding is bounded
 to ``ceil(1.1 × length bucket)`` tokens, as in ``translation_engine.py``. Used to choose the
 ``EngineOptions`` defaults.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -80,12 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = sentences[:3]
     print(f"# {len(sentences)} sentences, beam {args.beam_size}, int8, length 1.1x bucket")
     engines = {config: _engine(packages_dir, config, args.beam_size) for config in args.configs}
-    throughput: dict[str, list[tuple[float, int]]] = {config: [] for config in engines}
+    throughput: dict[str, list[tuple[float, int, float]]] = {config: [] for config in engines}
     latency: dict[str, list[float]] = {config: [] for config in engines}
     for _ in range(max(1, args.rounds)):  # interleaved rounds: the machine is shared
         for config, engine in engines.items():
+            cpu_before = time.process_time()  # all threads of this process
             seconds, result = timed(partial(engine.translate, sentences, "de", "en"))
-            throughput[config].append((seconds, sum(result.output_tokens)))
+            cpu = time.process_time() - cpu_before
+            throughput[config].append((seconds, sum(result.output_tokens), cpu))
             latency[config].extend(
                 timed(partial(engine.translate, summary, "de", "en"))[0]
                 for _ in range(args.latency_runs)
@@ -95,10 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for config in engines:
         inter, intra, batch = parse_config(config)
-        seconds, tokens = sorted(throughput[config])[len(throughput[config]) // 2]
+        seconds, tokens, _ = sorted(throughput[config])[len(throughput[config]) // 2]
+        cpu = statistics.median(run[2] for run in throughput[config])
         print(
             f"{inter:>5} {intra:>5} {batch:>5} {len(sentences) / seconds:>8.2f} "
-            f"{tokens / seconds:>8.0f} {statistics.median(latency[config]) * 1000:>14.0f}"
+            f"{tokens / seconds:>8.0f} {statistics.median(latency[config]) * 1000:>14.0f} "
+            f"{cpu * 1000 / len(sentences):>12.0f}"
         )
     print(f"# load average at end: {machine_info().rsplit('load average ', 1)[1]}")
     return 0
