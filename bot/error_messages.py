@@ -29,6 +29,39 @@ def _limit_text(exc: LimitExceededError, ui: str, limits: LimitsConfig) -> str:
     return exc.message
 
 
+# Reasons about the link itself rather than the site: "I can't open this link: …".
+_LINK_REASONS = frozenset({"blocked", "invalid_url", "scheme"})
+
+
+def _fetch_text(exc: FetchError, ui: str) -> str:
+    """Why a link failed, in the user's language; the English message when the reason is not
+    one the bot has a text for."""
+    key = f"fetch.{exc.reason}"
+    if exc.reason == "not_a_page" and not exc.details.get("content_type"):
+        key = "fetch.not_a_page_untyped"
+    try:
+        reason = t(key, ui, **_localized_details(exc.details, ui))
+    except KeyError:  # no reason, an unknown one, or a detail its text needs is missing
+        reason = exc.message
+    frame = "error.link_refused" if exc.reason in _LINK_REASONS else "error.fetch_failed"
+    return t(frame, ui, reason=reason)
+
+
+def _localized_details(details: dict[str, str], ui: str) -> dict[str, str]:
+    """Raw numbers in ``details`` written the way the UI language writes them."""
+    shown = dict(details)
+    try:
+        if "max_bytes" in details:
+            shown["max_bytes"] = human_bytes(int(details["max_bytes"]), ui)
+        if "seconds" in details:
+            shown["seconds"] = format_number(float(details["seconds"]), ui)
+        if "limit" in details:
+            shown["limit"] = format_number(int(details["limit"]), ui)
+    except ValueError:  # not a number after all: show it as it came
+        return dict(details)
+    return shown
+
+
 def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
     """Plain text for ``exc``: a known failure explained, anything else a generic apology."""
     if isinstance(exc, LimitExceededError):
@@ -60,7 +93,7 @@ def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
     if isinstance(exc, StorageError):
         return t("error.storage", ui)
     if isinstance(exc, FetchError):
-        return t("error.fetch_failed", ui, reason=exc.message)
+        return _fetch_text(exc, ui)
     if isinstance(exc, TimeoutError):
         return t("error.timeout", ui)
     if isinstance(exc, BriefbotError):

@@ -96,6 +96,25 @@ EN: dict[str, str] = {
     "error.busy": "I'm busy right now, try again in a minute.",
     "error.fetch_failed": "I couldn't fetch the article: {reason}",
     "error.link_refused": "I can't open this link: {reason}",
+    # -- why a link could not be fetched (the {reason} above; translation.errors.FETCH_REASONS) --
+    "fetch.not_found": "The page was not found (HTTP {status}).",
+    "fetch.forbidden": "The site refused access to the page (HTTP {status}).",
+    "fetch.rate_limited": "The site is limiting requests (HTTP {status}); try again later.",
+    "fetch.server_error": "The site had a server error (HTTP {status}).",
+    "fetch.http_error": "The site did not deliver the page (HTTP {status}).",
+    "fetch.too_many_redirects": "The link redirects too often (more than {limit} times).",
+    "fetch.invalid_url": "It is not a valid web address.",
+    "fetch.scheme": "Only http and https links are supported.",
+    "fetch.blocked": "Only public web pages are allowed.",
+    "fetch.not_a_page": "That link is not a web page or text (it is {content_type}).",
+    "fetch.not_a_page_untyped": "The site did not say what kind of document this is.",
+    "fetch.binary": "The page is binary data, not text.",
+    "fetch.too_large": "The page is larger than {max_bytes}, the most I read.",
+    "fetch.timeout": "The page took too long to load (limit: {seconds} s).",
+    "fetch.dns": "Could not find the server {host}.",
+    "fetch.connect": "Could not connect to {host}.",
+    "fetch.connection": "The connection to {host} failed.",
+    "fetch.compression": "The page's compressed data could not be read.",
     "error.unsupported_language": (
         "The text seems to be in {language}, which I can't translate yet."
     ),
@@ -279,6 +298,28 @@ DE: dict[str, str] = {
     "error.busy": "Ich bin gerade ausgelastet, versuch es in einer Minute noch einmal.",
     "error.fetch_failed": "Ich konnte den Artikel nicht laden: {reason}",
     "error.link_refused": "Diesen Link kann ich nicht öffnen: {reason}",
+    "fetch.not_found": "Die Seite wurde nicht gefunden (HTTP {status}).",
+    "fetch.forbidden": "Die Website verweigert den Zugriff auf die Seite (HTTP {status}).",
+    "fetch.rate_limited": (
+        "Die Website begrenzt gerade die Anfragen (HTTP {status}); versuch es später noch einmal."
+    ),
+    "fetch.server_error": "Die Website hat einen Serverfehler gemeldet (HTTP {status}).",
+    "fetch.http_error": "Die Website hat die Seite nicht geliefert (HTTP {status}).",
+    "fetch.too_many_redirects": "Der Link leitet zu oft weiter (mehr als {limit}-mal).",
+    "fetch.invalid_url": "Das ist keine gültige Webadresse.",
+    "fetch.scheme": "Nur http- und https-Links werden unterstützt.",
+    "fetch.blocked": "Nur öffentliche Webseiten sind erlaubt.",
+    "fetch.not_a_page": (
+        "Der Link führt nicht zu einer Webseite oder einem Text (sondern zu {content_type})."
+    ),
+    "fetch.not_a_page_untyped": "Die Website gibt nicht an, was für ein Dokument das ist.",
+    "fetch.binary": "Die Seite enthält Binärdaten, keinen Text.",
+    "fetch.too_large": "Die Seite ist größer als {max_bytes}; mehr lese ich nicht.",
+    "fetch.timeout": "Die Seite hat zu lange zum Laden gebraucht (Grenze: {seconds} s).",
+    "fetch.dns": "Den Server {host} konnte ich nicht finden.",
+    "fetch.connect": "Keine Verbindung zu {host} möglich.",
+    "fetch.connection": "Die Verbindung zu {host} ist fehlgeschlagen.",
+    "fetch.compression": "Die komprimierten Daten der Seite sind nicht lesbar.",
     "error.unsupported_language": (
         "Der Text scheint auf {language} zu sein; das kann ich noch nicht übersetzen."
     ),

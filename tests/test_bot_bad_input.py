@@ -124,3 +124,26 @@ async def test_german_users_get_german_explanations(env: BotEnv) -> None:
     for visible in (binary, empty, arabic):
         assert "No model" not in visible and "This file" not in visible
         assert "There is no text" not in visible
+
+
+async def test_german_users_get_german_link_errors(env: BotEnv, articles: ArticleServer) -> None:
+    """A link that fails is explained in German from frame to reason, not with the fetcher's
+    English reason inside a German sentence."""
+    german = 2601
+
+    async def reply(text: str) -> str:
+        message = await env.ask_one(german, text, user_id=german, language_code="de")
+        return parse_telegram_html(message.text or "")
+
+    missing = await reply(articles.base_url + "/no-such-article")
+    assert "Ich konnte den Artikel nicht laden: Die Seite wurde nicht gefunden (HTTP 404)." in (
+        missing
+    )
+    image = await reply(articles.add("/bild.png", b"\x89PNG\r\n\x1a\n" + bytes(100), "image/png"))
+    assert "Der Link führt nicht zu einer Webseite oder einem Text (sondern zu image/png)." in (
+        image
+    )
+    port = await reply("http://127.0.0.1:25/")
+    assert "Diesen Link kann ich nicht öffnen: Nur öffentliche Webseiten sind erlaubt." in port
+    for visible in (missing, image, port):
+        assert "The page" not in visible and "Refused" not in visible and "link" not in visible

@@ -122,6 +122,7 @@ async def test_hostile_addresses_are_refused_before_connecting(
     with pytest.raises(FetchError, match="Refused to fetch") as refused:
         await web.fetch(url)
     assert reason in refused.value.message
+    assert refused.value.reason == "blocked"
     assert web.internet.connections == []
     assert web.server.requests == []
 
@@ -158,37 +159,42 @@ async def test_every_new_connection_is_checked_again(web: Web) -> None:
 
 
 async def test_unknown_host_is_a_dns_error(web: Web) -> None:
-    with pytest.raises(FetchError, match=re.escape("Could not find the server nowhere.test")):
+    with pytest.raises(
+        FetchError, match=re.escape("Could not find the server nowhere.test")
+    ) as dns:
         await web.fetch("http://nowhere.test/a")
+    assert (dns.value.reason, dns.value.details) == ("dns", {"host": "nowhere.test"})
 
 
 async def test_connection_refused_is_reported() -> None:
-    with pytest.raises(FetchError, match=re.escape("Could not connect to 127.0.0.1")):
+    with pytest.raises(FetchError, match=re.escape("Could not connect to 127.0.0.1")) as failed:
         await fetch_url(f"http://127.0.0.1:{unused_port()}/", LOOPBACK_OK)
+    assert (failed.value.reason, failed.value.details) == ("connect", {"host": "127.0.0.1"})
 
 
 # --- links --------------------------------------------------------------------------------------
 
 BAD_LINKS = [
-    ("ftp://news.test/file.txt", "not ftp:"),
-    ("file:///etc/passwd", "not file:"),
-    ("gopher://news.test/", "not gopher:"),
-    ("javascript:alert(1)", "not javascript:"),
-    ("data:text/html,<p>hi</p>", "not data:"),
-    ("news.test/artikel", "without http://"),
-    ("http://", "no host name"),
-    ("http://[::1", "not a valid web address"),
-    ("http://user:secret@news.test/", "user name or password"),
-    ("http://news.test:25/", "port 25"),
-    ("https://news.test/" + "a" * 9000, "longer than"),
+    ("ftp://news.test/file.txt", "not ftp:", "scheme"),
+    ("file:///etc/passwd", "not file:", "scheme"),
+    ("gopher://news.test/", "not gopher:", "scheme"),
+    ("javascript:alert(1)", "not javascript:", "scheme"),
+    ("data:text/html,<p>hi</p>", "not data:", "scheme"),
+    ("news.test/artikel", "without http://", "scheme"),
+    ("http://", "no host name", "invalid_url"),
+    ("http://[::1", "not a valid web address", "invalid_url"),
+    ("http://user:secret@news.test/", "user name or password", "blocked"),
+    ("http://news.test:25/", "port 25", "blocked"),
+    ("https://news.test/" + "a" * 9000, "longer than", "invalid_url"),
 ]
 
 
-@pytest.mark.parametrize(("url", "message"), BAD_LINKS)
-async def test_bad_links_are_refused(web: Web, url: str, message: str) -> None:
+@pytest.mark.parametrize(("url", "message", "reason"), BAD_LINKS)
+async def test_bad_links_are_refused(web: Web, url: str, message: str, reason: str) -> None:
     with pytest.raises(FetchError) as refused:
         await web.fetch(url)
     assert message in refused.value.message
+    assert refused.value.reason == reason
     assert web.internet.connections == []
 
 
@@ -214,8 +220,9 @@ async def test_five_redirects_are_followed(web: Web) -> None:
 
 
 async def test_the_sixth_redirect_is_refused(web: Web) -> None:
-    with pytest.raises(FetchError, match="more than 5 times"):
+    with pytest.raises(FetchError, match="more than 5 times") as refused:
         await web.fetch(redirect_chain(web, 6))
+    assert (refused.value.reason, refused.value.details) == ("too_many_redirects", {"limit": "5"})
     assert "/article" not in web.server.paths_requested()
 
 
@@ -236,40 +243,44 @@ async def test_relative_locations_are_resolved(web: Web) -> None:
 
 
 HOSTILE_REDIRECTS = [
-    ("http://127.0.0.1:{port}/article", "loopback"),
-    ("http://[::ffff:127.0.0.1]:{port}/article", "loopback"),
-    ("http://2130706433:{port}/article", "loopback"),
-    ("http://internal.test/admin", "private network"),
-    ("http://metadata.test/latest/meta-data/", "link-local"),
+    ("http://127.0.0.1:{port}/article", "loopback", "blocked"),
+    ("http://[::ffff:127.0.0.1]:{port}/article", "loopback", "blocked"),
+    ("http://2130706433:{port}/article", "loopback", "blocked"),
+    ("http://internal.test/admin", "private network", "blocked"),
+    ("http://metadata.test/latest/meta-data/", "link-local", "blocked"),
     (
         "ftp://news.test/file",
         "Refused a redirect: only http and https links can be fetched, not ftp:",
+        "scheme",
     ),
     (
         "file:///etc/passwd",
         "Refused a redirect: only http and https links can be fetched, not file:",
+        "scheme",
     ),
-    ("gopher://news.test:70/", "not gopher:"),
-    ("http://news.test:6667/", "Refused a redirect: port 6667"),
+    ("gopher://news.test:70/", "not gopher:", "scheme"),
+    ("http://news.test:6667/", "Refused a redirect: port 6667", "blocked"),
 ]
 
 
-@pytest.mark.parametrize(("location", "reason"), HOSTILE_REDIRECTS)
+@pytest.mark.parametrize(("location", "message", "reason"), HOSTILE_REDIRECTS)
 async def test_redirects_into_forbidden_space_are_refused(
-    web: Web, location: str, reason: str
+    web: Web, location: str, message: str, reason: str
 ) -> None:
     web.server.add("/article", ARTICLE)
     start = web.serve("/start", Route.redirect(location.format(port=web.server.port)))
     with pytest.raises(FetchError) as refused:
         await web.fetch(start)
-    assert reason in refused.value.message
+    assert message in refused.value.message
+    assert refused.value.reason == reason
     assert web.server.paths_requested() == ["/start"]
     assert web.internet.connections == [(PUBLIC_IP, 80)]
 
 
 async def test_redirect_without_location_is_an_error(web: Web) -> None:
-    with pytest.raises(FetchError, match="without saying where"):
+    with pytest.raises(FetchError, match="without saying where") as failed:
         await web.fetch(web.serve("/r", Route(status=302)))
+    assert (failed.value.reason, failed.value.details) == ("http_error", {"status": "302"})
 
 
 # --- time and size --------------------------------------------------------------------------------
@@ -278,16 +289,18 @@ async def test_redirect_without_location_is_an_error(web: Web) -> None:
 async def test_slow_drip_is_cut_by_the_total_time_limit(web: Web) -> None:
     url = web.serve("/drip", Route(body=ARTICLE * 10, chunk_size=16, drip_interval=0.05))
     started = time.monotonic()
-    with pytest.raises(FetchError, match=r"took too long to load \(limit: 0.5 s\)"):
+    with pytest.raises(FetchError, match=r"took too long to load \(limit: 0.5 s\)") as slow:
         await web.fetch(url, timeout_seconds=0.5)
+    assert (slow.value.reason, slow.value.details) == ("timeout", {"seconds": "0.5"})
     assert time.monotonic() - started < 2.0
 
 
 async def test_a_server_that_never_answers_times_out(web: Web) -> None:
     url = web.serve("/hang", Route(body=ARTICLE, delay=30))
     started = time.monotonic()
-    with pytest.raises(FetchError, match="took too long"):
+    with pytest.raises(FetchError, match="took too long") as slow:
         await web.fetch(url, timeout_seconds=0.3)
+    assert slow.value.reason == "timeout"
     assert time.monotonic() - started < 2.0
 
 
@@ -303,14 +316,16 @@ async def test_slow_redirect_chain_shares_one_deadline(web: Web) -> None:
 
 async def test_endless_body_stops_at_the_byte_cap(web: Web) -> None:
     url = web.serve("/endless", Route(body=b"<p>spam</p>" * 1000, endless=True))
-    with pytest.raises(FetchError, match="larger than 300 kB"):
+    with pytest.raises(FetchError, match="larger than 300 kB") as large:
         await web.fetch(url, max_bytes=300_000)
+    assert (large.value.reason, large.value.details) == ("too_large", {"max_bytes": "300000"})
 
 
 async def test_declared_length_over_the_cap_is_refused_up_front(web: Web) -> None:
     url = web.serve("/big", Route(body=ARTICLE, headers={"Content-Length": "999999999"}))
-    with pytest.raises(FetchError, match="larger than 5 MB"):
+    with pytest.raises(FetchError, match="larger than 5 MB") as large:
         await web.fetch(url)
+    assert large.value.reason == "too_large"
 
 
 async def test_body_just_under_the_cap_is_accepted(web: Web) -> None:
@@ -390,11 +405,13 @@ async def test_corrupt_and_unknown_encodings_are_errors(web: Web) -> None:
             headers={"Content-Encoding": "gzip"},
         ),
     )
-    with pytest.raises(FetchError, match="compressed data is corrupt"):
+    with pytest.raises(FetchError, match="compressed data is corrupt") as failed:
         await web.fetch(corrupt)
+    assert failed.value.reason == "compression"
     zstd = web.serve("/zstd", Route(body=b"(\xb5/\xfd", headers={"Content-Encoding": "zstd"}))
-    with pytest.raises(FetchError, match=r"unsupported compression \(zstd\)"):
+    with pytest.raises(FetchError, match=r"unsupported compression \(zstd\)") as failed:
         await web.fetch(zstd)
+    assert failed.value.reason == "compression"
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -416,6 +433,8 @@ async def test_wrong_content_types_are_refused(
     with pytest.raises(FetchError) as refused:
         await web.fetch(url)
     assert message in refused.value.message
+    assert refused.value.reason == "not_a_page"
+    assert refused.value.details == {"content_type": content_type or ""}
 
 
 @pytest.mark.parametrize(
@@ -430,27 +449,31 @@ async def test_allowed_content_types(web: Web, content_type: str, is_html: bool)
 
 async def test_binary_body_behind_a_text_type_is_refused(web: Web) -> None:
     url = web.serve("/fake", Route(body=b"%PDF-1.7\n" + bytes(500), content_type="text/html"))
-    with pytest.raises(FetchError, match="binary data"):
+    with pytest.raises(FetchError, match="binary data") as refused:
         await web.fetch(url)
+    assert refused.value.reason == "binary"
 
 
 @pytest.mark.parametrize(
-    ("status", "message"),
+    ("status", "message", "reason"),
     [
-        (404, "was not found (HTTP 404)"),
-        (410, "was not found (HTTP 410)"),
-        (403, "refused access to the page (HTTP 403)"),
-        (429, "limiting requests"),
-        (400, "refused the request (HTTP 400)"),
-        (500, "server error (HTTP 500)"),
-        (503, "server error (HTTP 503)"),
-        (304, "unexpected redirect (HTTP 304)"),
+        (404, "was not found (HTTP 404)", "not_found"),
+        (410, "was not found (HTTP 410)", "not_found"),
+        (403, "refused access to the page (HTTP 403)", "forbidden"),
+        (429, "limiting requests", "rate_limited"),
+        (400, "refused the request (HTTP 400)", "http_error"),
+        (500, "server error (HTTP 500)", "server_error"),
+        (503, "server error (HTTP 503)", "server_error"),
+        (304, "unexpected redirect (HTTP 304)", "http_error"),
     ],
 )
-async def test_error_statuses_are_reported(web: Web, status: int, message: str) -> None:
+async def test_error_statuses_are_reported(
+    web: Web, status: int, message: str, reason: str
+) -> None:
     with pytest.raises(FetchError) as failed:
         await web.fetch(web.serve("/e", Route(body="nope", status=status)))
     assert message in failed.value.message
+    assert (failed.value.reason, failed.value.details) == (reason, {"status": str(status)})
 
 
 @pytest.mark.parametrize(
@@ -462,8 +485,9 @@ async def test_error_statuses_are_reported(web: Web, status: int, message: str) 
     ],
 )
 async def test_malformed_responses_are_fetch_errors(web: Web, raw: bytes) -> None:
-    with pytest.raises(FetchError, match=re.escape("news.test")):
+    with pytest.raises(FetchError, match=re.escape("news.test")) as failed:
         await web.fetch(web.serve("/m", Route(raw_response=raw)))
+    assert (failed.value.reason, failed.value.details) == ("connection", {"host": "news.test"})
 
 
 # --- charsets -----------------------------------------------------------------------------------

@@ -150,6 +150,8 @@ async def test_a_name_with_one_forbidden_answer_is_refused_before_any_connection
     with pytest.raises(AddressRefusedError) as refused:
         await backend.connect_tcp("mixed.test", 80)
     assert refused.value.address == ipaddress.ip_address("10.0.0.7")
+    assert refused.value.refusal == "a private network address"
+    assert (refused.value.reason, refused.value.details) == ("blocked", {"host": "mixed.test"})
     assert "mixed.test" in refused.value.message and "private network" in refused.value.message
     assert internet.connections == []
 
@@ -191,10 +193,14 @@ async def test_literal_addresses_skip_dns_and_are_still_checked() -> None:
 
 async def test_unknown_names_and_unix_sockets_are_fetch_errors() -> None:
     backend = GuardedNetworkBackend(allow_private_networks=True, resolver=StaticResolver({}))
-    with pytest.raises(FetchError, match=re.escape("Could not find the server nowhere.test")):
+    with pytest.raises(
+        FetchError, match=re.escape("Could not find the server nowhere.test")
+    ) as dns:
         await backend.connect_tcp("nowhere.test", 80)
-    with pytest.raises(FetchError, match="local sockets"):
+    assert (dns.value.reason, dns.value.details) == ("dns", {"host": "nowhere.test"})
+    with pytest.raises(FetchError, match="local sockets") as refused:
         await backend.connect_unix_socket("/var/run/docker.sock")
+    assert refused.value.reason == "blocked"
 
 
 async def test_system_resolver_reads_localhost_from_the_hosts_file() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 
 class BriefbotError(Exception):
     """Base of every expected failure: the message is safe to show to a user."""
@@ -67,8 +69,43 @@ class ModelLoadError(BriefbotError):
     kind = "model-load"
 
 
+FetchReason = Literal[
+    "not_found",  # status
+    "forbidden",  # status
+    "rate_limited",  # status
+    "server_error",  # status
+    "http_error",  # status
+    "too_many_redirects",  # limit
+    "invalid_url",
+    "scheme",
+    "blocked",  # private/reserved address, blocked port, credentials, local socket
+    "not_a_page",  # content_type (may be empty)
+    "binary",
+    "too_large",  # max_bytes
+    "timeout",  # seconds
+    "dns",  # host
+    "connect",  # host
+    "connection",  # host
+    "compression",
+]
+# Every reason a fetch failure can carry: the bot keeps a translated template for each.
+FETCH_REASONS: tuple[FetchReason, ...] = get_args(FetchReason)
+
+
 class FetchError(BriefbotError):
-    """A URL could not be fetched or was refused by the fetch policy."""
+    """A URL could not be fetched or was refused by the fetch policy.
+
+    ``message`` is the English line the CLI prints; ``reason`` (one of FETCH_REASONS, or empty
+    for callers that have none) and the raw ``details`` its message uses let the bot tell the
+    same thing in the user's language.
+    """
 
     exit_code = 4
     kind = "fetch"
+
+    def __init__(
+        self, message: str, reason: FetchReason | Literal[""] = "", **details: str
+    ) -> None:
+        super().__init__(message)
+        self.reason: str = reason
+        self.details: dict[str, str] = details

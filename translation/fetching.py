@@ -30,7 +30,7 @@ from translation.decompression import (
     UnsupportedEncodingError,
     decoder_for,
 )
-from translation.errors import FetchError, InputError
+from translation.errors import FetchError, FetchReason, InputError
 from translation.netguard import GuardedNetworkBackend, Resolver, system_resolver
 
 logger = logging.getLogger(__name__)
@@ -150,32 +150,38 @@ async def _fetch(url: str, policy: FetchPolicy, backend: GuardedNetworkBackend) 
                         if location is None:
                             return await _read_page(url, target, response, policy)
                 target = _checked_url(location, base=target)
-    raise FetchError(f"The link redirects too often (more than {policy.max_redirects} times).")
+    raise FetchError(
+        f"The link redirects too often (more than {policy.max_redirects} times).",
+        "too_many_redirects",
+        limit=str(policy.max_redirects),
+    )
 
 
 def _checked_url(raw: str, base: httpx.URL | None = None) -> httpx.URL:
     """Parse a link (or a redirect relative to ``base``) and apply the scheme/host/port rules."""
     if len(raw) > MAX_URL_CHARS:
-        raise _refused(base, f"it is longer than {MAX_URL_CHARS} characters")
+        raise _refused(base, f"it is longer than {MAX_URL_CHARS} characters", "invalid_url")
     try:
         target = base.join(raw.strip()) if base is not None else httpx.URL(raw.strip())
     except (httpx.InvalidURL, ValueError, UnicodeError, TypeError) as exc:
-        raise _refused(base, "it is not a valid web address") from exc
+        raise _refused(base, "it is not a valid web address", "invalid_url") from exc
     if target.scheme not in {"http", "https"}:
         scheme = f"{target.scheme}:" if target.scheme else "an address without http://"
-        raise _refused(base, f"only http and https links can be fetched, not {scheme}")
+        raise _refused(base, f"only http and https links can be fetched, not {scheme}", "scheme")
     if not target.host:
-        raise _refused(base, "it has no host name")
+        raise _refused(base, "it has no host name", "invalid_url")
     if target.userinfo:
-        raise _refused(base, "links with a user name or password are not supported")
+        raise _refused(base, "links with a user name or password are not supported", "blocked")
     port = target.port or (443 if target.scheme == "https" else 80)
     if port in BLOCKED_PORTS:
-        raise _refused(base, f"port {port} is not used for web pages")
+        raise _refused(base, f"port {port} is not used for web pages", "blocked")
     return target
 
 
-def _refused(base: httpx.URL | None, problem: str) -> FetchError:
-    return FetchError(f"Refused {'a redirect' if base is not None else 'the link'}: {problem}.")
+def _refused(base: httpx.URL | None, problem: str, reason: FetchReason) -> FetchError:
+    return FetchError(
+        f"Refused {'a redirect' if base is not None else 'the link'}: {problem}.", reason
+    )
 
 
 def _redirect_location(response: httpx.Response) -> str | None:
@@ -183,7 +189,12 @@ def _redirect_location(response: httpx.Response) -> str | None:
         return None
     location = response.headers.get("location", "").strip()
     if not location:
-        raise FetchError(f"The site redirected without saying where (HTTP {response.status_code}).")
+        status = response.status_code
+        raise FetchError(
+            f"The site redirected without saying where (HTTP {status}).",
+            "http_error",
+            status=str(status),
+        )
     return location
 
 
@@ -193,9 +204,17 @@ async def _read_page(
     _check_status(response.status_code)
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if not content_type:
-        raise FetchError("The site did not say what kind of document this is, so it was not read.")
+        raise FetchError(
+            "The site did not say what kind of document this is, so it was not read.",
+            "not_a_page",
+            content_type="",
+        )
     if content_type not in policy.allowed_content_types:
-        raise FetchError(f"That link is not a web page or text (it is {content_type}).")
+        raise FetchError(
+            f"That link is not a web page or text (it is {content_type}).",
+            "not_a_page",
+            content_type=content_type,
+        )
     body = await _read_body(response, policy.max_bytes)
     is_html = content_type in HTML_CONTENT_TYPES
     try:
@@ -204,7 +223,7 @@ async def _read_page(
             decode_bytes, body, response.charset_encoding, is_html
         )
     except InputError as exc:
-        raise FetchError("The page is binary data, not text.") from exc
+        raise FetchError("The page is binary data, not text.", "binary") from exc
     return FetchedPage(
         url=url,
         final_url=str(target),
@@ -218,19 +237,20 @@ async def _read_page(
 def _check_status(status: int) -> None:
     if 200 <= status < 300:
         return
+    reason: FetchReason
     if status in {404, 410}:
-        problem = "The page was not found"
+        reason, problem = "not_found", "The page was not found"
     elif status in {401, 403, 407, 451}:
-        problem = "The site refused access to the page"
+        reason, problem = "forbidden", "The site refused access to the page"
     elif status == 429:
-        problem = "The site is limiting requests; try again later"
+        reason, problem = "rate_limited", "The site is limiting requests; try again later"
     elif 500 <= status < 600:
-        problem = "The site had a server error"
+        reason, problem = "server_error", "The site had a server error"
     elif 300 <= status < 400:
-        problem = "The site answered with an unexpected redirect"
+        reason, problem = "http_error", "The site answered with an unexpected redirect"
     else:
-        problem = "The site refused the request"
-    raise FetchError(f"{problem} (HTTP {status}).")
+        reason, problem = "http_error", "The site refused the request"
+    raise FetchError(f"{problem} (HTTP {status}).", reason, status=str(status))
 
 
 async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
@@ -259,11 +279,16 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
 def _too_large(max_bytes: int) -> FetchError:
     megabytes = max_bytes >= 1_000_000
     limit = f"{max_bytes / 1_000_000:g} MB" if megabytes else f"{max_bytes / 1_000:g} kB"
-    return FetchError(f"The page is larger than {limit}, the most I read.")
+    return FetchError(
+        f"The page is larger than {limit}, the most I read.", "too_large", max_bytes=str(max_bytes)
+    )
 
 
 def _timeout_error(policy: FetchPolicy) -> FetchError:
-    return FetchError(f"The page took too long to load (limit: {policy.timeout_seconds:g} s).")
+    seconds = f"{policy.timeout_seconds:g}"
+    return FetchError(
+        f"The page took too long to load (limit: {seconds} s).", "timeout", seconds=seconds
+    )
 
 
 @contextmanager
@@ -276,20 +301,23 @@ def _as_fetch_error(host: str, policy: FetchPolicy) -> Iterator[None]:
     except (httpcore.TimeoutException, httpx.TimeoutException, TimeoutError) as exc:
         raise _timeout_error(policy) from exc
     except (httpcore.ConnectError, httpx.ConnectError) as exc:
-        raise FetchError(f"Could not connect to {host}.") from exc
+        raise FetchError(f"Could not connect to {host}.", "connect", host=host) from exc
     except (httpcore.ProtocolError, httpx.ProtocolError) as exc:
-        raise FetchError(f"The server at {host} sent an invalid response.") from exc
+        message = f"The server at {host} sent an invalid response."
+        raise FetchError(message, "connection", host=host) from exc
     except (httpcore.NetworkError, httpx.TransportError, OSError) as exc:
-        raise FetchError(f"The connection to {host} failed.") from exc
+        raise FetchError(f"The connection to {host} failed.", "connection", host=host) from exc
     except DecompressionError as exc:
-        raise FetchError("The page's compressed data is corrupt.") from exc
+        raise FetchError("The page's compressed data is corrupt.", "compression") from exc
     except UnsupportedEncodingError as exc:
-        raise FetchError(f"The page uses an unsupported compression ({exc}).") from exc
+        message = f"The page uses an unsupported compression ({exc})."
+        raise FetchError(message, "compression") from exc
     except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
-        raise FetchError(f"The request to {host} could not be made.") from exc
+        raise FetchError(f"The request to {host} could not be made.", "invalid_url") from exc
     except Exception as exc:  # the promise is: only FetchError leaves fetch_url
         logger.exception("unexpected error while fetching from %s", host)
-        raise FetchError(f"Could not fetch the page from {host}.") from exc
+        message = f"Could not fetch the page from {host}."
+        raise FetchError(message, "connection", host=host) from exc
 
 
 @functools.cache

@@ -172,21 +172,27 @@ def _parse_ipv4_number(part: str) -> int | None:
 class AddressRefusedError(FetchError):
     """The host is, or resolves to, an address the policy forbids."""
 
-    def __init__(self, host: str, address: IPAddress, reason: str) -> None:
+    def __init__(self, host: str, address: IPAddress, refusal: str) -> None:
         shown = (
-            f"{address} is {reason}"
+            f"{address} is {refusal}"
             if parse_ip_host(host)
-            else f"it resolves to {address}, {reason}"
+            else f"it resolves to {address}, {refusal}"
         )
         super().__init__(
-            f"Refused to fetch from {host}: {shown}; private networks are not allowed."
+            f"Refused to fetch from {host}: {shown}; private networks are not allowed.",
+            "blocked",
+            host=host,
         )
         self.host = host
         self.address = address
-        self.reason = reason
+        self.refusal = refusal  # why the address is forbidden, e.g. "a loopback address"
 
 
 Resolver = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
+
+
+def _dns_error(host: str) -> FetchError:
+    return FetchError(f"Could not find the server {host} (DNS lookup failed).", "dns", host=host)
 
 
 async def system_resolver(host: str, port: int) -> list[IPAddress]:
@@ -195,7 +201,7 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise FetchError(f"Could not find the server {host} (DNS lookup failed).") from exc
+        raise _dns_error(host) from exc
     addresses: list[IPAddress] = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0])
@@ -230,7 +236,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         literal = parse_ip_host(host)
         addresses = [literal] if literal is not None else list(await self._resolver(host, port))
         if not addresses:
-            raise FetchError(f"Could not find the server {host} (DNS lookup failed).")
+            raise _dns_error(host)
         if not self._allow_private:
             for address in addresses:
                 reason = refusal_reason(address)
@@ -263,7 +269,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
         socket_options: Iterable[SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        raise FetchError("Connecting to local sockets is not allowed.")
+        raise FetchError("Connecting to local sockets is not allowed.", "blocked")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
