@@ -31,9 +31,18 @@ def test_plan_covers_each_sentence_once_within_limits(seed: int) -> None:
 
 def test_small_requests_are_spread_over_the_replicas() -> None:
     assert plan_batches([12, 12, 12], max_batch_size=32, replicas=2) in (
-        [[0], [1, 2]],
+        [[1, 2], [0]],
         [[0, 1], [2]],
     )
     assert len(plan_batches([12, 12, 12, 12], max_batch_size=32, replicas=2)) == 2
     assert plan_batches([5], max_batch_size=32, replicas=2) == [[0]]
     assert plan_batches([0, 0], max_batch_size=32, replicas=2) == []
+
+
+def test_longest_batches_are_submitted_first() -> None:
+    """Replicas work in submission order: the longest sentence must not wait in line."""
+    lengths = [5, 40, 9, 0, 40, 7, 120]
+    batches = plan_batches(lengths, max_batch_size=32, replicas=2)
+    longest = [max(lengths[i] for i in batch) for batch in batches]
+    assert longest == sorted(longest, reverse=True)
+    assert batches[0] == [6]

@@ -36,6 +36,9 @@ def plan_batches(lengths: Sequence[int], max_batch_size: int, replicas: int) -> 
     One bucket means one decoding bound per batch. Big buckets are cut into
     ``max_batch_size`` pieces and, for small requests, the biggest batch is halved until
     there is one batch per CTranslate2 replica, so both cores work on a 3-sentence job.
+    Batches come longest first: replicas take them in submission order, so the slowest
+    batch starts at once instead of waiting behind short ones (a 3-sentence summary's
+    latency is its longest sentence, not the sum of the queue in front of it).
     """
     groups: dict[int, list[int]] = {}
     todo = sorted((i for i, n in enumerate(lengths) if n > 0), key=lambda i: lengths[i])
@@ -48,6 +51,7 @@ def plan_batches(lengths: Sequence[int], max_batch_size: int, replicas: int) -> 
         biggest = max(batches, key=len)
         batches.remove(biggest)
         batches.extend(_split_evenly(biggest, 2))
+    batches.sort(key=lambda batch: (-lengths[batch[-1]], -len(batch)))
     return batches
 
 
