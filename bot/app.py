@@ -35,7 +35,7 @@ from bot.storage import Storage, open_storage
 from bot.telegram_chat import TelegramChat
 from bot.transport import RetryingRequest
 from bot.wiring import fetch_policy, pipeline_limits
-from translation import argos_packages
+from translation import argos_packages, detection
 from translation.engine import TranslationEngine
 from translation.errors import BriefbotError
 from translation.pipeline import Pipeline
@@ -127,6 +127,8 @@ def _setup(application: Application) -> _Setup:
 async def _post_init(application: Application) -> None:
     start_loop_monitor(application)
     setup = _setup(application)
+    # Runs in a worker while storage opens, models install and commands register.
+    warm_up = asyncio.ensure_future(_warm_up_detection(setup.executor))
     config = setup.config
     storage = setup.storage or await open_storage(config)
     setup.storage = storage
@@ -153,9 +155,23 @@ async def _post_init(application: Application) -> None:
     )
     application.bot_data[RUNTIME_KEY] = rt
     await register_commands(application, config)
+    await warm_up
     if setup.resume_jobs:
         await service.resume_unfinished(chat)
     log.info("Briefbot ready as @%s", application.bot.username)
+
+
+async def _warm_up_detection(executor: Executor) -> None:
+    """Build the language detectors (1-3 s) now, in a worker, so the first user's request
+    does not wait for them and the event loop is not stalled in the middle of a request."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        await loop.run_in_executor(executor, detection.preload)
+    except Exception:  # the first request builds them again and reports what fails
+        log.exception("Preloading the language detectors failed")
+    else:
+        log.info("Language detectors ready in %.1f s", loop.time() - started)
 
 
 async def _post_stop(application: Application) -> None:

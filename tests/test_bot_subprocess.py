@@ -113,5 +113,6 @@ async def test_briefbot_run_survives_sigkill_and_stops_on_sigterm(
                 process.wait(10)
     output = log.read_text("utf-8", errors="replace")
     assert "Briefbot ready" in output and "Resuming 1 unfinished job" in output
+    assert output.count("Language detectors ready") == 2, "built at start, not on demand"
     assert DEFAULT_TOKEN not in output and DEFAULT_TOKEN.split(":")[1] not in output
     assert "Traceback" not in output
