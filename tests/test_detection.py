@@ -186,6 +186,17 @@ def test_binary_garbage_is_uncertain(garbage: str) -> None:
     assert detect_language(garbage).uncertain
 
 
+@pytest.mark.parametrize("text", ["x" * 4000, "xxxx " * 800, "ha" * 2000, "lol " * 500])
+def test_a_few_words_repeated_at_length_are_not_prose(text: str) -> None:
+    """langdetect calls 4,000 × "x" Somali with confidence 1.0; it must not be believed."""
+    assert detect_language(text).uncertain
+
+
+def test_a_repeated_real_sentence_is_still_prose() -> None:
+    detection = detect_language("Der Bundestag hat heute ein neues Gesetz beschlossen. " * 30)
+    assert (detection.language, detection.uncertain) == ("de", False)
+
+
 def test_mixed_languages_without_a_clear_winner_are_uncertain_with_both_candidates() -> None:
     detection = detect_language(GERMAN + "\n\n" + ENGLISH)
     assert detection.uncertain

@@ -109,6 +109,7 @@ LONG_CHUNK_LETTERS = 250
 SHORT_CHUNK_LETTERS = 20
 """Chunks for the mixed-language check: a few sentences of an article, or one of a short text."""
 MAX_CANDIDATES = 5
+MIN_DISTINCT_WORDS = 5
 
 # langdetect has no profile for these Argos languages; the chunk votes name them instead.
 _UNKNOWN_TO_LANGDETECT = frozenset({"az", "eo", "ga", "ms"})
@@ -136,6 +137,8 @@ class Evidence:
     letter_ratio: float = 0.0
     majority_share: float | None = None
     """Multi-chunk text: share of letters in chunks whose language is ``language``."""
+    varied: bool = True
+    """False for long input that repeats a few words (see ``PreparedText.varied``)."""
 
     @property
     def confidence(self) -> float:
@@ -171,6 +174,7 @@ class UncertaintyPolicy:
             evidence.confidence < threshold
             or (share is not None and share < self.majority_share)
             or evidence.letter_ratio < self.min_letter_ratio
+            or not evidence.varied
         )
 
     def decide(self, evidence: Evidence) -> Detection:
@@ -226,6 +230,15 @@ class PreparedText:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+    @property
+    def varied(self) -> bool:
+        """False for long "text" of a handful of words repeated ("xxxx…", "lol lol …"): no
+        language's prose says a hundred letters with fewer than ``MIN_DISTINCT_WORDS`` words,
+        yet detectors answer confidently (4,000 × "x" is Somali to langdetect)."""
+        if self.letters < LONG_TEXT_LETTERS:
+            return True
+        return len(set(self.text.lower().split())) >= MIN_DISTINCT_WORDS
 
 
 def prepare_text(text: str) -> PreparedText:
@@ -334,6 +347,7 @@ def _evidence(
         words=prepared.words,
         letter_ratio=prepared.letter_ratio,
         majority_share=shares.get(language, 0.0) if shares else None,
+        varied=prepared.varied,
     )
 
 
