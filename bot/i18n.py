@@ -126,6 +126,7 @@ EN: dict[str, str] = {
         "A translation model is broken or could not be loaded; the bot owner has been told."
     ),
     "error.internal": "Sorry, something went wrong on my side. Please try again later.",
+    "error.unknown_command": "I don't know the command /{command}. /help lists what I can do.",
     "error.restart_apology": (
         "Sorry, I was restarted while working on this; please send it again."
     ),
@@ -199,6 +200,7 @@ EN: dict[str, str] = {
     "languages.heading_pairs": "Installed translation pairs:",
     "languages.heading_pivot": "Reachable via English:",
     "languages.heading_targets": "Your summary languages:",
+    "languages.heading_targets_group": "This group's summary languages:",
     "languages.none": "No translation models are installed.",
     # -- owner commands --------------------------------------------------------------------------
     "stats.heading": "Statistics",
@@ -335,6 +337,7 @@ DE: dict[str, str] = {
     "error.internal": (
         "Entschuldigung, bei mir ist etwas schiefgegangen. Bitte versuch es später noch einmal."
     ),
+    "error.unknown_command": "Den Befehl /{command} kenne ich nicht. /help zeigt, was ich kann.",
     "error.restart_apology": (
         "Entschuldigung, ich wurde neu gestartet, während ich daran gearbeitet habe; bitte "
         "schick es noch einmal."
@@ -416,6 +419,7 @@ DE: dict[str, str] = {
     "languages.heading_pairs": "Installierte Übersetzungspaare:",
     "languages.heading_pivot": "Über Englisch erreichbar:",
     "languages.heading_targets": "Deine Zusammenfassungssprachen:",
+    "languages.heading_targets_group": "Zusammenfassungssprachen dieser Gruppe:",
     "languages.none": "Es sind keine Übersetzungsmodelle installiert.",
     "stats.heading": "Statistik",
     "stats.requests": "Anfragen: {total} ({today} heute)",

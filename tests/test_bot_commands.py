@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
+    GROUP_CHAT,
     OWNER_ID,
     PRIVATE_CHAT,
     BotEnv,
@@ -51,6 +52,21 @@ async def test_start_help_and_languages_in_english_and_german(env: BotEnv) -> No
     assert "German (de) → English (en)" in languages
     assert "Reachable via English:" in languages
     assert "German (de) → French (fr)" in languages.split("Reachable via English:")[1]
+
+
+async def test_languages_in_a_group_name_the_groups_languages(env: BotEnv) -> None:
+    languages = await _visible(env, GROUP_CHAT, "/languages")
+    assert "This group's summary languages:" in languages
+    assert "Your summary languages:" not in languages
+
+
+async def test_an_unknown_command_gets_a_pointer_to_help_in_private_only(env: BotEnv) -> None:
+    assert await _visible(env, PRIVATE_CHAT, "/summarise") == (
+        "I don't know the command /summarise. /help lists what I can do."
+    )
+    german = await _visible(env, 2225, "/hilfe@briefbot", user_id=2225, language_code="de")
+    assert german == "Den Befehl /hilfe kenne ich nicht. /help zeigt, was ich kann."
+    assert await env.ask(GROUP_CHAT, "/otherbot_command") == []  # maybe another bot's
 
 
 async def test_usage_errors(env: BotEnv) -> None:

@@ -17,6 +17,7 @@ def register_handlers(application: Application) -> None:
         *owner.handlers(),
         callbacks.handler(),
         *messages.handlers(),
+        commands.fallback_handler(),
     ):
         application.add_handler(handler)
     application.add_error_handler(errors.on_error)

@@ -6,7 +6,7 @@ import re
 
 from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.formatting import (
     format_number,
@@ -146,10 +146,32 @@ async def languages_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if any(pivot.values()):
         lines += ["", t("languages.heading_pivot", ui)]
         lines += [line(s, targets) for s, targets in sorted(pivot.items()) if targets]
-    lines += ["", t("languages.heading_targets", ui)]
+    chat = update.effective_chat
+    in_group = chat is not None and chat.type != Chat.PRIVATE
+    lines += [
+        "",
+        t("languages.heading_targets_group" if in_group else "languages.heading_targets", ui),
+    ]
     lines.append(", ".join(name(code) for code in settings.target_languages))
     for part in split_message("\n".join(lines), escaped=True):
         await _reply(update, part)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private chat's mistyped command gets a pointer to /help instead of silence."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0]
+    _, ui = await settings_and_ui(update, runtime(context))
+    await _reply(update, render_text("error.unknown_command", ui, command=command[:64]))
+
+
+def fallback_handler() -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
+    """Registered last: only commands no other handler took. Groups are left alone, where
+    commands are often meant for other bots."""
+    private_command = filters.ChatType.PRIVATE & filters.COMMAND
+    return MessageHandler(NEW_MESSAGES & private_command, unknown_command)
 
 
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
