@@ -21,7 +21,7 @@ the bot's peak RSS (the kernel's VmHWM), and the event loop's worst stall as the
 monitor reports it (``/stats`` after the traffic, and its shutdown log line). Not a test: it
 prints figures and always stops by itself.
 
-Usage: python benchmarks/load_test.py [--chats 50] [--size tiny|base] [--duration 120]
+Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
 """
 
 from __future__ import annotations
@@ -46,18 +46,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
 
 import psutil
-from bench_models import (
+
+from benchmarks.bench_models import (
     DEFAULT_EVAL_DIR,
     DEFAULT_WORK_DIR,
     PROJECT_ROOT,
     ensure_packages,
     machine_info,
 )
-
 from bot.formatting import render_text
 from bot.i18n import EN
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer, SentMessage
@@ -161,27 +160,22 @@ def plan_traffic(args: argparse.Namespace, pool: int) -> list[Request]:
 
 
 def write_config(path: Path, api_url: str, packages_dir: Path, args: argparse.Namespace) -> None:
-    """The bot's TOML config: loopback Bot API, storage next to it, limits from the options."""
-    sections: dict[str, dict[str, object]] = {
-        "telegram": {"api_base_url": api_url, "owners": [OWNER_ID]},
-        "storage": {"path": str(path.parent / "briefbot.sqlite3")},
-        "models": {"packages_dir": str(packages_dir)},
-        "defaults": {"target_languages": list(TARGETS)},
-        "fetch": {"allow_private_networks": True, "timeout_seconds": 10},
-        "limits": {
+    """The bot's TOML config (realistic decoding bound, loopback links), limits from the options."""
+    from benchmarks.bot_bench import write_config as write_bot_config  # bot_bench imports us
+
+    write_bot_config(
+        path,
+        api_url,
+        packages_dir,
+        TARGETS,
+        fetch={"allow_private_networks": True, "timeout_seconds": 10},
+        limits={
             "queue_size": args.queue_size,
             "workers": args.workers,
             "per_user_per_minute": args.per_user,
             "per_chat_per_minute": args.per_user + 5,
         },
-        "logging": {"level": "INFO"},
-    }
-    # JSON spells these values (strings, numbers, booleans, lists) exactly as TOML does.
-    lines = [
-        f"[{name}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
-        for name, table in sections.items()
-    ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    )
 
 
 def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -8,7 +8,7 @@ wall time. Decoding is bounded
 to ``ceil(1.1 × length bucket)`` tokens, as in ``translation_engine.py``. Used to choose the
 ``EngineOptions`` defaults.
 
-Usage: python benchmarks/thread_scaling.py [--limit 100] [--configs 2x1x32,1x1x32 ...]
+Usage: python -m benchmarks.thread_scaling [--limit 100] [--configs 2x1x32,1x1x32 ...]
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
 
-from bench_models import (
+from benchmarks.bench_models import (
     DEFAULT_EVAL_DIR,
     DEFAULT_WORK_DIR,
     ensure_packages,
@@ -31,7 +31,6 @@ from bench_models import (
     machine_info,
     timed,
 )
-
 from translation.engine import EngineOptions, TranslationEngine
 
 #: inter_threads x intra_threads x max_batch_size
@@ -97,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     print(
         f"{'inter':>5} {'intra':>5} {'batch':>5} {'sent/s':>8} {'tok/s':>8} {'3-sent p50 ms':>14}"
+        f" {'CPU ms/sent':>12}"
     )
     for config in engines:
         inter, intra, batch = parse_config(config)

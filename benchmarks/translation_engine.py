@@ -17,7 +17,7 @@ the same beam size and compute type for every contender, and the same decoding a
   ``min = max = ceil(factor × source tokens)``. Shown with argostranslate's default threads
   (inter 1, intra 0 = all cores) and tuned (intra 1), since intra > 1 is much slower here.
 
-Usage: python benchmarks/translation_engine.py [--limit 1000] [--stock-limit N] [--repeat 3]
+Usage: python -m benchmarks.translation_engine [--limit 1000] [--stock-limit N] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
 
 import ctranslate2
 import sentencepiece as spm
-from bench_models import (
+
+from benchmarks.bench_models import (
     DEFAULT_EVAL_DIR,
     DEFAULT_WORK_DIR,
     ensure_packages,
@@ -43,7 +44,6 @@ from bench_models import (
     machine_info,
     timed,
 )
-
 from translation.batching import plan_batches
 from translation.engine import EngineOptions, TranslationEngine
 
