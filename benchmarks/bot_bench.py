@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_models import PROJECT_ROOT, REALISTIC_LENGTH_RATIO
-from benchmarks.load_test import Request, classify
+from benchmarks.replies import Request, classify
 from bot.i18n import EN
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 from tests.support.bot_harness import OWNER_ID

@@ -51,7 +51,9 @@ from benchmarks.bench_models import (
     quantile,
 )
 from benchmarks.bot_bench import HandoverServer, answer_time, push_request
-from benchmarks.load_test import Article, is_answered, until
+from benchmarks.bot_process import until
+from benchmarks.load_test import Article
+from benchmarks.replies import is_answered
 from bot.app import build_application, running
 from bot.loop_monitor import loop_monitor
 from tests.support.bot_harness import bot_config

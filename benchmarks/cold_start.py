@@ -56,7 +56,8 @@ from benchmarks.bot_bench import (
     start_briefbot,
     write_config,
 )
-from benchmarks.load_test import is_answered, stop_bot, until
+from benchmarks.bot_process import stop_bot, until
+from benchmarks.replies import is_answered
 
 PAIRS = (("de", "en"), ("en", "fr"))
 TARGETS = ("en", "fr")

@@ -31,47 +31,37 @@ import asyncio
 import html
 import itertools
 import json
-import os
 import random
 import re
-import signal
 import statistics
-import string
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
 
-import psutil
 
 from benchmarks.bench_models import (
     DEFAULT_EVAL_DIR,
     DEFAULT_WORK_DIR,
-    PROJECT_ROOT,
     ensure_packages,
     machine_info,
 )
-from bot.formatting import render_text
-from bot.i18n import EN
-from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer, SentMessage
+from benchmarks.bot_bench import start_briefbot
+from benchmarks.bot_bench import write_config as write_bot_config
+from benchmarks.bot_process import peak_rss_mb, sample_rss, stop_bot, until
+from benchmarks.replies import Request, classify, is_answered
+from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import OWNER_ID, ArticleServer
-from tests.support.telegram_html import parse_telegram_html
 
 PAIRS = (("de", "en"), ("en", "fr"))
 TARGETS = ("en", "fr")
 KINDS = ("text", "link", "document")
 FIRST_CHAT = 700_000
-REFUSALS = {
-    render_text("error.busy", "en"): "busy",
-    render_text("error.rate_limited_user", "en"): "rate limited",
-    render_text("error.rate_limited_chat", "en"): "rate limited",
-}
 OUTCOMES = ("summary", "busy", "rate limited", "error", "unanswered")
 _STALL = re.compile(r"worst stall (\d+(?:\.\d+)?) ms")
 
@@ -124,21 +114,6 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-@dataclass
-class Request:
-    """One simulated message and what became of it."""
-
-    chat_id: int
-    at: float  # seconds after the start of the traffic
-    kind: str
-    article: int
-    message_id: int | None = None
-    pushed: float | None = None  # time.monotonic() of the push
-    outcome: str = "unanswered"
-    latency: float | None = None
-    answer: str = ""
-
-
 def plan_traffic(args: argparse.Namespace, pool: int) -> list[Request]:
     """Who sends what when; deterministic for a given ``--seed``."""
     rng = random.Random(args.seed)
@@ -161,8 +136,6 @@ def plan_traffic(args: argparse.Namespace, pool: int) -> list[Request]:
 
 def write_config(path: Path, api_url: str, packages_dir: Path, args: argparse.Namespace) -> None:
     """The bot's TOML config (realistic decoding bound, loopback links), limits from the options."""
-    from benchmarks.bot_bench import write_config as write_bot_config  # bot_bench imports us
-
     write_bot_config(
         path,
         api_url,
@@ -176,121 +149,6 @@ def write_config(path: Path, api_url: str, packages_dir: Path, args: argparse.Na
             "per_chat_per_minute": args.per_user + 5,
         },
     )
-
-
-def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BRIEFBOT_TELEGRAM_TOKEN": DEFAULT_TOKEN, "PYTHONUNBUFFERED": "1"}
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def peak_rss_mb(pid: int, sampled: int) -> float:
-    """The kernel's high-water mark (VmHWM) of the process, or the highest sample seen."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return sampled / 2**20
-
-
-async def sample_rss(pid: int, peak: list[int]) -> None:
-    """Fallback where /proc has no VmHWM: poll RSS a few times a second."""
-    process = psutil.Process(pid)
-    while True:
-        try:
-            peak[0] = max(peak[0], process.memory_info().rss)
-        except psutil.Error:
-            return
-        await asyncio.sleep(0.25)
-
-
-async def until(condition: Callable[[], bool], seconds: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(step)
-    return True
-
-
-async def stop_bot(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM (the graceful path), SIGKILL only if it does not exit in 30 s. Waits without
-    blocking the loop: the Bot API server the bot talks to while stopping runs on it."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        if not await until(lambda: process.poll() is not None, 30.0):
-            process.kill()
-    return process.wait(10)
-
-
-# -- outcomes ----------------------------------------------------------------------------------
-
-
-def _progress_prefixes() -> tuple[str, ...]:
-    """How each "working on it" text starts (placeholders cut off), as the bot renders it."""
-    mark = "QQQ"
-    prefixes = []
-    for key, template in EN.items():
-        if key.startswith("progress."):
-            names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            prefixes.append(render_text(key, "en", **dict.fromkeys(names, mark)).split(mark)[0])
-    return tuple(prefixes)
-
-
-PROGRESS = _progress_prefixes()
-
-
-def _answers(messages: Sequence[SentMessage], request: Request) -> list[SentMessage]:
-    return [
-        m
-        for m in messages
-        if (m.message.get("reply_to_message") or {}).get("message_id") == request.message_id
-    ]
-
-
-def is_final(message: SentMessage) -> bool:
-    return not message.deleted and not (message.text or "").startswith(PROGRESS)
-
-
-def is_answered(server: BotApiServer, request: Request) -> bool:
-    if request.message_id is None:
-        return False
-    return any(is_final(m) for m in _answers(server.sent_messages(request.chat_id), request))
-
-
-def classify(server: BotApiServer, request: Request) -> None:
-    """Set outcome, latency and answer text from what the Bot API server recorded."""
-    answers = _answers(server.sent_messages(request.chat_id, include_deleted=True), request)
-    final = [m for m in answers if is_final(m)]
-    if not final or request.pushed is None:
-        return
-    message = final[-1]
-    text = message.text or ""
-    buttons = (message.reply_markup or {}).get("inline_keyboard")
-    request.outcome = REFUSALS.get(text, "summary" if buttons else "error")
-    request.answer = parse_telegram_html(text)[:100]
-    ids = {m.message_id for m in answers}
-    delivered = [
-        call.time
-        for call in server.calls()
-        if call.status == 200
-        and call.method in ("sendMessage", "editMessageText")
-        and int(call.params.get("chat_id", 0)) == request.chat_id
-        and (
-            (call.params.get("reply_parameters") or {}).get("message_id") == request.message_id
-            or int(call.params.get("message_id") or 0) in ids
-        )
-    ]
-    request.latency = max(delivered) - request.pushed
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -349,7 +207,7 @@ async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunRe
         urls = [pages.add(f"/artikel/{i}", a.page()) for i, a in enumerate(articles)]
         write_config(config, server.base_url, packages_dir, args)
         launched = time.monotonic()
-        process = start_bot(config, log)
+        process = start_briefbot(config, log)
         peak = [0]
         sampler = asyncio.create_task(sample_rss(process.pid, peak))
         try:

@@ -55,7 +55,8 @@ from benchmarks.bot_bench import (
     start_briefbot,
     write_config,
 )
-from benchmarks.load_test import Request, is_answered, peak_rss_mb, stop_bot, until
+from benchmarks.bot_process import peak_rss_mb, stop_bot, until
+from benchmarks.replies import Request, is_answered
 from tests.support.bot_api_server import BotApiServer
 
 PAIRS = (("de", "en"), ("en", "fr"), ("en", "de"))
