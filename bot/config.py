@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from translation.domain import Algorithm
+from translation.engine import EngineOptions
 from translation.errors import BriefbotError
 
 ENV_PREFIX = "BRIEFBOT_"
@@ -201,19 +202,23 @@ class LimitsConfig:
         _at_least("limits", 1, self, *(f.name for f in dataclasses.fields(self)))
 
 
+_ENGINE = EngineOptions()
+
+
 @dataclass(frozen=True)
 class TranslationConfig:
-    """CTranslate2 settings; on 2 cores inter_threads=2, intra_threads=1 is measured fastest."""
+    """The engine's CTranslate2 settings, with its defaults (chosen by measurement, see
+    ``EngineOptions``); the field names are EngineOptions' own."""
 
-    beam_size: int = 2
+    beam_size: int = _ENGINE.beam_size
     compute_type: ComputeType = "int8"
-    inter_threads: int = 2
-    intra_threads: int = 1
-    max_loaded_models: int = 4
+    inter_threads: int = _ENGINE.inter_threads
+    intra_threads: int = _ENGINE.intra_threads
+    max_loaded_models: int = _ENGINE.max_loaded_models
     #: Longest output per sentence: length_ratio × source tokens + length_extra (a model that
     #: never ends a sentence stops there).
-    length_ratio: float = 2.0
-    length_extra: int = 10
+    length_ratio: float = _ENGINE.length_ratio
+    length_extra: int = _ENGINE.length_extra
 
     def __post_init__(self) -> None:
         _at_least("translation", 1, self, "beam_size", "inter_threads", "max_loaded_models")

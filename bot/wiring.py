@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Executor
 
 from bot.config import Config
@@ -30,16 +31,7 @@ def pipeline_limits(config: Config) -> PipelineLimits:
 def engine_options(config: Config) -> EngineOptions:
     """The ``[translation]`` settings as the engine takes them (tools that build their own
     engine, like evaluation scripts, translate exactly as the bot does)."""
-    tc = config.translation
-    return EngineOptions(
-        beam_size=tc.beam_size,
-        compute_type=tc.compute_type,
-        inter_threads=tc.inter_threads,
-        intra_threads=tc.intra_threads,
-        max_loaded_models=tc.max_loaded_models,
-        length_ratio=tc.length_ratio,
-        length_extra=tc.length_extra,
-    )
+    return EngineOptions(**dataclasses.asdict(config.translation))
 
 
 def build_engine(config: Config) -> TranslationEngine:

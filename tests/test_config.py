@@ -226,3 +226,11 @@ def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
     assert options.decoding_bound(8) == 9  # ceil(1.1 × 8)
     with pytest.raises(ConfigError, match="length_ratio must be positive"):
         load_config(write(tmp_path, "[translation]\nlength_ratio = 0\n"), env={})
+
+
+def test_translation_defaults_are_the_engines_measured_defaults() -> None:
+    """One source of truth: an empty [translation] section runs the engine as benchmarked."""
+    from bot.wiring import engine_options
+    from translation.engine import EngineOptions
+
+    assert engine_options(Config()) == EngineOptions()
