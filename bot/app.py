@@ -127,8 +127,21 @@ def _setup(application: Application) -> _Setup:
 async def _post_init(application: Application) -> None:
     start_loop_monitor(application)
     setup = _setup(application)
-    # Runs in a worker while storage opens, models install and commands register.
+    # The detectors build in a worker while storage opens, models install, commands register.
     warm_up = asyncio.ensure_future(_warm_up_detection(setup.executor))
+    try:
+        service, chat = await _start_runtime(application, setup)
+    finally:
+        await warm_up  # never left pending, even when the start fails
+    if setup.resume_jobs:
+        await service.resume_unfinished(chat)
+    log.info("Briefbot ready as @%s", application.bot.username)
+
+
+async def _start_runtime(
+    application: Application, setup: _Setup
+) -> tuple[BriefService, TelegramChat]:
+    """Storage, configured models, the service and the Runtime handlers use; commands."""
     config = setup.config
     storage = setup.storage or await open_storage(config)
     setup.storage = storage
@@ -143,7 +156,7 @@ async def _post_init(application: Application) -> None:
     )
     codec = CallbackCodec(derive_secret(config.telegram.require_token()))
     chat = TelegramChat(application.bot, codec, storage.migrate_chat)
-    rt = Runtime(
+    application.bot_data[RUNTIME_KEY] = Runtime(
         config=config,
         service=service,
         storage=storage,
@@ -153,12 +166,8 @@ async def _post_init(application: Application) -> None:
         executor=setup.executor,
         owners=frozenset(config.telegram.owners),
     )
-    application.bot_data[RUNTIME_KEY] = rt
     await register_commands(application, config)
-    await warm_up
-    if setup.resume_jobs:
-        await service.resume_unfinished(chat)
-    log.info("Briefbot ready as @%s", application.bot.username)
+    return service, chat
 
 
 async def _warm_up_detection(executor: Executor) -> None:
