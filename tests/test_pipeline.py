@@ -8,7 +8,7 @@ import pytest
 
 from translation.domain import Algorithm, PipelineResult, SummaryOptions
 from translation.engine import TranslationEngine
-from translation.errors import InputError, LimitExceededError, ModelMissingError
+from translation.errors import InputError, LimitExceededError, ModelMissingError, NoTextError
 from translation.inputs import FileInput, TextInput
 from translation.pipeline import Pipeline, PipelineLimits, PreparedDocument
 
@@ -94,6 +94,11 @@ async def test_markdown_and_latin1_text_files(pipeline: Pipeline) -> None:
 async def test_unusable_input(pipeline: Pipeline, source: TextInput | FileInput) -> None:
     with pytest.raises(InputError):
         await pipeline.summarize(source, ["en"], SummaryOptions())
+
+
+async def test_a_few_words_repeated_are_no_text_not_a_language(pipeline: Pipeline) -> None:
+    with pytest.raises(NoTextError, match="only a few words repeated"):
+        await pipeline.summarize(TextInput("lol " * 500), ["en"], SummaryOptions())
 
 
 async def test_limits_name_themselves(engine: TranslationEngine) -> None:

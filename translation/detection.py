@@ -99,6 +99,8 @@ ARGOS_LANGUAGES: frozenset[str] = frozenset(ARGOS_LANGUAGE_NAMES)
 LONG_TEXT_LETTERS = 200
 """From this many letters on langdetect decides (it matches lingua from ~120 letters on)."""
 SHORT_TEXT_METHOD = "lingua+words"
+NOT_PROSE_METHOD = "not-prose"
+"""No language: long input of a handful of repeated words (``PreparedText.varied``)."""
 CHARACTER_WEIGHT = 0.5
 """Weight of lingua's log-confidence against the words' log-frequencies on short text."""
 
@@ -137,8 +139,6 @@ class Evidence:
     letter_ratio: float = 0.0
     majority_share: float | None = None
     """Multi-chunk text: share of letters in chunks whose language is ``language``."""
-    varied: bool = True
-    """False for long input that repeats a few words (see ``PreparedText.varied``)."""
 
     @property
     def confidence(self) -> float:
@@ -174,7 +174,6 @@ class UncertaintyPolicy:
             evidence.confidence < threshold
             or (share is not None and share < self.majority_share)
             or evidence.letter_ratio < self.min_letter_ratio
-            or not evidence.varied
         )
 
     def decide(self, evidence: Evidence) -> Detection:
@@ -200,6 +199,8 @@ def gather_evidence(text: str) -> Evidence:
     prepared = prepare_text(text)
     if prepared.letters == 0:
         return Evidence(language="")
+    if not prepared.varied:
+        return Evidence(language="", method=NOT_PROSE_METHOD, letter_ratio=prepared.letter_ratio)
     if prepared.letters >= LONG_TEXT_LETTERS:
         return _long_text_evidence(prepared)
     return _short_text_evidence(prepared)
@@ -347,7 +348,6 @@ def _evidence(
         words=prepared.words,
         letter_ratio=prepared.letter_ratio,
         majority_share=shares.get(language, 0.0) if shares else None,
-        varied=prepared.varied,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from translation.cleaning import clean_article_text, split_title
 from translation.decoding import decode_bytes
-from translation.detection import detect_language
+from translation.detection import NOT_PROSE_METHOD, detect_language
 from translation.domain import (
     Detection,
     Document,
@@ -218,6 +218,8 @@ class Pipeline:
         watch = _Stopwatch(timings)
         with watch.stage("detect"):
             detection = detect_language(document.text)
+        if detection.method == NOT_PROSE_METHOD:
+            raise NoTextError("There is no prose to summarize, only a few words repeated.")
         if not detection.language:
             raise LanguageUncertainError("I couldn't tell which language this text is in.")
         with watch.stage("segment"):
