@@ -217,6 +217,11 @@ EN: dict[str, str] = {
     "group.mention_hint": (
         "Reply to a message with /summarize or send me a link or text together with the mention."
     ),
+    "private.short_text_hint": (
+        "Send me a link to an article, a longer text or a .txt/.html/.md file, and I'll "
+        "summarize it in your languages. To translate any message in full, reply to it with "
+        "/translate LANG, e.g. /translate en."
+    ),
 }
 
 DE: dict[str, str] = {
@@ -436,6 +441,11 @@ DE: dict[str, str] = {
     "group.mention_hint": (
         "Antworte auf eine Nachricht mit /summarize oder schick mir mit der Erwähnung einen "
         "Link oder Text."
+    ),
+    "private.short_text_hint": (
+        "Schick mir einen Link zu einem Artikel, einen längeren Text oder eine .txt-/.html-/.md-"
+        "Datei, dann fasse ich ihn in deinen Sprachen zusammen. Ganz übersetzt bekommst du eine "
+        "Nachricht, wenn du mit /translate SPRACHE darauf antwortest, z. B. /translate en."
     ),
 }
 

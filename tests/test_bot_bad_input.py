@@ -44,7 +44,7 @@ async def test_odd_texts_each_get_a_clear_reply(env: BotEnv) -> None:
         ("   \n\t  ", "The message is empty"),
         ("\u200b\u200c\u2060\ufeff", "The message is empty"),
         ("\x01\x02\x7f\x1b", "The message is empty"),
-        ("😀🎉🔥👍🙈", "can't tell which language"),
+        ("😀🎉🔥👍🙈", "Send me a link to an article, a longer text"),
         ("12345 67890 !!! ??? 42", "can't tell which language"),
         (ARABIC, "ar→en"),  # right-to-left, and no model: source summary + what to install
         (SPANISH, "es→en"),
@@ -58,7 +58,9 @@ async def test_odd_texts_each_get_a_clear_reply(env: BotEnv) -> None:
 
 async def test_single_word_and_markup_characters(env: BotEnv) -> None:
     word = await _reply_text(env, "Verkehrskonzept")
-    assert word.startswith("⚠️") or "•" in word  # an explanation or a one-line summary
+    assert word.startswith("Send me a link to an article, a longer text")  # not a "summary"
+    assert "/translate LANG" in word
+    assert "Somali" not in await _reply_text(env, "x" * 4000)  # not prose: no language guessed
     visible = await _reply_text(env, SPECIAL_CHARACTERS)
     assert "Source language: German (de)" in visible  # valid HTML: the server parsed it
 

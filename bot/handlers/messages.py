@@ -4,6 +4,7 @@ in groups; and the group -> supergroup migration service messages."""
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
@@ -30,6 +31,9 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE
 #: Text given with a mention is summarized from this many words on; fewer is a remark or a
 #: question ("@bot hi", "@bot was steht da?"), answered with how to ask.
 MENTION_TEXT_MIN_WORDS = 5
+#: A private message of fewer words and no link ("hallo", "danke!", an emoji) is not an
+#: article: it gets told what the bot does instead of a "summary" of itself.
+PRIVATE_TEXT_MIN_WORDS = 3
 
 
 async def summarize(update: Update, rt: Runtime, origin: Origin, content: Message | str) -> None:
@@ -51,8 +55,21 @@ async def summarize(update: Update, rt: Runtime, origin: Origin, content: Messag
 async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything in a private chat; stickers, photos without caption etc. get told what works."""
     message = update.effective_message
-    if message is not None:
-        await summarize(update, runtime(context), "private", message)
+    if message is None:
+        return
+    rt = runtime(context)
+    text = message_text(message)
+    if message.document is None and text and _is_a_remark(text):
+        _settings, ui = await settings_and_ui(update, rt)
+        await message.reply_text(t("private.short_text_hint", ui))
+        return
+    await summarize(update, rt, "private", message)
+
+
+def _is_a_remark(text: str) -> bool:
+    """A word or two, or emoji; not blank or invisible (those are "empty" to the user)."""
+    visible = any(ch.isalnum() or unicodedata.category(ch)[0] == "S" for ch in text)
+    return visible and len(text.split()) < PRIVATE_TEXT_MIN_WORDS and not find_urls(text)
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
