@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from translation.batching import MAX_INPUT_TOKENS, length_bucket, plan_batches
+from translation.batching import (
+    MAX_INPUT_TOKENS,
+    SMALL_REQUEST_SENTENCES,
+    length_bucket,
+    plan_batches,
+)
 
 
 def test_buckets_are_exact_for_short_inputs_and_tight_for_long_ones() -> None:
@@ -23,9 +28,10 @@ def test_plan_covers_each_sentence_once_within_limits(seed: int) -> None:
     batches = plan_batches(lengths, max_batch_size=16, replicas=2)
     planned = [index for batch in batches for index in batch]
     assert sorted(planned) == [i for i, n in enumerate(lengths) if n > 0]
+    small = len(planned) <= SMALL_REQUEST_SENTENCES
     for batch in batches:
         assert 1 <= len(batch) <= 16
-        assert len({length_bucket(lengths[i]) for i in batch}) == 1
+        assert small or len({length_bucket(lengths[i]) for i in batch}) == 1
         assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
 
 
@@ -41,8 +47,18 @@ def test_small_requests_are_spread_over_the_replicas() -> None:
 
 def test_longest_batches_are_submitted_first() -> None:
     """Replicas work in submission order: the longest sentence must not wait in line."""
-    lengths = [5, 40, 9, 0, 40, 7, 120]
+    lengths = [5, 40, 9, 0, 40, 7, 120, *range(10, 50, 4)]
+    assert len(lengths) - 1 > SMALL_REQUEST_SENTENCES
     batches = plan_batches(lengths, max_batch_size=32, replicas=2)
     longest = [max(lengths[i] for i in batch) for batch in batches]
     assert longest == sorted(longest, reverse=True)
     assert batches[0] == [6]
+
+
+def test_a_small_request_gets_one_batch_per_replica_longest_alone() -> None:
+    """A summary's latency is its longest sentence, not two shorter ones one after the other."""
+    assert plan_batches([30, 60, 12, 0, 45], max_batch_size=32, replicas=2) == [[1], [2, 0, 4]]
+    assert plan_batches([30, 60, 12], max_batch_size=32, replicas=3) == [[1], [0], [2]]
+    assert plan_batches([30, 60, 12], max_batch_size=32, replicas=1) == [[2, 0, 1]]
+    many = [10 + 7 * i for i in range(SMALL_REQUEST_SENTENCES + 1)]
+    assert len(plan_batches(many, max_batch_size=32, replicas=2)) > 2  # throughput: buckets

@@ -122,6 +122,17 @@ def test_decoding_length_is_bounded_by_the_input_length(
     assert long_tokens <= length_bucket(long_tokens) <= long_tokens * 1.1
 
 
+def test_a_summary_shares_a_batch_yet_each_sentence_keeps_its_own_bound(
+    engine: TranslationEngine, packages_dir: Path
+) -> None:
+    """Five sentences of different buckets run as two batches (longest alone); the shared
+    batch decodes to its longest bound and each output is cut back to its own."""
+    lengths = [len(_tokens(packages_dir, sentence)) for sentence in GERMAN]
+    assert len({length_bucket(n) for n in lengths}) > 2
+    result = engine.translate(GERMAN, "de", "en")
+    assert result.output_tokens == [engine.options.decoding_bound(n) for n in lengths]
+
+
 def test_max_decoding_length_caps_huge_inputs(packages_dir: Path) -> None:
     capped = TranslationEngine(packages_dir, EngineOptions(max_decoding_length=40))
     result = capped.translate([" ".join(GERMAN * 6)], "de", "en")

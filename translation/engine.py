@@ -234,6 +234,8 @@ class TranslationEngine:
                 hypothesis = list(result.result().hypotheses[0])
                 if prefix and hypothesis[:1] == [prefix]:
                     hypothesis = hypothesis[1:]
+                # A shared small-request batch decodes to its longest member's bound.
+                hypothesis = hypothesis[: options.decoding_bound(lengths[index])]
                 counts[index] = len(hypothesis)
                 outputs[index] = model.tokenizer.decode(hypothesis).strip()
         return outputs, counts
