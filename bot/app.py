@@ -19,12 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from bot.callback_data import CallbackCodec, derive_secret
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.handlers import register_handlers
 from bot.i18n import SUPPORTED_UI, t
 from bot.logging_setup import setup_logging
@@ -42,9 +42,19 @@ from translation.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
+
+class BotApiUnreachableError(BriefbotError):
+    """The Bot API cannot be reached at start: the CLI says so in one line."""
+
+    exit_code = 4
+    kind = "bot-api"
+
+
 SETUP_KEY = "briefbot.setup"
 PUBLIC_COMMANDS = ("start", "help", "settings", "summarize", "translate", "languages")
 OWNER_COMMANDS = ("stats", "models")
+#: Attempts to reach the Bot API at start (with backoff, ~40 s in all) before giving up.
+BOOTSTRAP_RETRIES = 5
 #: How long shutdown waits for resumed jobs before leaving them to the next start.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -331,12 +341,24 @@ def run_bot(config: Config) -> None:
     token = config.telegram.require_token()
     setup_logging(config.logging.level, [token, config.telegram.webhook_secret or ""])
     application = build_application(config)
+    # PTB runs on the current event loop and closes it when done: give each run a fresh one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     common: dict[str, Any] = {
         "drop_pending_updates": False,
         "allowed_updates": Update.ALL_TYPES,
-        "bootstrap_retries": 5,
+        "bootstrap_retries": BOOTSTRAP_RETRIES,
     }
-    if config.telegram.mode == "webhook":
-        application.run_webhook(**_webhook_kwargs(config), **common)
-    else:
-        application.run_polling(**common)
+    try:
+        if config.telegram.mode == "webhook":
+            application.run_webhook(**_webhook_kwargs(config), **common)
+        else:
+            application.run_polling(**common)
+    except InvalidToken as exc:
+        raise ConfigError(
+            "Telegram rejected the bot token: check [telegram] token or BRIEFBOT_TELEGRAM_TOKEN"
+        ) from exc
+    except NetworkError as exc:  # TimedOut included; only after the bootstrap retries
+        raise BotApiUnreachableError(
+            f"Cannot reach the Telegram Bot API at {config.telegram.api_base_url} ({exc.message}); "
+            "check the network and [telegram] api_base_url"
+        ) from exc

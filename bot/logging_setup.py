@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from telegram.error import NetworkError
+
 REDACTED = "<redacted>"
 #: Loggers that are chatty at INFO and add nothing an operator needs.
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiosqlite")
@@ -38,6 +40,7 @@ def _redacting_factory(
 ) -> Callable[..., logging.LogRecord]:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        _compact_network_error(record)
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not lose the record
@@ -52,6 +55,16 @@ def _redacting_factory(
     factory.briefbot_redaction = True  # type: ignore[attr-defined]
     factory.previous = previous  # type: ignore[attr-defined]
     return factory
+
+
+def _compact_network_error(record: logging.LogRecord) -> None:
+    """PTB logs an unreachable Bot API with a full traceback on every retry; that is an
+    expected condition (network down, wrong api_base_url), so one line says it."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, NetworkError) and record.name.startswith("telegram"):
+        record.msg = f"{record.getMessage()} ({type(exc).__name__}: {exc.message})"
+        record.args = None
+        record.exc_info = None
 
 
 def install_redaction(secrets: Iterable[str]) -> Callable[[], None]:

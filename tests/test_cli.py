@@ -221,3 +221,63 @@ def test_models_install_bad_file(
     code, _, err = run_cli(["models", "install", str(bogus)], capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``briefbot run`` in this process: one start attempt, logging state restored after."""
+    import logging
+
+    import bot.app
+
+    monkeypatch.setattr(bot.app, "BOOTSTRAP_RETRIES", 0)
+    factory, root = logging.getLogRecordFactory(), logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    logging.setLogRecordFactory(factory)
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+def _closed_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.usefixtures("run_in_process")
+def test_run_without_a_reachable_bot_api_says_so_in_one_line(
+    cli_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = f"http://127.0.0.1:{_closed_loopback_port()}"
+    monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", "123456:unreachable-test-token")
+    monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", url)
+    code, _, err = run_cli(["run"], capsys)
+    assert code == 4
+    assert err.startswith(f"briefbot: error: Cannot reach the Telegram Bot API at {url} (")
+    assert err.count("\n") == 1
+    telegram_records = [r for r in caplog.records if r.name.startswith("telegram")]
+    assert telegram_records, "PTB reported the failed attempt"
+    assert not any(r.exc_text or r.exc_info for r in telegram_records), "no traceback logged"
+
+
+@pytest.mark.usefixtures("run_in_process")
+def test_run_with_a_rejected_token_says_so_in_one_line(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.bot_api_server import BotApiServer
+
+    with BotApiServer() as server:
+        monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", "654321:not-the-servers-token")
+        monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", server.base_url)
+        code, _, err = run_cli(["run"], capsys)
+    assert code == 2
+    assert err == (
+        "briefbot: error: Telegram rejected the bot token: check [telegram] token or "
+        "BRIEFBOT_TELEGRAM_TOKEN\n"
+    )
