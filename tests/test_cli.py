@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -224,7 +225,7 @@ def test_models_install_bad_file(
 
 
 @pytest.fixture
-def run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def run_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``briefbot run`` in this process: one start attempt, logging state restored after."""
     import logging
 
