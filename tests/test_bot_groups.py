@@ -56,6 +56,9 @@ async def test_auto_mode_answers_links_and_long_texts_and_stays_silent_on_errors
     assert _summary((await env.ask_one(GROUP_CHAT, GERMAN_ARTICLE)).text)
     url = articles.add("/a", "<html><body><p>" + GERMAN_ARTICLE + "</p></body></html>")
     assert _summary((await env.ask_one(GROUP_CHAT, f"Lest das: {url}")).text)
+    hidden = articles.add("/b", "<html><body><p>" + GERMAN_ARTICLE + "</p></body></html>")
+    link = {"type": "text_link", "offset": 0, "length": 9, "url": hidden}
+    assert _summary((await env.ask_one(GROUP_CHAT, "Lesenswert", entities=[link])).text)
     for unasked in (
         "Guten Morgen zusammen, wer kommt heute mit zum Mittagessen?",  # short chatter
         articles.base_url + "/gone",  # a broken link nobody asked about

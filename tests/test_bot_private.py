@@ -79,6 +79,21 @@ async def test_forwarded_channel_post_text_and_caption(env: BotEnv) -> None:
     assert _is_summary(caption_reply.text)
 
 
+async def test_a_channel_teaser_with_a_link_behind_its_words_summarizes_the_article(
+    env: BotEnv, articles: ArticleServer
+) -> None:
+    """News channels post "Neues Verkehrskonzept. Mehr dazu" with the URL behind "Mehr dazu"."""
+    url = articles.add("/politik/teaser.html", german_article_html())
+    teaser = "Bern plant ein neues Verkehrskonzept. Mehr dazu"
+    link = {"type": "text_link", "offset": teaser.index("Mehr"), "length": 9, "url": url}
+    origin = channel_origin(title="Stadtnachrichten")
+    reply = await env.ask_one(PRIVATE_CHAT, teaser, entities=[link], forward_origin=origin)
+    assert _is_summary(reply.text)
+    assert f'<a href="{html.escape(url)}">' in (reply.text or ""), "the article, not the teaser"
+    short = await env.ask_one(PRIVATE_CHAT, "Lesenswert!", entities=[{**link, "offset": 0}])
+    assert f'<a href="{html.escape(url)}">' in (short.text or ""), "a linked word is no remark"
+
+
 async def test_text_html_and_markdown_documents(env: BotEnv) -> None:
     documents = [
         ("artikel.txt", "text/plain", GERMAN_ARTICLE.encode("utf-8")),

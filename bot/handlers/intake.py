@@ -17,12 +17,26 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm",
 LINK_MESSAGE_SLACK = 200
 #: In a group's auto mode, texts longer than this are summarized unasked.
 AUTO_TEXT_MIN_CHARS = 400
+#: A post of at most this many characters with a link behind its words ("Mehr dazu") is a
+#: teaser for that link: the article is summarized, not the teaser.
+TEASER_MAX_CHARS = 600
 _INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\x00-\x1f\x7f-\x9f]+")
 
 
 def message_text(message: Message) -> str | None:
     """The text or caption (forwarded channel posts carry either)."""
     return message.text if message.text is not None else message.caption
+
+
+def hidden_links(message: Message) -> list[str]:
+    """Links behind words (text_link entities) of a text or caption, as news channels link
+    their articles; they are not in the text itself."""
+    entities = message.entities if message.text is not None else message.caption_entities
+    return [e.url for e in entities if e.type == MessageEntity.TEXT_LINK and e.url]
+
+
+def has_link(message: Message) -> bool:
+    return bool(find_urls(message_text(message) or "") or hidden_links(message))
 
 
 def is_visible(text: str) -> bool:
@@ -64,7 +78,11 @@ def source_from_message(message: Message, limits: LimitsConfig) -> Source:
     text = message_text(message)
     if text is None:
         raise UnsupportedContent("I can only read texts, links and text files.")
-    return source_from_text(text)
+    source = source_from_text(text)
+    links = hidden_links(message)
+    if source.kind == "text" and links and len(text) <= TEASER_MAX_CHARS:
+        return Source("url", links[0])
+    return source
 
 
 def destination(update: Update) -> Destination:

@@ -11,6 +11,8 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot.handlers.intake import (
     destination,
+    has_link,
+    hidden_links,
     message_text,
     source_from_message,
     source_from_text,
@@ -58,18 +60,20 @@ async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None:
         return
     rt = runtime(context)
-    text = message_text(message)
-    if message.document is None and text and _is_a_remark(text):
+    if _is_a_remark(message):
         _settings, ui = await settings_and_ui(update, rt)
         await message.reply_text(t("private.short_text_hint", ui))
         return
     await summarize(update, rt, "private", message)
 
 
-def _is_a_remark(text: str) -> bool:
-    """A word or two, or emoji; not blank or invisible (those are "empty" to the user)."""
+def _is_a_remark(message: Message) -> bool:
+    """A word or two, or emoji, without a link; not blank or invisible (that is "empty")."""
+    text = message_text(message)
+    if message.document is not None or not text or has_link(message):
+        return False
     visible = any(ch.isalnum() or unicodedata.category(ch)[0] == "S" for ch in text)
-    return visible and len(text.split()) < PRIVATE_TEXT_MIN_WORDS and not find_urls(text)
+    return visible and len(text.split()) < PRIVATE_TEXT_MIN_WORDS
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,7 +89,8 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if settings.group_mode != "auto":
         return
     text = message_text(message)
-    if message.document is not None or (text is not None and wants_auto_summary(text)):
+    wanted = text is not None and (wants_auto_summary(text) or bool(hidden_links(message)))
+    if message.document is not None or wanted:
         await summarize(update, rt, "auto", message)
 
 
