@@ -4,10 +4,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.toml
-# torch (pulled in by argostranslate -> stanza) must be the CPU build, installed first, or pip
-# fetches gigabytes of CUDA packages. Elsewhere: TORCH_PIP_ARGS="--index-url <CPU wheel index>".
-TORCH_SPEC ?= torch==2.13.0
-TORCH_PIP_ARGS ?=
 
 .PHONY: setup setup-dev run test lint typecheck clean
 
@@ -15,11 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.torch: | $(BIN)/python
-	$(BIN)/pip install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	touch $@
-
-$(VENV)/.app: pyproject.toml $(VENV)/.torch
+$(VENV)/.app: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 

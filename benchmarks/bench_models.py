@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import ctranslate2
 
-from translation.argos_packages import list_installed
-from translation.package_builder import PackageSize, build_test_package
+from translation.models.argos_packages import list_installed
+from translation.models.package_builder import PackageSize, build_test_package
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
@@ -31,7 +31,7 @@ def ensure_packages(
     work_dir: Path, pairs: Iterable[tuple[str, str]], size: PackageSize = "base"
 ) -> Path:
     """A packages dir under ``work_dir`` holding ``pairs``; builds are cached across runs."""
-    from translation.argos_packages import install_from_path
+    from translation.models.argos_packages import install_from_path
 
     packages_dir = work_dir / f"packages-{size}"
     installed = {(p.from_code, p.to_code) for p in list_installed(packages_dir)}

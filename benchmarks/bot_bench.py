@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_models import PROJECT_ROOT, REALISTIC_LENGTH_RATIO
 from benchmarks.replies import Request, classify
-from bot.i18n import EN
+from bot.telegram.i18n import EN
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 from tests.support.bot_harness import OWNER_ID
 from tests.support.telegram_html import parse_telegram_html

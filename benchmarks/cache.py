@@ -54,11 +54,11 @@ from benchmarks.bot_bench import HandoverServer, answer_time, push_request
 from benchmarks.bot_process import until
 from benchmarks.load_test import Article
 from benchmarks.replies import is_answered
-from bot.app import build_application, running
-from bot.loop_monitor import loop_monitor
+from bot.telegram.app import build_application, running
+from bot.telegram.loop_monitor import loop_monitor
 from tests.support.bot_harness import bot_config
 from tests.support.http_servers import PageServer
-from translation.engine import EngineOptions, TranslationEngine
+from translation.models.engine import EngineOptions, TranslationEngine
 
 PAIRS = (("de", "en"), ("en", "fr"))
 TARGETS = ("en", "fr")

@@ -74,7 +74,7 @@ def heavy():
     return [name for name in HEAVY if name in sys.modules]
 import translation.pipeline as tp
 from translation.domain import SummaryOptions
-from translation.engine import EngineOptions, TranslationEngine
+from translation.models.engine import EngineOptions, TranslationEngine
 from translation.inputs import TextInput
 after_import = heavy()
 engine = TranslationEngine(Path({packages!r}), EngineOptions(length_ratio=1.1, length_extra=0))
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     packages_dir = ensure_packages(args.work_dir, PAIRS)
 
     rows = []
-    for module in ("translation", "translation.pipeline", "bot.app"):
+    for module in ("translation", "translation.pipeline", "bot.telegram.app"):
         inside, whole = import_seconds(module, args.import_runs)
         rows.append([f"`import {module}`", f"{inside * 1000:.0f}", f"{whole * 1000:.0f}"])
     print(f"\n## Import time (median of {args.import_runs} fresh interpreters)\n")

@@ -50,10 +50,10 @@ from benchmarks.bench_models import (
     quantile,
 )
 from translation.domain import SummaryOptions
-from translation.engine import EngineOptions, TranslationEngine
 from translation.inputs import TextInput
+from translation.models.engine import EngineOptions, TranslationEngine
 from translation.pipeline import Pipeline, PreparedDocument
-from translation.summarization import summarize
+from translation.text.summarization import summarize
 
 TARGETS = ("en", "fr")
 PAIRS = (("de", "en"), ("en", "fr"))

@@ -74,8 +74,8 @@ def rss():
         return next(int(l.split()[1]) / 1024 for l in status if l.startswith("VmRSS:"))
 steps = {{}}
 import translation.pipeline as tp
-from translation.detection import detect_language
-from translation.engine import EngineOptions, TranslationEngine
+from translation.text.detection import detect_language
+from translation.models.engine import EngineOptions, TranslationEngine
 steps["interpreter + pipeline imports"] = rss()
 article = Path({article!r}).read_text(encoding="utf-8")
 for text in (article, "Guten Morgen, wie geht es dir?", "Bonjour, comment allez-vous ?"):
@@ -178,7 +178,7 @@ async def run_scenario(
             sent=len(requests),
             traffic_seconds=traffic,
             loaded=loaded,
-            loads=output.count(" INFO translation.engine: Loaded "),
+            loads=output.count(" INFO translation.models.engine: Loaded "),
             unloads=output.count("(LRU)"),
         )
     finally:

@@ -6,8 +6,8 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.formatting import render_text
-from bot.i18n import EN
+from bot.telegram.formatting import render_text
+from bot.telegram.i18n import EN
 from tests.support.bot_api_server import BotApiServer, SentMessage
 from tests.support.telegram_html import parse_telegram_html
 

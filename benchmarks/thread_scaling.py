@@ -31,7 +31,7 @@ from benchmarks.bench_models import (
     machine_info,
     timed,
 )
-from translation.engine import EngineOptions, TranslationEngine
+from translation.models.engine import EngineOptions, TranslationEngine
 
 #: inter_threads x intra_threads x max_batch_size
 DEFAULT_CONFIGS = (

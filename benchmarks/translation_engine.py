@@ -12,7 +12,7 @@ the same beam size and compute type for every contender, and the same decoding a
   its bound, ``ceil(factor × length bucket)``: buckets are up to ~8% above the exact length,
   so ours decodes slightly MORE tokens than the others (the table shows the totals).
 * stock: ``argostranslate.translate.translate()`` per sentence, with its sentence splitter
-  replaced by ours (``translation.segmentation.split_sentences``) and its CTranslate2
+  replaced by ours (``translation.text.segmentation.split_sentences``) and its CTranslate2
   translator wrapped so each ``translate_batch`` call is forced to the same
   ``min = max = ceil(factor × source tokens)``. Shown with argostranslate's default threads
   (inter 1, intra 0 = all cores) and tuned (intra 1), since intra > 1 is much slower here.
@@ -44,8 +44,8 @@ from benchmarks.bench_models import (
     machine_info,
     timed,
 )
-from translation.batching import plan_batches
-from translation.engine import EngineOptions, TranslationEngine
+from translation.models.batching import plan_batches
+from translation.models.engine import EngineOptions, TranslationEngine
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class OurSplitter:
     """Stands in for MiniSBD/Stanza (which download models): Briefbot's own segmentation."""
 
     def __init__(self, language: str) -> None:
-        from translation.segmentation import split_sentences
+        from translation.text.segmentation import split_sentences
 
         self.language = language
         self.split = split_sentences

@@ -156,7 +156,7 @@ def _summary_options(args: argparse.Namespace, defaults: Any) -> SummaryOptions:
 
 
 def _cmd_summarize(args: argparse.Namespace, config: Any) -> int:
-    from bot.wiring import build_pipeline
+    from bot.bootstrap import build_pipeline
 
     pipeline = build_pipeline(config)
     source = _read_input(args.input, config.limits.max_file_bytes)
@@ -176,7 +176,7 @@ def _cmd_summarize(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_translate(args: argparse.Namespace, config: Any) -> int:
-    from bot.wiring import build_pipeline
+    from bot.bootstrap import build_pipeline
 
     pipeline = build_pipeline(config)
     source = _read_input(args.input, config.limits.max_file_bytes)
@@ -196,8 +196,8 @@ def _cmd_translate(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
-    from translation.decoding import decode_bytes
-    from translation.detection import detect_language
+    from translation.text.detection import detect_language
+    from translation.web.decoding import decode_bytes
 
     source = _read_input(args.input, config.limits.max_file_bytes, allow_url=False)
     assert isinstance(source, FileInput)
@@ -226,7 +226,7 @@ def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_models(args: argparse.Namespace, config: Any) -> int:
-    from translation import argos_packages
+    from translation.models import argos_packages
 
     argos_packages.configure_packages_dir(config.models.packages_dir)
     if args.models_command == "list":
@@ -240,7 +240,7 @@ def _cmd_models(args: argparse.Namespace, config: Any) -> int:
             for pkg in installed:
                 print(f"installed {pkg.from_code}→{pkg.to_code} ({pkg.version}) from {item}")
         return 0
-    from translation.package_builder import build_test_package
+    from translation.models.package_builder import build_test_package
 
     path = build_test_package(args.from_code, args.to_code, args.out, size=args.size)
     print(path)
@@ -248,8 +248,8 @@ def _cmd_models(args: argparse.Namespace, config: Any) -> int:
 
 
 def _models_list(args: argparse.Namespace, config: Any) -> int:
-    from bot.wiring import build_engine
-    from translation.argos_packages import list_installed
+    from bot.bootstrap import build_engine
+    from translation.models.argos_packages import list_installed
 
     packages = list_installed(config.models.packages_dir)
     engine = build_engine(config)
@@ -284,7 +284,7 @@ def _models_list(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, config: Any) -> int:
-    from bot.app import run_bot
+    from bot.telegram.app import run_bot
 
     run_bot(config)
     return 0

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, GroupMode, valid_sentences
 from translation.domain import Algorithm
-from translation.engine import EngineOptions
 from translation.errors import BriefbotError
+from translation.models.engine import EngineOptions
 
 ENV_PREFIX = "BRIEFBOT_"
 CONFIG_ENV = "BRIEFBOT_CONFIG"
@@ -27,7 +28,6 @@ REDACTED = "***"
 _SECRETS = ("token", "webhook_secret")
 
 Mode = Literal["polling", "webhook"]
-GroupMode = Literal["auto", "mention", "off"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 ComputeType = Literal[
     "default",
@@ -168,8 +168,9 @@ class DefaultsConfig:
                 f"[defaults] {code!r} is not a language code like 'en' or 'pt'",
             )
         _require(
-            1 <= self.summary_sentences <= 50,
-            f"[defaults] summary_sentences must be 1..50, got {self.summary_sentences}",
+            valid_sentences(self.summary_sentences),
+            f"[defaults] summary_sentences must be {MIN_SENTENCES}..{MAX_SENTENCES}, "
+            f"got {self.summary_sentences}",
         )
 
 

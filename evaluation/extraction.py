@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from translation.cleaning import clean_article_text
-from translation.decoding import decode_bytes
 from translation.domain import Document
 from translation.errors import InputError
-from translation.extraction import DEFAULT_SETTINGS, ExtractionSettings, extract_article
+from translation.text.cleaning import clean_article_text
+from translation.web.decoding import decode_bytes
+from translation.web.extraction import DEFAULT_SETTINGS, ExtractionSettings, extract_article
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"

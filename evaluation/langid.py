@@ -2,7 +2,7 @@
 words) next to plain langdetect and the published figures.
 
 Run from the project root: ``python -m evaluation.langid [--eval-dir DIR] [--verbose]``;
-``--calibrate`` reprints the threshold sweep behind ``translation.detection.DEFAULT_POLICY``.
+``--calibrate`` reprints the threshold sweep behind ``translation.text.detection.DEFAULT_POLICY``.
 
 Two accuracies, because an "uncertain" answer is neither right nor wrong on its own:
 *top guess* scores every answer by its language, uncertain or not (comparable with the
@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from translation.detection import (
+from translation.domain import Detection
+from translation.text.detection import (
     DEFAULT_POLICY,
     Evidence,
     UncertaintyPolicy,
@@ -34,7 +35,6 @@ from translation.detection import (
     gather_evidence,
     preload,
 )
-from translation.domain import Detection
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
@@ -286,7 +286,7 @@ def _detect_in_subprocess(texts: list[str]) -> list[list[object]]:
     code = (
         "import json, sys\n"
         "from evaluation.langid import _key\n"
-        "from translation.detection import detect_language\n"
+        "from translation.text.detection import detect_language\n"
         "texts = json.load(sys.stdin)\n"
         "json.dump([_key(detect_language(t)) for t in texts], sys.stdout)\n"
     )

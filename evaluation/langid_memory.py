@@ -1,6 +1,6 @@
 """What each lingua configuration costs: build time, memory, speed and accuracy, each measured
 in a fresh process so the figures do not mix. The numbers behind the choice documented in
-``translation.detection`` (low-accuracy lingua + word lists instead of high-accuracy lingua).
+``translation.text.detection`` (low-accuracy lingua + word lists instead of high-accuracy lingua).
 
 Run from the project root: ``python -m evaluation.langid_memory [--eval-dir DIR] [--stride N]``.
 """
@@ -85,13 +85,13 @@ def _measure(name: str, langid_dir: Path, stride: int) -> dict[str, object]:
 
 def _build(name: str) -> Callable[[str], str]:
     if name == "briefbot":
-        from translation.detection import detect_language, preload
+        from translation.text.detection import detect_language, preload
 
         preload()
         return lambda text: detect_language(text).language
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-    from translation.detection import ARGOS_LANGUAGES
+    from translation.text.detection import ARGOS_LANGUAGES
 
     codes = [getattr(IsoCode639_1, code.upper()) for code in sorted(ARGOS_LANGUAGES)]
     builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from translation.segmentation import split_words
-from translation.summarization import language_stemmer
+from translation.text.segmentation import split_words
+from translation.text.summarization import language_stemmer
 
 
 @dataclass(frozen=True)

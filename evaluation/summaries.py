@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluation.rouge import METRICS, score_summary
-from translation.cleaning import BOILERPLATE_PATTERNS, clean_article_text, is_boilerplate
 from translation.domain import Algorithm, SummaryOptions
-from translation.extraction import extract_article
-from translation.segmentation import segment_paragraphs
-from translation.summarization import summarize
+from translation.text.cleaning import BOILERPLATE_PATTERNS, clean_article_text, is_boilerplate
+from translation.text.segmentation import segment_paragraphs
+from translation.text.summarization import summarize
+from translation.web.extraction import extract_article
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"

@@ -34,13 +34,13 @@ from typing import Any
 
 from sacrebleu.metrics import BLEU, CHRF
 
+from bot.bootstrap import engine_options
 from bot.config import load_config
-from bot.wiring import engine_options
-from translation.argos_packages import InstalledPackage
-from translation.engine import TranslationEngine
 from translation.errors import BriefbotError, ModelMissingError
-from translation.package_builder import TEST_PACKAGE_KEY
-from translation.segmentation import split_sentences
+from translation.models.argos_packages import InstalledPackage
+from translation.models.engine import TranslationEngine
+from translation.models.package_builder import TEST_PACKAGE_KEY
+from translation.text.segmentation import split_sentences
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
@@ -157,7 +157,7 @@ def _text(row: dict[str, Any], field: str) -> str:
 
 
 def is_test_package(package: InstalledPackage) -> bool:
-    """Marked by ``translation.package_builder`` in metadata.json (random weights)."""
+    """Marked by ``translation.models.package_builder`` in metadata.json (random weights)."""
     try:
         metadata = json.loads((package.path / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

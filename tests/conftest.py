@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 
 from tests.support.models import TINY_PAIRS, build_packages, install_test_packages
-from translation.engine import TranslationEngine
+from translation.models.engine import TranslationEngine
 
 #: The bot's end-to-end fixtures (env, articles) live with its harness.
 pytest_plugins = ("tests.support.bot_fixtures",)

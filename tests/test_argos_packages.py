@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from translation.argos_packages import install_from_index, install_from_path, list_installed
 from translation.errors import FetchError, InputError
+from translation.models.argos_packages import install_from_index, install_from_path, list_installed
 
 
 def test_install_one_file_then_list_it(
@@ -129,7 +129,7 @@ CONFIGURE = textwrap.dedent(
     early = sys.argv[1] == "early"
     if early:
         import argostranslate.settings
-    from translation.argos_packages import configure_packages_dir, current_packages_dir
+    from translation.models.argos_packages import configure_packages_dir, current_packages_dir
     configure_packages_dir(Path(sys.argv[2]))
     import argostranslate.package
     from argostranslate import settings

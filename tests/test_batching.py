@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from translation.batching import (
+from translation.models.batching import (
     MAX_INPUT_TOKENS,
     SMALL_REQUEST_SENTENCES,
     length_bucket,

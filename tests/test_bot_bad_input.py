@@ -14,7 +14,7 @@ from tests.support.bot_harness import (
     german_article_html,
 )
 from tests.support.telegram_html import parse_telegram_html
-from translation.engine import TranslationEngine
+from translation.models.engine import TranslationEngine
 
 ARABIC = (
     "أعلن مجلس المدينة يوم الثلاثاء عن خطة جديدة للنقل العام في وسط المدينة. "

@@ -15,8 +15,8 @@ from tests.support.bot_harness import (
     bot_env,
 )
 from tests.support.telegram_html import parse_telegram_html
-from translation.argos_packages import install_from_path
-from translation.engine import TranslationEngine
+from translation.models.argos_packages import install_from_path
+from translation.models.engine import TranslationEngine
 
 PUBLIC = ["start", "help", "settings", "summarize", "translate", "languages"]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.callback_data import CallbackPayload
-from bot.logging_setup import install_redaction
 from bot.storage import Storage
+from bot.telegram.callback_data import CallbackPayload
+from bot.telegram.logging_setup import install_redaction
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
@@ -30,8 +30,8 @@ from tests.support.bot_harness import (
     german_article_html,
 )
 from tests.support.telegram_html import parse_telegram_html
-from translation.argos_packages import install_from_path
-from translation.engine import TranslationEngine
+from translation.models.argos_packages import install_from_path
+from translation.models.engine import TranslationEngine
 
 
 def _visible(text: str | None) -> str:

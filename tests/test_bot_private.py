@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from bot.formatting import (
+from bot.telegram.formatting import (
     DOCUMENT_THRESHOLD_MESSAGES,
     render_full_translation,
     should_send_as_document,
@@ -22,8 +22,8 @@ from tests.support.bot_harness import (
     german_article_html,
 )
 from tests.support.telegram_html import assert_valid_telegram_html, parse_telegram_html
-from translation.engine import TranslationEngine
 from translation.inputs import TextInput
+from translation.models.engine import TranslationEngine
 
 
 def _is_summary(text: str | None) -> bool:

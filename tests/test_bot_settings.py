@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.callback_data import CallbackPayload
 from bot.storage import Storage
+from bot.telegram.callback_data import CallbackPayload
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
@@ -18,7 +18,7 @@ from tests.support.bot_harness import (
     buttons,
 )
 from tests.support.telegram_html import parse_telegram_html
-from translation.engine import TranslationEngine
+from translation.models.engine import TranslationEngine
 
 ADMIN, MEMBER = 3003, 3004
 

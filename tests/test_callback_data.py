@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.callback_data import (
+from bot.telegram.callback_data import (
     ACTIONS,
     MAX_BYTES,
     CallbackCodec,
@@ -65,7 +65,7 @@ def test_every_length_from_one_to_ten_is_accepted(codec: CallbackCodec) -> None:
         CallbackPayload("lang", ("FR",)),
         CallbackPayload("lang", ("f|r",)),
         CallbackPayload("len", ("0",)),
-        CallbackPayload("len", ("11",)),
+        CallbackPayload("len", ("51",)),
         CallbackPayload("len", ("03",)),
         CallbackPayload("algo", ("gpt",)),
         CallbackPayload("mode", ("always",)),

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from translation.cleaning import (
+from translation.text.cleaning import (
     BOILERPLATE_PATTERNS,
     clean_article_text,
     is_boilerplate,

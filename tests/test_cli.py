@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from translation.cleaning import BOILERPLATE_PATTERNS
+from translation.text.cleaning import BOILERPLATE_PATTERNS
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -229,9 +229,9 @@ def run_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``briefbot run`` in this process: one start attempt, logging state restored after."""
     import logging
 
-    import bot.app
+    import bot.telegram.app
 
-    monkeypatch.setattr(bot.app, "BOOTSTRAP_RETRIES", 0)
+    monkeypatch.setattr(bot.telegram.app, "BOOTSTRAP_RETRIES", 0)
     factory, root = logging.getLogRecordFactory(), logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     yield

@@ -218,7 +218,7 @@ def test_secrets_never_shown(tmp_path: Path) -> None:
 
 
 def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
-    from bot.wiring import engine_options
+    from bot.bootstrap import engine_options
 
     path = write(tmp_path, "[translation]\nlength_ratio = 1.1\nlength_extra = 0\n")
     options = engine_options(load_config(path, env={}))
@@ -230,7 +230,7 @@ def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
 
 def test_translation_defaults_are_the_engines_measured_defaults() -> None:
     """One source of truth: an empty [translation] section runs the engine as benchmarked."""
-    from bot.wiring import engine_options
-    from translation.engine import EngineOptions
+    from bot.bootstrap import engine_options
+    from translation.models.engine import EngineOptions
 
     assert engine_options(Config()) == EngineOptions()

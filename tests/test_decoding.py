@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from translation.decoding import BINARY_MESSAGE, decode_bytes
 from translation.errors import InputError
+from translation.web.decoding import BINARY_MESSAGE, decode_bytes
 
 GERMAN = "Grüße aus Köln: „Zitat“ – 5 € für Straßenbahn-Tickets, Öffnungszeiten ändern sich."
 # Latin-1 lacks cp1252's typographic quotes, dash and euro sign.

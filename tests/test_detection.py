@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from translation.detection import detect_language, prepare_text
 from translation.domain import Detection
+from translation.text.detection import detect_language, prepare_text
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -258,7 +258,7 @@ def test_two_fresh_processes_agree_with_this_one() -> None:
         "import json, sys\n"
         "from concurrent.futures import ThreadPoolExecutor\n"
         "from tests.test_detection import INPUTS, _key\n"
-        "from translation.detection import detect_language\n"
+        "from translation.text.detection import detect_language\n"
         "workers = int(sys.argv[1])\n"
         "with ThreadPoolExecutor(max_workers=workers) as pool:\n"
         "    print(json.dumps([_key(d) for d in pool.map(detect_language, INPUTS)]))\n"

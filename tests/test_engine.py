@@ -15,9 +15,9 @@ import pytest
 import sentencepiece as spm
 
 from tests.support.models import install_test_packages
-from translation.batching import length_bucket
-from translation.engine import EngineOptions, TranslationEngine
 from translation.errors import ModelLoadError, ModelMissingError
+from translation.models.batching import length_bucket
+from translation.models.engine import EngineOptions, TranslationEngine
 
 GERMAN = [
     "Die Stadt plant neue Radwege.",
@@ -243,7 +243,7 @@ def test_refresh_sees_new_and_removed_packages(
 IMPORTS = textwrap.dedent(
     """
     import sys
-    import translation.argos_packages, translation.engine
+    import translation.models.argos_packages, translation.models.engine
     heavy = {"torch", "stanza", "spacy", "argostranslate.translate", "argostranslate.sbd"}
     print(sorted(heavy & set(sys.modules)))
     """

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import LimitsConfig
-from bot.error_messages import error_text
-from bot.i18n import DE, EN
+from bot.telegram.error_messages import error_text
+from bot.telegram.i18n import DE, EN
 from translation.errors import FETCH_REASONS, FetchError
 
 LIMITS = LimitsConfig()

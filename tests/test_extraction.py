@@ -7,7 +7,7 @@ import time
 import pytest
 
 from translation.errors import InputError
-from translation.extraction import (
+from translation.web.extraction import (
     MAX_ELEMENTS,
     NO_ARTICLE_MESSAGE,
     TOO_COMPLEX_MESSAGE,

@@ -31,7 +31,7 @@ from tests.support.http_servers import (
     unused_port,
 )
 from translation.errors import FetchError
-from translation.fetching import FetchedPage, FetchPolicy, fetch_url, find_urls
+from translation.web.fetching import FetchedPage, FetchPolicy, fetch_url, find_urls
 
 PUBLIC_IP = "93.184.216.34"
 ARTICLE = (

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import (
+from bot.telegram.formatting import (
     DOCUMENT_THRESHOLD_MESSAGES,
     MESSAGE_LIMIT,
     format_number,

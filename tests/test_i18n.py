@@ -6,9 +6,9 @@ from string import Formatter
 
 import pytest
 
-from bot import i18n
-from bot.callback_data import GROUP_MODES
-from bot.i18n import DE, EN, pick_ui_language, t
+from bot.core.settings import GROUP_MODES
+from bot.telegram import i18n
+from bot.telegram.i18n import DE, EN, pick_ui_language, t
 from translation.domain import Algorithm
 
 

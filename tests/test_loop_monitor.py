@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 
-from bot.loop_monitor import LoopLagMonitor, loop_monitor
+from bot.telegram.loop_monitor import LoopLagMonitor, loop_monitor
 from tests.support.bot_harness import OWNER_ID, BotEnv
 from tests.support.telegram_html import parse_telegram_html
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.http_servers import LoopbackInternet, PageServer, StaticResolver
 from translation.errors import FetchError
-from translation.netguard import (
+from translation.web.netguard import (
     AddressRefusedError,
     GuardedNetworkBackend,
     parse_ip_host,

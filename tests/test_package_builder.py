@@ -13,9 +13,9 @@ import ctranslate2
 import pytest
 import sentencepiece as spm
 
-from translation.argos_packages import list_installed
 from translation.errors import InputError
-from translation.package_builder import build_test_package, shipped_corpus
+from translation.models.argos_packages import list_installed
+from translation.models.package_builder import build_test_package, shipped_corpus
 
 
 def test_package_holds_metadata_tokenizer_and_model(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from translation.domain import Algorithm, PipelineResult, SummaryOptions
-from translation.engine import TranslationEngine
 from translation.errors import InputError, LimitExceededError, ModelMissingError, NoTextError
 from translation.inputs import FileInput, TextInput
+from translation.models.engine import TranslationEngine
 from translation.pipeline import Pipeline, PipelineLimits, PreparedDocument
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"

@@ -11,8 +11,8 @@ from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.utils import get_stop_words
 
-from translation.cleaning import normalize_text
-from translation.segmentation import (
+from translation.text.cleaning import normalize_text
+from translation.text.segmentation import (
     SumyTokenizer,
     segment_paragraphs,
     split_paragraphs,

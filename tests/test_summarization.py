@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluation.rouge import lcs_length, rouge_l, rouge_n, score_summary
-from translation import summarization
-from translation.cleaning import is_boilerplate
 from translation.domain import Algorithm, SummaryOptions
-from translation.segmentation import segment_paragraphs
-from translation.summarization import language_stemmer, language_stop_words, summarize
+from translation.text import summarization
+from translation.text.cleaning import is_boilerplate
+from translation.text.segmentation import segment_paragraphs
+from translation.text.summarization import language_stemmer, language_stop_words, summarize
 
 SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
 ALL_ALGORITHMS = list(Algorithm)
@@ -159,7 +159,7 @@ def test_same_input_same_summary() -> None:
 _SUMMARIZE_STDIN = """
 import json, sys
 from translation.domain import Algorithm, SummaryOptions
-from translation.summarization import summarize
+from translation.text.summarization import summarize
 sentences = json.load(sys.stdin)
 options = [SummaryOptions(sentences=5, algorithm=a) for a in Algorithm]
 print(json.dumps([summarize(sentences, "de", o) for o in options]))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from evaluation.translation_quality import DEFAULT_EVAL_DIR, TEST_LABEL, main
-from translation.package_builder import TEST_PACKAGE_KEY
+from translation.models.package_builder import TEST_PACKAGE_KEY
 
 NTREX = "NTREX-128"
 

@@ -16,9 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from translation.cleaning import clean_article_text, split_title
-from translation.decoding import decode_bytes
-from translation.detection import NOT_PROSE_METHOD, detect_language
 from translation.domain import (
     Detection,
     Document,
@@ -27,7 +24,6 @@ from translation.domain import (
     PipelineResult,
     SummaryOptions,
 )
-from translation.engine import TranslationEngine
 from translation.errors import (
     InputError,
     LanguageUncertainError,
@@ -35,11 +31,15 @@ from translation.errors import (
     ModelMissingError,
     NoTextError,
 )
-from translation.extraction import extract_article, looks_like_html
-from translation.fetching import FetchPolicy, fetch_url
 from translation.inputs import FileInput, InputSource, TextInput, UrlInput
-from translation.segmentation import segment_paragraphs
-from translation.summarization import summarize
+from translation.models.engine import TranslationEngine
+from translation.text.cleaning import clean_article_text, split_title
+from translation.text.detection import NOT_PROSE_METHOD, detect_language
+from translation.text.segmentation import segment_paragraphs
+from translation.text.summarization import summarize
+from translation.web.decoding import decode_bytes
+from translation.web.extraction import extract_article, looks_like_html
+from translation.web.fetching import FetchPolicy, fetch_url
 
 T = TypeVar("T")
 

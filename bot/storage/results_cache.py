@@ -6,47 +6,15 @@ Bounded two ways: entries older than the TTL are never returned (and are deleted
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import time
-import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+from bot.core.cache_keys import make_cache_key, normalize_content
 from bot.storage.database import Database
 
-_SPACE = re.compile(r"\s+")
-
-
-def normalize_content(content: str) -> str:
-    """The same text pasted twice (other whitespace, other Unicode composition) is one entry."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", content)).strip()
-
-
-def make_cache_key(
-    content: str,
-    target_languages: Iterable[str],
-    sentences: int,
-    algorithm: str,
-    version: str,
-    kind: str = "summary",
-) -> str:
-    """sha256 over the normalized text or URL and everything that changes the answer.
-
-    ``version`` should change whenever results would (pipeline version, installed models), so
-    an upgrade never serves stale answers.
-    """
-    parts = {
-        "kind": kind,
-        "content": normalize_content(content),
-        "targets": sorted(set(target_languages)),
-        "sentences": sentences,
-        "algorithm": str(algorithm),
-        "version": version,
-    }
-    encoded = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+__all__ = ["ResultsCache", "make_cache_key", "normalize_content"]
 
 
 class ResultsCache:

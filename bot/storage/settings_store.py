@@ -10,59 +10,16 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from bot.core.settings import (
+    GROUP_MODES,
+    SETTING_NAMES,
+    ChatSettings,
+    SettingsDefaults,
+    default_settings,
+)
 from bot.storage.database import Database, Session
-
-GROUP_MODES = ("auto", "mention", "off")
-
-
-class SettingsDefaults(Protocol):
-    """What ``[defaults]`` provides (``bot.config.DefaultsConfig`` fits)."""
-
-    @property
-    def target_languages(self) -> tuple[str, ...]: ...
-    @property
-    def summary_sentences(self) -> int: ...
-    @property
-    def algorithm(self) -> str: ...
-    @property
-    def group_mode(self) -> str: ...
-    @property
-    def show_source(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class ChatSettings:
-    """Effective settings of a chat; ``ui_language`` None = follow the user's Telegram language."""
-
-    chat_id: int
-    target_languages: tuple[str, ...]
-    summary_sentences: int
-    algorithm: str
-    group_mode: str
-    show_source: bool
-    ui_language: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "target_languages", tuple(self.target_languages))
-        object.__setattr__(self, "algorithm", str(self.algorithm))
-        object.__setattr__(self, "group_mode", str(self.group_mode))
-
-
-SETTING_NAMES = tuple(f.name for f in dataclasses.fields(ChatSettings) if f.name != "chat_id")
-
-
-def default_settings(chat_id: int, defaults: SettingsDefaults) -> ChatSettings:
-    return ChatSettings(
-        chat_id=chat_id,
-        target_languages=defaults.target_languages,
-        summary_sentences=defaults.summary_sentences,
-        algorithm=defaults.algorithm,
-        group_mode=defaults.group_mode,
-        show_source=defaults.show_source,
-    )
 
 
 def _checked(name: str, value: Any) -> Any:

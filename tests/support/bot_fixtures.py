@@ -14,7 +14,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.support.bot_harness import ArticleServer, BotEnv
-    from translation.engine import TranslationEngine
+    from translation.models.engine import TranslationEngine
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import build_application, running
 from bot.config import (
     Config,
     DefaultsConfig,
@@ -29,10 +28,11 @@ from bot.config import (
     StorageConfig,
     TelegramConfig,
 )
-from bot.runtime import RUNTIME_KEY, Runtime
+from bot.telegram.app import build_application, running
+from bot.telegram.runtime import RUNTIME_KEY, Runtime
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer, SentMessage
 from tests.support.telegram_html import assert_valid_telegram_html
-from translation.engine import TranslationEngine
+from translation.models.engine import TranslationEngine
 
 OWNER_ID = 4242
 USER_ID = 1001

@@ -24,7 +24,7 @@ from types import TracebackType
 
 import httpcore
 
-from translation.netguard import IPAddress
+from translation.web.netguard import IPAddress
 
 HTML = "text/html; charset=utf-8"
 _MAX_REQUEST_HEAD = 65_536

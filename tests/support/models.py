@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from translation.argos_packages import InstalledPackage, install_from_path
-from translation.package_builder import PackageSize, build_test_package
+from translation.models.argos_packages import InstalledPackage, install_from_path
+from translation.models.package_builder import PackageSize, build_test_package
 
 #: de→en and en→fr make the README example (fr by pivot); en→de and fr→en give pivots both ways.
 TINY_PAIRS: tuple[tuple[str, str], ...] = (("de", "en"), ("en", "fr"), ("en", "de"), ("fr", "en"))

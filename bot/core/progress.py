@@ -1,0 +1,112 @@
+"""The "working on it" message: shown only when a request takes longer than ``delay`` seconds,
+edited in place as stages change, and finally turned into the answer itself (one message)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.core.ports import ChatPort, ResultMenu
+
+log = logging.getLogger(__name__)
+
+
+class Progress:
+    """One request's progress message; ``message_id`` may come from an earlier run (resume)."""
+
+    def __init__(
+        self,
+        chat: ChatPort,
+        chat_id: int,
+        reply_to: int | None,
+        *,
+        delay: float,
+        message_id: int | None = None,
+        on_message: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self._chat = chat
+        self.chat_id = chat_id
+        self._reply_to = reply_to
+        self._delay = delay
+        self.message_id = message_id
+        self._on_message = on_message
+        self._text = ""
+        self._shown = ""
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._showing = False
+        self._finished = False
+
+    def start(self, text: str) -> None:
+        """Begin timing (``text`` is HTML); shown after ``delay`` unless the work is done."""
+        self._text = text
+        if self._timer is None and not self._finished:
+            self._timer = asyncio.create_task(self._show_later(), name="briefbot-progress")
+
+    async def _show_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        # From here on the message may be on its way: cancelling now could lose the id of a
+        # message Telegram has already posted, leaving it dangling next to the answer.
+        self._showing = True
+        await self._refresh()
+
+    async def stage(self, text: str) -> None:
+        """Switch to a new stage; edits the visible message, if there is one already."""
+        self._text = text
+        if self.message_id is not None and self._timer is not None and self._timer.done():
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            if self._finished or self._text == self._shown:
+                return
+            html = self._text
+            try:
+                if self.message_id is None:
+                    self.message_id = await self._chat.send(
+                        self.chat_id, html, reply_to=self._reply_to
+                    )
+                    if self._on_message is not None:
+                        await self._on_message(self.message_id)
+                else:
+                    await self._chat.edit(self.chat_id, self.message_id, html)
+                self._shown = self._text
+            except Exception:  # a progress hint must never fail the request
+                log.warning("Could not show progress in chat %s", self.chat_id, exc_info=True)
+
+    async def cancel(self) -> None:
+        """Stop without touching the chat (shutdown: a resumed run reuses the message)."""
+        await self._stop_timer()
+        self._finished = True
+
+    async def _stop_timer(self) -> None:
+        """Cancel a pending delay; a message already being sent is awaited, so its id is known
+        and ``finish`` edits it instead of sending a second message."""
+        if self._timer is None or self._timer.done():
+            return
+        if not self._showing:
+            self._timer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._timer
+
+    async def finish(self, html: str, menu: ResultMenu | None = None) -> int:
+        """Deliver the answer: edit the progress message into it, or send it as a reply."""
+        await self._stop_timer()
+        async with self._lock:
+            self._finished = True
+            if self.message_id is not None and await self._chat.edit(
+                self.chat_id, self.message_id, html, menu=menu
+            ):
+                return self.message_id
+            return await self._chat.send(self.chat_id, html, reply_to=self._reply_to, menu=menu)
+
+    async def discard(self) -> None:
+        """Remove the progress message (silent failures, documents sent separately)."""
+        await self._stop_timer()
+        async with self._lock:
+            self._finished = True
+            if self.message_id is not None:
+                await self._chat.delete(self.chat_id, self.message_id)
+                self.message_id = None
