@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.ports import ResultMenu
 from bot.core.settings import GROUP_MODES, MIN_SENTENCES, valid_sentences
+from bot.core.views import ResultMenu
 from bot.telegram.callback_data import CallbackCodec, CallbackPayload
 from bot.telegram.formatting import language_name
 from bot.telegram.i18n import t
