@@ -66,7 +66,8 @@ def build_pipeline(
 
 class Core:
     """The platform-neutral core of one process: built at once (cheap), started in the event
-    loop (storage, configured models), closed at the end. Parts passed in (tests share an
+    loop (storage, ``[models] install`` unless ``install_models`` is off: one-shot CLI
+    commands), closed at the end. Parts passed in (tests share an
     engine, a pipeline or a storage) are used and left open; parts made here are closed."""
 
     def __init__(
@@ -77,9 +78,11 @@ class Core:
         pipeline: Pipeline | None = None,
         storage: StoragePort | None = None,
         progress_delay: float = 2.0,
+        install_models: bool = True,
     ) -> None:
         self.config = config
         self.progress_delay = progress_delay
+        self._install_models = install_models
         self.executor = ThreadPoolExecutor(config.limits.workers, thread_name_prefix="briefbot-cpu")
         self._owns_engine = pipeline is None and engine is None
         self.pipeline = pipeline or build_pipeline(config, self.executor, engine)
@@ -111,7 +114,7 @@ class Core:
             executor=self.pipeline.executor or self.executor,
             progress_delay=self.progress_delay,
         )
-        if self.config.models.install:
+        if self._install_models and self.config.models.install:
             for result in await self._service.install_models(
                 self.config.models.install, skip_installed=True
             ):

@@ -215,6 +215,7 @@ class ArticleServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, bytes, float]] = {}
+        self.hits: dict[str, int] = {}
         self.base_url = ""
         self._runner: Any = None
 
@@ -233,6 +234,7 @@ class ArticleServer:
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
+        self.hits[request.path] = self.hits.get(request.path, 0) + 1
         status, content_type, data, delay = self.routes.get(
             request.path, (404, "text/plain", b"not found", 0.0)
         )
