@@ -16,10 +16,14 @@ from bot.config import Config
 from bot.core.ports import StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
-from translation.models.argos_packages import configure_packages_dir
-from translation.models.engine import EngineOptions, TranslationEngine
-from translation.pipeline import Pipeline, PipelineLimits
-from translation.web.fetching import FetchPolicy
+from translation import (
+    EngineOptions,
+    FetchPolicy,
+    Pipeline,
+    PipelineLimits,
+    TranslationEngine,
+    configure_packages_dir,
+)
 
 log = logging.getLogger(__name__)
 

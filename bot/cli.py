@@ -19,11 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.core.requests import Source
-from translation.domain import Algorithm, FullTranslation, PipelineResult, SummaryOptions
-from translation.errors import BriefbotError, InputError
+from translation import (
+    Algorithm,
+    BriefbotError,
+    FullTranslation,
+    InputError,
+    PipelineResult,
+    SummaryOptions,
+)
 
 if TYPE_CHECKING:
-    from translation.pipeline import PreparedDocument
+    from translation import PreparedDocument
 
 EXIT_INTERNAL = 1
 
@@ -236,8 +242,7 @@ def _cmd_translate(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
-    from translation.text.detection import detect_language
-    from translation.web.decoding import decode_bytes
+    from translation import decode_bytes, detect_language
 
     data, _name = _read_bytes(args.input, config.limits.max_file_bytes)
     if len(data) > config.limits.max_file_bytes:
@@ -265,18 +270,18 @@ def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_models(args: argparse.Namespace, config: Any) -> int:
-    from translation.models import argos_packages
+    from translation import configure_packages_dir, install_package
 
-    argos_packages.configure_packages_dir(config.models.packages_dir)
+    configure_packages_dir(config.models.packages_dir)
     if args.models_command == "list":
         return _models_list(args, config)
     if args.models_command == "install":
         for item in args.paths:
-            installed = argos_packages.install(item, packages_dir=config.models.packages_dir)
+            installed = install_package(item, packages_dir=config.models.packages_dir)
             for pkg in installed:
                 print(f"installed {pkg.from_code}→{pkg.to_code} ({pkg.version}) from {item}")
         return 0
-    from translation.models.package_builder import build_test_package
+    from translation import build_test_package
 
     path = build_test_package(args.from_code, args.to_code, args.out, size=args.size)
     print(path)
@@ -285,7 +290,7 @@ def _cmd_models(args: argparse.Namespace, config: Any) -> int:
 
 def _models_list(args: argparse.Namespace, config: Any) -> int:
     from bot.bootstrap import build_engine
-    from translation.models.argos_packages import list_installed
+    from translation import list_installed
 
     packages = list_installed(config.models.packages_dir)
     engine = build_engine(config)

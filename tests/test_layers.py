@@ -59,3 +59,25 @@ def test_a_forbidden_import_breaks_the_build(
     verdicts = [line.strip() for line in result.stdout.splitlines()]
     assert any(v.startswith(contract) and v.endswith("BROKEN") for v in verdicts), result.stdout
     assert module.removesuffix(".py").replace("/", ".") in result.stdout
+
+
+def test_the_pipeline_has_one_cheap_public_api() -> None:
+    """``import translation`` loads nothing heavy; every public name resolves on first use."""
+    code = (
+        "import sys, translation\n"
+        "heavy = {'ctranslate2', 'sumy', 'trafilatura', 'lingua', 'torch', 'stanza', 'spacy'}\n"
+        "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n"
+        "for name in translation.__all__:\n"
+        "    assert getattr(translation, name) is not None, name\n"
+        "assert not {'torch', 'stanza', 'spacy'} & set(sys.modules)\n"
+        "print(len(translation.__all__))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 30
+    with pytest.raises(AttributeError):
+        import translation
+
+        _ = translation.no_such_name  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from translation.errors import BriefbotError
+from translation import BriefbotError
 
 Reason = Literal[
     "locked", "full", "readonly", "corrupt", "cannot-open", "io", "newer-schema", "other"

@@ -46,12 +46,22 @@ from bot.core.views import (
     SummaryView,
     TranslationView,
 )
-from translation.domain import Algorithm, FullTranslation, PipelineResult, SummaryOptions
-from translation.errors import BriefbotError, InputError
-from translation.inputs import FileInput, InputSource, TextInput, UrlInput
-from translation.models import argos_packages
-from translation.models.argos_packages import InstalledPackage
-from translation.pipeline import Pipeline, PreparedDocument
+from translation import (
+    Algorithm,
+    BriefbotError,
+    FileInput,
+    FullTranslation,
+    InputError,
+    InputSource,
+    InstalledPackage,
+    Pipeline,
+    PipelineResult,
+    PreparedDocument,
+    SummaryOptions,
+    TextInput,
+    UrlInput,
+    install_package,
+)
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +221,7 @@ class BriefService:
         for item in items:
             try:
                 packages = await self._cpu(
-                    lambda i=item: argos_packages.install(
+                    lambda i=item: install_package(
                         i, packages_dir=where, skip_installed=skip_installed
                     )
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from translation.domain import FullTranslation, PipelineResult
+from translation import FullTranslation, PipelineResult
 
 #: The steps a user may see while a request is worked on.
 Stage = Literal[

@@ -31,10 +31,7 @@ from bot.telegram.logging_setup import setup_logging
 from bot.telegram.loop_monitor import LoopLagMonitor
 from bot.telegram.runtime import BotData, BriefApplication, Runtime
 from bot.telegram.transport import RetryingRequest
-from translation.errors import BriefbotError
-from translation.models.engine import TranslationEngine
-from translation.pipeline import Pipeline
-from translation.text import detection
+from translation import BriefbotError, Pipeline, TranslationEngine, preload_detectors
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +129,7 @@ async def _warm_up_detection(executor: Executor) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
-        await loop.run_in_executor(executor, detection.preload)
+        await loop.run_in_executor(executor, preload_detectors)
     except Exception:  # the first request builds them again and reports what fails
         log.exception("Preloading the language detectors failed")
     else:

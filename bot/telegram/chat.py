@@ -24,7 +24,7 @@ from bot.telegram.formatting import (
 )
 from bot.telegram.keyboards import result_keyboard
 from bot.telegram.rendering import render_html
-from translation.errors import InputError, LimitExceededError
+from translation import InputError, LimitExceededError
 
 log = logging.getLogger(__name__)
 

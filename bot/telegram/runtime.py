@@ -20,7 +20,7 @@ from bot.telegram.callback_data import CallbackCodec
 from bot.telegram.chat import TelegramChat
 from bot.telegram.i18n import pick_ui_language
 from bot.telegram.loop_monitor import LoopLagMonitor
-from translation.models.engine import TranslationEngine
+from translation import TranslationEngine
 
 
 @dataclass

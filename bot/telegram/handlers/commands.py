@@ -20,7 +20,7 @@ from bot.telegram.handlers.intake import destination, message_text, source_from_
 from bot.telegram.handlers.messages import NEW_MESSAGES, summarize
 from bot.telegram.i18n import t
 from bot.telegram.runtime import BriefContext, Runtime, runtime, settings_and_ui
-from translation.errors import InputError
+from translation import InputError
 
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 

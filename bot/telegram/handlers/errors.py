@@ -14,7 +14,7 @@ from bot.config import LimitsConfig
 from bot.telegram.error_messages import error_html, error_text
 from bot.telegram.i18n import pick_ui_language
 from bot.telegram.runtime import BriefContext
-from translation.errors import BriefbotError
+from translation import BriefbotError
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ from bot.telegram.handlers.intake import (
 )
 from bot.telegram.i18n import t
 from bot.telegram.runtime import BriefContext, Runtime, runtime, settings_and_ui, ui_language
-from translation.errors import InputError
-from translation.web.fetching import find_urls
+from translation import InputError, find_urls
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from bot.telegram.keyboards import (
     settings_main_keyboard,
 )
 from bot.telegram.runtime import BriefContext, Runtime, runtime, ui_language
-from translation.domain import Algorithm
+from translation import Algorithm
 
 log = logging.getLogger(__name__)
 

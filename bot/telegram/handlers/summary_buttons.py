@@ -13,7 +13,7 @@ from bot.telegram.error_messages import error_text
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import ResultRef
 from bot.telegram.runtime import BriefContext, runtime, ui_language
-from translation.errors import BriefbotError
+from translation import BriefbotError
 
 log = logging.getLogger(__name__)
 
