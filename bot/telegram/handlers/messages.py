@@ -10,6 +10,7 @@ from telegram import Message, Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.core.requests import Origin, SummaryRequest
+from bot.core.text_size import MENTION_MIN_WORDS, PRIVATE_MIN_WORDS, is_a_remark
 from bot.telegram.handlers.intake import (
     destination,
     has_link,
@@ -29,12 +30,6 @@ log = logging.getLogger(__name__)
 CONTENT = (filters.TEXT | filters.CAPTION | filters.Document.ALL) & ~filters.COMMAND
 #: Edits of old messages are not new requests (an edited link must not be summarized twice).
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-#: Text given with a mention is summarized from this many words on; fewer is a remark or a
-#: question ("@bot hi", "@bot was steht da?"), answered with how to ask.
-MENTION_TEXT_MIN_WORDS = 5
-#: A private message of fewer words and no link ("hallo", "danke!", an emoji) is not an
-#: article: it gets told what the bot does instead of a "summary" of itself.
-PRIVATE_TEXT_MIN_WORDS = 3
 
 
 async def summarize(update: Update, rt: Runtime, origin: Origin, content: Message | str) -> None:
@@ -67,12 +62,13 @@ async def on_private(update: Update, context: BriefContext) -> None:
 
 
 def _is_a_remark(message: Message) -> bool:
-    """A word or two, or emoji, without a link; not blank or invisible (that is "empty")."""
+    """A word or two, an emoji or a short question, without a link; not blank or invisible
+    (that is "empty"). Words are counted per script (bot.core.text_size)."""
     text = message_text(message)
     if message.document is not None or not text or has_link(message):
         return False
     visible = any(ch.isalnum() or unicodedata.category(ch)[0] == "S" for ch in text)
-    return visible and len(text.split()) < PRIVATE_TEXT_MIN_WORDS
+    return visible and is_a_remark(text, PRIVATE_MIN_WORDS)
 
 
 async def on_group(update: Update, context: BriefContext) -> None:
@@ -100,7 +96,7 @@ async def _on_mention(update: Update, rt: Runtime, message: Message, rest: str) 
     replied = message.reply_to_message
     readable_reply = replied is not None and bool(message_text(replied) or replied.document)
     # "@bot was steht da?" is a question to the bot, not a text to summarize: it gets the hint.
-    is_text = len(rest.split()) >= MENTION_TEXT_MIN_WORDS
+    is_text = not is_a_remark(rest, MENTION_MIN_WORDS)
     if find_urls(rest) or (is_text and not readable_reply):
         await summarize(update, rt, "asked", rest)
         return
