@@ -33,6 +33,13 @@ EN: dict[str, str] = {
         "Send me a link, paste a text, forward a channel post or send a .txt/.html/.md file. "
         "Your summary languages: {languages}. Change them with /settings; /help explains more."
     ),
+    "start.group": (
+        "Hi! I turn news articles shared here into short summaries in {languages}, "
+        "translated on my own machine (no cloud service sees your texts). Mode: {mode}."
+    ),
+    "start.group_settings": (
+        "Admins change languages, length and mode with /settings; /help explains more."
+    ),
     "help.text": (
         "What I do: I pick the key sentences of an article and translate them into the "
         "languages you chose.\n\n"
@@ -194,7 +201,11 @@ EN: dict[str, str] = {
     "settings.algorithm.lead": "First sentences (lead)",
     "settings.admins_only": "Only group admins can change settings.",
     "settings.saved": "Settings saved.",
-    "settings.closed": "Settings saved. Send me a text or a link.",
+    "settings.unchanged": "Nothing changed.",
+    "settings.next.private": "Send me a text or a link.",
+    "settings.next.auto": "I'll summarize links and long texts posted here.",
+    "settings.next.mention": "Mention me or reply to a message with /summarize.",
+    "settings.next.off": "I only answer /summarize here.",
     "settings.private_only_mode": "Group mode only matters in groups.",
     # -- /languages ------------------------------------------------------------------------------
     "languages.heading_pairs": "Installed translation pairs:",
@@ -232,6 +243,14 @@ DE: dict[str, str] = {
         "Schick mir einen Link, füge einen Text ein, leite einen Kanalbeitrag weiter oder "
         "schick eine .txt-/.html-/.md-Datei. Deine Sprachen: {languages}. Ändern kannst du sie "
         "mit /settings; /help erklärt mehr."
+    ),
+    "start.group": (
+        "Hallo! Ich fasse Nachrichtenartikel, die hier geteilt werden, kurz auf {languages} "
+        "zusammen und übersetze auf meinem eigenen Rechner (kein Cloud-Dienst sieht eure Texte). "
+        "Modus: {mode}."
+    ),
+    "start.group_settings": (
+        "Admins ändern Sprachen, Länge und Modus mit /settings; /help erklärt mehr."
     ),
     "help.text": (
         "Was ich mache: Ich wähle die wichtigsten Sätze eines Artikels aus und übersetze sie "
@@ -419,7 +438,11 @@ DE: dict[str, str] = {
     "settings.algorithm.lead": "Erste Sätze (Lead)",
     "settings.admins_only": "Nur Gruppenadmins können die Einstellungen ändern.",
     "settings.saved": "Einstellungen gespeichert.",
-    "settings.closed": "Einstellungen gespeichert. Schick mir einen Text oder einen Link.",
+    "settings.unchanged": "Nichts geändert.",
+    "settings.next.private": "Schick mir einen Text oder einen Link.",
+    "settings.next.auto": "Links und lange Texte hier fasse ich von selbst zusammen.",
+    "settings.next.mention": "Erwähne mich oder antworte auf eine Nachricht mit /summarize.",
+    "settings.next.off": "Hier antworte ich nur auf /summarize.",
     "settings.private_only_mode": "Der Gruppenmodus gilt nur in Gruppen.",
     "languages.heading_pairs": "Installierte Übersetzungspaare:",
     "languages.heading_pivot": "Über Englisch erreichbar:",

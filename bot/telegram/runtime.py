@@ -29,6 +29,9 @@ class Runtime:
     codec: CallbackCodec
     chat: TelegramChat
     owners: frozenset[int] = field(default_factory=frozenset)
+    #: Settings menus (chat id, message id) in which something was changed since they were
+    #: opened: "Done" says "saved" only for those.
+    changed_menus: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def config(self) -> Config:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bot.telegram.handlers import callbacks, commands, errors, messages, owner, settings
+from bot.telegram.handlers import (
+    callbacks,
+    commands,
+    errors,
+    group_intro,
+    messages,
+    owner,
+    settings,
+)
 from bot.telegram.runtime import BriefApplication
 
 
@@ -13,6 +21,7 @@ def register_handlers(application: BriefApplication) -> None:
     for handler in (
         *commands.handlers(),
         *settings.handlers(),
+        *group_intro.handlers(),
         *owner.handlers(),
         callbacks.handler(),
         *messages.handlers(),

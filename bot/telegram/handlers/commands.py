@@ -16,6 +16,7 @@ from bot.telegram.formatting import (
     render_text,
     split_message,
 )
+from bot.telegram.handlers.group_intro import group_introduction
 from bot.telegram.handlers.intake import destination, message_text, source_from_message
 from bot.telegram.handlers.messages import NEW_MESSAGES, summarize
 from bot.telegram.i18n import t
@@ -54,6 +55,9 @@ async def start(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
     names = ", ".join(language_name(code, ui) for code in settings.target_languages)
+    if _origin(update) == "asked":  # a group: how the group uses the bot, not a private chat
+        await _reply(update, group_introduction(settings, ui))
+        return
     await _reply(update, render_text("start.welcome", ui, languages=names))
 
 

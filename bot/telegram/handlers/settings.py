@@ -151,10 +151,18 @@ async def settings_command(update: Update, context: BriefContext) -> None:
     settings = await rt.service.settings(chat.id)
     ui = ui_language(update.effective_user, settings)
     user: User | None = update.effective_user
-    if not await may_change_settings(context.bot, chat, user, message.sender_chat):
-        await _refuse(message, ui)
-        return
     changes = parse_text_change(context.args or [])
+    if not await may_change_settings(context.bot, chat, user, message.sender_chat):
+        if context.args:
+            await _refuse(message, ui)
+            return
+        # Members may look: the same menu, whose buttons answer "only admins can change this".
+        text, keyboard = settings_view(rt, chat, settings, ui, "main")
+        notice = render_text("settings.admins_only", ui)
+        await message.reply_text(
+            f"{text}\n\n{notice}", parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+        return
     if changes is not None:
         if "group_mode" in changes and chat.type == Chat.PRIVATE:
             await message.reply_text(render_text("settings.private_only_mode", ui))
@@ -168,7 +176,25 @@ async def settings_command(update: Update, context: BriefContext) -> None:
     text, keyboard = settings_view(rt, chat, settings, ui, "main")
     if changes is not None:
         text = f"{render_text('settings.saved', ui)}\n\n{text}"
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    if changes is not None:
+        _remember_change(rt, chat.id, sent.message_id)
+
+
+def _remember_change(rt: Runtime, chat_id: int, message_id: int) -> None:
+    if len(rt.changed_menus) > 10_000:  # forgotten menus: "Done" then just closes
+        rt.changed_menus.clear()
+    rt.changed_menus.add((chat_id, message_id))
+
+
+def closing_text(rt: Runtime, chat: Chat, message_id: int, settings: ChatSettings, ui: str) -> str:
+    """What "Done" leaves behind: "saved" only if something changed in this menu, and what
+    to do next as this chat's mode allows (no "send me a text" where nobody may)."""
+    changed = (chat.id, message_id) in rt.changed_menus
+    rt.changed_menus.discard((chat.id, message_id))
+    status = "settings.saved" if changed else "settings.unchanged"
+    mode = "private" if chat.type == Chat.PRIVATE else settings.group_mode
+    return f"{render_text(status, ui)} {render_text(f'settings.next.{mode}', ui)}"
 
 
 async def on_settings_button(
@@ -185,7 +211,8 @@ async def on_settings_button(
         await query.answer(t("settings.admins_only", ui), show_alert=True)
         return
     if payload.action == "done":
-        await query.edit_message_text(render_text("settings.closed", ui), parse_mode=ParseMode.HTML)
+        closing = closing_text(rt, chat, query.message.message_id, settings, ui)
+        await query.edit_message_text(closing, parse_mode=ParseMode.HTML)
         await query.answer()
         return
     if payload.action == "mode" and chat.type == Chat.PRIVATE:
@@ -204,6 +231,7 @@ async def on_settings_button(
             notice = t("settings.languages.at_least_one", ui)
         else:
             notice = t("settings.saved", ui)
+            _remember_change(rt, chat.id, query.message.message_id)
     text, keyboard = settings_view(rt, chat, settings, ui, page)
     with contextlib.suppress(BadRequest):  # "message is not modified" when nothing changed
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
