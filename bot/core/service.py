@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter
 from bot.core.cache_keys import make_cache_key
 from bot.core.errors import StorageError
+from bot.core.once import OnceLedger, OnceState
 from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
 from bot.core.records import Job, StatsSummary
@@ -132,6 +133,7 @@ class BriefService:
         self.chat_limiter = SlidingWindowLimiter(limits.per_chat_per_minute)
         self.queue = AdmissionQueue(limits.queue_size)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._full_translations = OnceLedger()
         self._models_version = ""
         self.refresh_models_version()
 
@@ -276,40 +278,78 @@ class BriefService:
 
     async def submit(self, request: Request, chat: ChatPort) -> None:
         """Admit (rate limits, bounded queue), record the job, run it, answer exactly once."""
-        dest = request.destination
-        silent = request.origin == "auto"
         try:
-            async with self.admitted(dest.chat_id, dest.user_id):
-                try:
-                    job_id = await self.storage.jobs.create_job(
-                        dest.chat_id,
-                        dest.user_id,
-                        dest.reply_to,
-                        request.kind,
-                        request_to_payload(request),
-                        reply_to_message_id=dest.reply_to,
-                    )
-                except StorageError as exc:
-                    log.error("Cannot record a job: %s", exc.message)
-                    if not silent:
-                        await chat.send(
-                            dest.chat_id, Failure(exc, request.ui), reply_to=dest.reply_to
-                        )
-                    return
-                await self.run_job(job_id, request, chat)
+            await self._run_admitted(request, chat)
         except Refused as exc:
-            log.info("Refused a request in chat %s: %s", dest.chat_id, exc.reason)
-            outcome = Outcome(request.kind, outcome=f"refused:error.{exc.reason}")
-            await self.record(dest.chat_id, outcome)
-            if not silent:
+            await self._record_refusal(request, exc)
+            if request.origin != "auto":
+                dest = request.destination
                 await chat.send(
                     dest.chat_id, Refusal(exc.reason, request.ui), reply_to=dest.reply_to
                 )
 
+    async def submit_once(
+        self,
+        request: TranslationRequest,
+        chat: ChatPort,
+        accepted: Callable[[], Awaitable[None]],
+    ) -> OnceState | None:
+        """A full translation asked by a button under message ``destination.reply_to``: one per
+        message and language at a time. Returns the state of the one already running or posted
+        (nothing is sent), raises Refused when rate-limited or busy (nothing is sent: the
+        button answers with a pop-up), else calls ``accepted`` and does the work like submit."""
+        dest = request.destination
+        key = (dest.chat_id, dest.reply_to, request.target)
+        earlier = self._full_translations.claim(key)
+        if earlier is not None:
+            return earlier
+        posted = False
+        try:
+            posted = await self._run_admitted(request, chat, accepted)
+        except Refused as exc:
+            await self._record_refusal(request, exc)
+            raise
+        finally:
+            self._full_translations.settle(key, posted=posted)
+        return None
+
+    async def _record_refusal(self, request: Request, exc: Refused) -> None:
+        log.info("Refused a request in chat %s: %s", request.destination.chat_id, exc.reason)
+        outcome = Outcome(request.kind, outcome=f"refused:error.{exc.reason}")
+        await self.record(request.destination.chat_id, outcome)
+
+    async def _run_admitted(
+        self,
+        request: Request,
+        chat: ChatPort,
+        accepted: Callable[[], Awaitable[None]] | None = None,
+    ) -> bool:
+        """Run ``request`` once admitted (Refused otherwise); True if it was answered."""
+        dest = request.destination
+        async with self.admitted(dest.chat_id, dest.user_id):
+            if accepted is not None:
+                await accepted()
+            try:
+                job_id = await self.storage.jobs.create_job(
+                    dest.chat_id,
+                    dest.user_id,
+                    dest.reply_to,
+                    request.kind,
+                    request_to_payload(request),
+                    reply_to_message_id=dest.reply_to,
+                )
+            except StorageError as exc:
+                log.error("Cannot record a job: %s", exc.message)
+                if request.origin != "auto":
+                    await chat.send(dest.chat_id, Failure(exc, request.ui), reply_to=dest.reply_to)
+                return False
+            return await self.run_job(job_id, request, chat)
+
     async def run_job(
         self, job_id: int, request: Request, chat: ChatPort, progress_message_id: int | None = None
-    ) -> None:
-        """Do one recorded job and mark it finished right after its answer went out."""
+    ) -> bool:
+        """Do one recorded job and mark it finished right after its answer went out; True if
+        it was answered (not failed, not already answered before)."""
         dest = request.destination
         jobs = self.storage.jobs
         started = time.perf_counter()
@@ -329,7 +369,7 @@ class BriefService:
         )
         try:
             if not await jobs.mark_running(job_id):
-                return  # already answered (e.g. by a run that finished just before a restart)
+                return False  # already answered (e.g. by a run that finished just before a restart)
             await chat.typing(dest.chat_id)
             progress.start(ProgressView("working", request.ui))
             async with asyncio.timeout(self.config.limits.job_timeout_seconds):
@@ -344,11 +384,13 @@ class BriefService:
         except Exception as exc:
             outcome.outcome = f"error:{_kind(exc)}"
             await self._answer_failure(job_id, request, progress, exc)
+            return False
         else:
             try:
                 await jobs.mark_done(job_id)
             except StorageError as exc:
                 log.error("Answered job %s but could not mark it done: %s", job_id, exc.message)
+            return True
         finally:
             outcome.timings_ms["total"] = round((time.perf_counter() - started) * 1000.0, 2)
             await self.record(dest.chat_id, outcome)

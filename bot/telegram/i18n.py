@@ -161,6 +161,11 @@ EN: dict[str, str] = {
     "full.heading": "Translation {source} → {target}",
     "full.via": "via {language}",
     "full.document_caption": "Full translation into {language}",
+    "full.already_running": "The full translation into {language} is on its way.",
+    "full.already_posted": (
+        "The full translation into {language} is already in the chat, as a reply to this "
+        "summary."
+    ),
     # -- buttons under a summary -----------------------------------------------------------------
     "button.full_translation": "Full translation: {language}",
     "button.original": "Original summary",
@@ -400,6 +405,11 @@ DE: dict[str, str] = {
     "full.heading": "Übersetzung {source} → {target}",
     "full.via": "über {language}",
     "full.document_caption": "Vollständige Übersetzung: {language}",
+    "full.already_running": "Die vollständige Übersetzung ins {language} ist unterwegs.",
+    "full.already_posted": (
+        "Die vollständige Übersetzung ins {language} steht schon im Chat, als Antwort auf "
+        "diese Zusammenfassung."
+    ),
     "button.full_translation": "Ganze Übersetzung: {language}",
     "button.original": "Original-Zusammenfassung",
     "button.translated": "Zurück zu den Übersetzungen",

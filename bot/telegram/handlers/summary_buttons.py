@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, Update
+from telegram import CallbackQuery, Chat, Update
 
 from bot.core.requests import Destination, TranslationRequest
 from bot.core.service import Refused, ResultExpired
 from bot.telegram.callback_data import CallbackPayload
 from bot.telegram.error_messages import error_text
+from bot.telegram.formatting import language_name
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import ResultRef
-from bot.telegram.runtime import BriefContext, runtime, ui_language
+from bot.telegram.runtime import BriefContext, Runtime, runtime, ui_language
 from translation import BriefbotError
 
 log = logging.getLogger(__name__)
@@ -39,15 +40,7 @@ async def on_summary_button(
         await query.answer(t("error.button_invalid", ui), show_alert=True)
         return
     if payload.action == "full":
-        await query.answer()
-        request = TranslationRequest(
-            Destination(chat.id, query.message.message_id, query.from_user.id),
-            payload.args[0],
-            ui=ui,
-            doc_key=ref.doc_key,
-            origin="private" if chat.type == Chat.PRIVATE else "asked",
-        )
-        await rt.service.submit(request, rt.chat)
+        await _full_translation(query, rt, chat, ui, payload.args[0], ref.doc_key)
         return
     sentences, show_source = _RESIZE[payload.action](ref)
     try:
@@ -65,3 +58,33 @@ async def on_summary_button(
         return
     await rt.chat.edit(chat.id, query.message.message_id, view)
     await query.answer()
+
+
+async def _full_translation(
+    query: CallbackQuery, rt: Runtime, chat: Chat, ui: str, target: str, doc_key: str
+) -> None:
+    """One full translation per summary and language: a second press (by anyone) is told it
+    is on its way or above; a refused press gets a pop-up, never a message in the chat."""
+    assert query.message is not None
+    request = TranslationRequest(
+        Destination(chat.id, query.message.message_id, query.from_user.id),
+        target,
+        ui=ui,
+        doc_key=doc_key,
+        origin="private" if chat.type == Chat.PRIVATE else "asked",
+    )
+    answered = False
+
+    async def accepted() -> None:
+        nonlocal answered
+        answered = True
+        await query.answer()
+
+    try:
+        earlier = await rt.service.submit_once(request, rt.chat, accepted)
+    except Refused as exc:
+        await query.answer(t(f"error.{exc.reason}", ui), show_alert=True)
+        return
+    if earlier is not None and not answered:
+        language = language_name(target, ui)
+        await query.answer(t(f"full.already_{earlier}", ui, language=language), show_alert=True)
