@@ -119,7 +119,7 @@ async def test_progress_message_is_edited_into_the_answer(
             for c in env.server.calls("editMessageText")
             if c.params.get("message_id") == reply.message_id
         ]
-        assert any("Translating to EN" in text for text in edits), edits
+        assert any("Translating to English" in text for text in edits), edits
         assert reply.edits >= 2  # stages, then the answer: one message throughout
         sends = env.server.calls("sendMessage")
         assert "Working on it" in sends[0].params["text"]

@@ -1,10 +1,14 @@
-"""Per-key sliding-window rate limits and the bounded admission queue for pipeline work."""
+"""Per-key sliding-window rate limits, the bounded admission queue for pipeline work, and the
+waiting line in front of the workers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 
 
 class SlidingWindowLimiter:
@@ -71,3 +75,75 @@ class AdmissionQueue:
 
     def leave(self) -> None:
         self._pending = max(0, self._pending - 1)
+
+
+PositionCallback = Callable[[int], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class _Waiter:
+    moved: asyncio.Event = field(default_factory=asyncio.Event)
+    granted: bool = False
+
+
+class WaitingLine:
+    """At most ``slots`` jobs run at once; the others wait first come, first served and are
+    told their place in line (1 = next) whenever it changes, so a user sees it move."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = max(1, slots)
+        self._running = 0
+        self._waiting: list[_Waiter] = []
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, on_position: PositionCallback | None = None) -> AsyncIterator[bool]:
+        """Hold a slot for the block; yields whether the caller had to wait for it."""
+        waited = await self._acquire(on_position)
+        try:
+            yield waited
+        finally:
+            self._release()
+
+    async def _acquire(self, on_position: PositionCallback | None) -> bool:
+        if self._running < self.slots and not self._waiting:
+            self._running += 1
+            return False
+        waiter = _Waiter()
+        self._waiting.append(waiter)
+        try:
+            shown = 0
+            while not waiter.granted:
+                position = self._waiting.index(waiter) + 1
+                if position != shown and on_position is not None:
+                    shown = position
+                    await on_position(position)
+                if waiter.granted:
+                    break
+                waiter.moved.clear()
+                await waiter.moved.wait()
+        except BaseException:
+            if waiter.granted:
+                self._release()  # the slot was handed over while we were being cancelled
+            else:
+                self._waiting.remove(waiter)
+                self._notify()
+            raise
+        return True
+
+    def _release(self) -> None:
+        """Hand the slot to the first in line (it stays taken), or free it."""
+        if self._waiting:
+            first = self._waiting.pop(0)
+            first.granted = True
+            first.moved.set()
+        else:
+            self._running -= 1
+        self._notify()
+
+    def _notify(self) -> None:
+        for waiter in self._waiting:
+            waiter.moved.set()

@@ -24,6 +24,7 @@ class Progress:
         reply_to: int | None,
         *,
         delay: float,
+        edit_interval: float = 3.0,
         message_id: int | None = None,
         on_message: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
@@ -31,6 +32,9 @@ class Progress:
         self.chat_id = chat_id
         self._reply_to = reply_to
         self._delay = delay
+        self._edit_interval = edit_interval
+        self._last_edit = float("-inf")
+        self._deferred: asyncio.Task[None] | None = None
         self.message_id = message_id
         self._on_message = on_message
         self._view: ProgressView | None = None
@@ -54,10 +58,21 @@ class Progress:
         await self._refresh()
 
     async def stage(self, view: ProgressView) -> None:
-        """Switch to a new stage; updates the visible message, if there is one already."""
+        """Switch to a new stage; updates the visible message, if there is one already.
+        Places in line may change often: those edits are spaced ``edit_interval`` apart (the
+        latest place wins), which keeps a chat within Telegram's edit limits."""
         self._view = view
-        if self.message_id is not None and self._timer is not None and self._timer.done():
+        if self.message_id is None or self._timer is None or not self._timer.done():
+            return
+        wait = self._last_edit + self._edit_interval - asyncio.get_running_loop().time()
+        if view.stage != "queued" or wait <= 0:
             await self._refresh()
+        elif self._deferred is None or self._deferred.done():
+            self._deferred = asyncio.create_task(self._refresh_later(wait))
+
+    async def _refresh_later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        await self._refresh()
 
     async def _refresh(self) -> None:
         async with self._lock:
@@ -74,6 +89,7 @@ class Progress:
                 else:
                     await self._chat.edit(self.chat_id, self.message_id, view)
                 self._shown = view
+                self._last_edit = asyncio.get_running_loop().time()
             except Exception:  # a progress hint must never fail the request
                 log.warning("Could not show progress in chat %s", self.chat_id, exc_info=True)
 
@@ -85,6 +101,10 @@ class Progress:
     async def _stop_timer(self) -> None:
         """Cancel a pending delay; a message already being sent is awaited, so its id is known
         and ``finish`` replaces it instead of sending a second message."""
+        if self._deferred is not None and not self._deferred.done():
+            self._deferred.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deferred
         if self._timer is None or self._timer.done():
             return
         if not self._showing:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.config import Config
-from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter
+from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter, WaitingLine
 from bot.core.cache_keys import make_cache_key
 from bot.core.errors import StorageError
 from bot.core.once import OnceLedger, OnceState
@@ -128,10 +128,13 @@ class BriefService:
         self.config = config
         self.executor = executor
         self.progress_delay = progress_delay
+        #: Seconds between edits that only move a place in line (Telegram limits edits).
+        self.progress_edit_interval = 3.0
         limits = config.limits
         self.user_limiter = SlidingWindowLimiter(limits.per_user_per_minute)
         self.chat_limiter = SlidingWindowLimiter(limits.per_chat_per_minute)
         self.queue = AdmissionQueue(limits.queue_size)
+        self.line = WaitingLine(limits.workers)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._full_translations = OnceLedger()
         self._models_version = ""
@@ -364,6 +367,7 @@ class BriefService:
             dest.chat_id,
             dest.reply_to,
             delay=self.progress_delay,
+            edit_interval=self.progress_edit_interval,
             message_id=progress_message_id,
             on_message=remember_progress,
         )
@@ -372,12 +376,19 @@ class BriefService:
                 return False  # already answered (e.g. by a run that finished just before a restart)
             await chat.typing(dest.chat_id)
             progress.start(ProgressView("working", request.ui))
-            async with asyncio.timeout(self.config.limits.job_timeout_seconds):
-                if isinstance(request, SummaryRequest):
-                    view = await self._summary_answer(request, chat, progress, outcome)
-                    await progress.finish(view)
-                else:
-                    await self._translation_answer(request, chat, progress, outcome)
+
+            async def queued(position: int) -> None:
+                await progress.stage(ProgressView("queued", request.ui, position=position))
+
+            async with self.line.turn(queued) as waited:
+                if waited:
+                    await progress.stage(ProgressView("working", request.ui))
+                async with asyncio.timeout(self.config.limits.job_timeout_seconds):
+                    if isinstance(request, SummaryRequest):
+                        view = await self._summary_answer(request, chat, progress, outcome)
+                        await progress.finish(view)
+                    else:
+                        await self._translation_answer(request, chat, progress, outcome)
         except asyncio.CancelledError:
             await progress.cancel()
             raise  # shutdown: the job stays unfinished and is resumed at the next start

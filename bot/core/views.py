@@ -13,6 +13,7 @@ from translation import FullTranslation, PipelineResult
 
 #: The steps a user may see while a request is worked on.
 Stage = Literal[
+    "queued",
     "working",
     "fetching",
     "reading_file",
@@ -27,11 +28,13 @@ RefusalReason = Literal["rate_limited_user", "rate_limited_chat", "busy"]
 
 @dataclass(frozen=True)
 class ProgressView:
-    """A stage of the work; ``languages`` are the targets being translated into."""
+    """A stage of the work; ``languages`` are the targets being translated into; ``position``
+    is the place in the waiting line while ``queued`` (1 = next)."""
 
     stage: Stage
     ui: str
     languages: tuple[str, ...] = ()
+    position: int = 0
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,7 @@ EN: dict[str, str] = {
     "full.document_caption": "Full translation into {language}",
     "full.already_running": "The full translation into {language} is on its way.",
     "full.already_posted": (
-        "The full translation into {language} is already in the chat, as a reply to this "
-        "summary."
+        "The full translation into {language} is already in the chat, as a reply to this summary."
     ),
     # -- buttons under a summary -----------------------------------------------------------------
     "button.full_translation": "Full translation: {language}",

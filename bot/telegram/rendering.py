@@ -26,8 +26,10 @@ def progress_html(view: ProgressView) -> str:
         name = language_name(view.languages[0], view.ui) if view.languages else ""
         return render_text("progress.translating_full", view.ui, language=name)
     if view.stage == "translating":
-        languages = ", ".join(code.upper() for code in view.languages)
+        languages = ", ".join(language_name(code, view.ui) for code in view.languages)
         return render_text("progress.translating", view.ui, languages=languages)
+    if view.stage == "queued":
+        return render_text("progress.queued", view.ui, position=view.position)
     return render_text(f"progress.{view.stage}", view.ui)
 
 

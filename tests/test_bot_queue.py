@@ -1,0 +1,112 @@
+"""Issue 14, bug 3: a request waiting for a worker shows its place in line, and the place
+moves as the line does."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.core.admission import WaitingLine
+from bot.core.progress import Progress
+from bot.core.views import ProgressView
+from tests.support.bot_harness import ArticleServer, bot_env, german_article_html
+from tests.support.fakes import FakeChat
+from tests.support.telegram_html import parse_telegram_html
+from translation.models.engine import TranslationEngine
+
+CHATS = (5001, 5002, 5003)
+
+
+async def test_waiting_line_is_first_come_first_served_and_reports_moves() -> None:
+    line = WaitingLine(1)
+    seen: dict[str, list[int]] = {"b": [], "c": []}
+    order: list[str] = []
+    release = {name: asyncio.Event() for name in "abc"}
+
+    async def job(name: str) -> None:
+        async def moved(position: int) -> None:
+            seen[name].append(position)
+
+        async with line.turn(moved):
+            order.append(name)
+            await release[name].wait()
+
+    first = asyncio.create_task(job("a"))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(job(n)) for n in ("b", "c")]
+    await asyncio.sleep(0.01)
+    assert line.waiting == 2
+    assert seen == {"b": [1], "c": [2]}
+    release["a"].set()
+    await asyncio.sleep(0.01)
+    assert order == ["a", "b"] and seen == {"b": [1], "c": [2, 1]}
+    release["b"].set()
+    release["c"].set()
+    await asyncio.gather(first, *rest)
+    assert order == ["a", "b", "c"]
+    assert line.waiting == 0
+
+
+async def test_a_cancelled_waiter_leaves_the_line() -> None:
+    line = WaitingLine(1)
+    async with line.turn():
+        waiting = asyncio.create_task(line.turn().__aenter__())
+        await asyncio.sleep(0.01)
+        assert line.waiting == 1
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        assert line.waiting == 0
+    async with line.turn() as waited:
+        assert waited is False  # the slot was freed, not leaked
+
+
+async def test_queued_requests_show_their_place_and_watch_it_move(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    async with ArticleServer() as articles:
+        limits = {"workers": 1, "per_user_per_minute": 1000, "per_chat_per_minute": 1000}
+        async with bot_env(
+            tmp_path, packages_dir, engine, progress_delay=0.0, limits=limits
+        ) as env:
+            for index, chat in enumerate(CHATS):
+                url = articles.add(f"/slow{index}", german_article_html(), delay=1.2)
+                env.server.push_message(chat, url, chat_type="private", user_id=chat)
+                await asyncio.sleep(0.2)  # arrive in this order
+            await env.settled()
+
+            def shown(chat: int) -> list[str]:
+                texts = [
+                    c.params["text"]
+                    for c in [
+                        *env.server.calls("sendMessage"),
+                        *env.server.calls("editMessageText"),
+                    ]
+                    if c.params.get("chat_id") == chat
+                ]
+                return [parse_telegram_html(text) for text in texts]
+
+            assert not any("Waiting in line" in text for text in shown(CHATS[0]))
+            assert "Waiting in line (position 1)…" in shown(CHATS[1])
+            third = shown(CHATS[2])
+            assert "Waiting in line (position 2)…" in third
+            assert third.index("Waiting in line (position 2)…") < third.index(
+                "Waiting in line (position 1)…"
+            )
+            for chat in CHATS:  # each ends with its summary, in the progress message's place
+                (answer,) = env.server.sent_messages(chat)
+                assert "Source language: German (de)" in parse_telegram_html(answer.text or "")
+
+
+async def test_moves_in_line_are_spaced_but_the_latest_place_is_shown() -> None:
+    chat = FakeChat()
+    progress = Progress(chat, 7, None, delay=0.0, edit_interval=0.2)
+    progress.start(ProgressView("queued", "en", position=5))
+    await asyncio.sleep(0.01)  # shown: "position 5"
+    for position in (4, 3, 2):
+        await progress.stage(ProgressView("queued", "en", position=position))
+    await asyncio.sleep(0.3)
+    positions = [v.position for v in chat.views() if isinstance(v, ProgressView)]
+    assert positions == [5, 2], "three quick moves became one edit, to the latest place"
+    await progress.stage(ProgressView("working", "en"))  # a new stage is never held back
+    assert isinstance(chat.views()[-1], ProgressView) and chat.views()[-1].stage == "working"
+    await progress.finish(ProgressView("working", "en"))
