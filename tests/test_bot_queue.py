@@ -68,6 +68,7 @@ async def test_queued_requests_show_their_place_and_watch_it_move(
         async with bot_env(
             tmp_path, packages_dir, engine, progress_delay=0.0, limits=limits
         ) as env:
+            env.runtime.service.progress_edit_interval = 0.0  # every move shown
             for index, chat in enumerate(CHATS):
                 url = articles.add(f"/slow{index}", german_article_html(), delay=1.2)
                 env.server.push_message(chat, url, chat_type="private", user_id=chat)

@@ -1,12 +1,16 @@
-"""The bot's own texts in English and German.
+"""The bot's own texts: English here, every other language in a gettext catalog.
 
+Each message has a key (its gettext context) and an English text (the msgid); translations are
+in ``bot/telegram/locales/<lang>/LC_MESSAGES/briefbot.po`` (see ``bot.telegram.catalogs``).
 Every template is PLAIN TEXT with ``str.format`` placeholders: callers that send HTML escape the
 result (``bot.telegram.formatting.render_text`` does it), so no template ever carries markup and a
-placeholder filled with user input can never inject any. English is the reference; German must
-have the same keys and placeholders (a test checks it).
+placeholder filled with user input can never inject any. A test checks that every catalog has
+every message with the same placeholders.
 """
 
 from __future__ import annotations
+
+from bot.telegram.catalogs import Plural, languages, translations
 
 DEFAULT_UI = "en"
 
@@ -113,6 +117,12 @@ EN: dict[str, str] = {
     "fetch.invalid_url": "It is not a valid web address.",
     "fetch.scheme": "Only http and https links are supported.",
     "fetch.blocked": "Only public web pages are allowed.",
+    "fetch.blocked_port": (
+        "Port {port} is not used for web pages; only public web pages are allowed."
+    ),
+    "fetch.blocked_private": (
+        "{host} is a private or local address; only public web pages are allowed."
+    ),
     "fetch.not_a_page": "That link is not a web page or text (it is {content_type}).",
     "fetch.not_a_page_untyped": "The site did not say what kind of document this is.",
     "fetch.binary": "The page is binary data, not text.",
@@ -144,6 +154,10 @@ EN: dict[str, str] = {
     ),
     "error.translate_usage": ("Reply to a message with /translate LANG, e.g. /translate en."),
     "error.unknown_language_code": "I don't know the language code {code}.",
+    "error.unknown_language_name": (
+        "I don't know the language “{name}”. /languages lists the languages I can translate into."
+    ),
+    "error.unavailable": "A translation from {source} into {target} isn't available yet.",
     "error.nothing_in_reply": "The message you replied to has no text I can read.",
     "error.result_expired": "This summary is no longer available; send the text again.",
     "error.button_invalid": "This button is not valid here.",
@@ -157,6 +171,8 @@ EN: dict[str, str] = {
     "summary.via": "via {language}",
     "summary.no_targets": "No translation is available, so here is the summary in {language}.",
     "summary.cached": "(from cache)",
+    "summary.unavailable": "{language} isn't available for this article yet.",
+    "summary.install_hint": "Install: {packages}",
     # -- full translations -----------------------------------------------------------------------
     "full.heading": "Translation {source} → {target}",
     "full.via": "via {language}",
@@ -174,12 +190,6 @@ EN: dict[str, str] = {
     # -- settings ------------------------------------------------------------------------------
     "settings.title_private": "Your settings",
     "settings.title_group": "Settings for {chat}",
-    "settings.overview": (
-        "Languages: {languages}\n"
-        "Length: {sentences} sentences\n"
-        "Algorithm: {algorithm}\n"
-        "Source summary: {show_source}"
-    ),
     "settings.overview_group_mode": "Group mode: {group_mode}",
     "settings.button.languages": "Languages",
     "settings.button.length": "Length",
@@ -195,7 +205,6 @@ EN: dict[str, str] = {
     "settings.length.title": "How many sentences should a summary have?",
     "settings.algorithm.title": "Which method should pick the sentences?",
     "settings.group_mode.title": "When should I answer in this group?",
-    "settings.option.sentences": "{count} sentences",
     "settings.option.on": "on",
     "settings.option.off": "off",
     "settings.mode.auto": "Automatically (links and long texts)",
@@ -211,6 +220,11 @@ EN: dict[str, str] = {
     "settings.next.mention": "Mention me or reply to a message with /summarize.",
     "settings.next.off": "I only answer /summarize here.",
     "settings.private_only_mode": "Group mode only matters in groups.",
+    "settings.auto_needs_access": (
+        "Warning: in auto mode I must read the group's messages, but Telegram's privacy mode "
+        "hides them from me. Make me an admin of this group, or have my owner turn privacy "
+        "mode off (@BotFather, /setprivacy) and add me again."
+    ),
     # -- /languages ------------------------------------------------------------------------------
     "languages.heading_pairs": "Installed translation pairs:",
     "languages.heading_pivot": "Reachable via English:",
@@ -224,7 +238,6 @@ EN: dict[str, str] = {
     "stats.latency_heading": "Median latency per stage:",
     "stats.queue": "Queue: {length} waiting, {running} running (capacity {capacity})",
     "stats.errors": "Errors: {count}",
-    "stats.loop_lag": "Event loop: worst stall {ms} ms ({stalls} stalls over 100 ms)",
     "models.heading": "Installed models",
     "models.none": "No models installed. Add .argosmodel files under [models] install.",
     "models.loaded": "Loaded in memory: {count} of at most {limit}",
@@ -239,250 +252,27 @@ EN: dict[str, str] = {
     ),
 }
 
-DE: dict[str, str] = {
-    **SHARED,
-    "start.welcome": (
-        "Hallo! Ich fasse Nachrichtenartikel kurz in deinen Sprachen zusammen und übersetze "
-        "direkt hier auf meinem eigenen Rechner (kein Cloud-Dienst sieht deinen Text).\n\n"
-        "Schick mir einen Link, füge einen Text ein, leite einen Kanalbeitrag weiter oder "
-        "schick eine .txt-/.html-/.md-Datei. Deine Sprachen: {languages}. Ändern kannst du sie "
-        "mit /settings; /help erklärt mehr."
-    ),
-    "start.group": (
-        "Hallo! Ich fasse Nachrichtenartikel, die hier geteilt werden, kurz auf {languages} "
-        "zusammen und übersetze auf meinem eigenen Rechner (kein Cloud-Dienst sieht eure Texte). "
-        "Modus: {mode}."
-    ),
-    "start.group_settings": (
-        "Admins ändern Sprachen, Länge und Modus mit /settings; /help erklärt mehr."
-    ),
-    "help.text": (
-        "Was ich mache: Ich wähle die wichtigsten Sätze eines Artikels aus und übersetze sie "
-        "in die Sprachen, die du gewählt hast.\n\n"
-        "Schick mir:\n"
-        "• einen Link zu einem Artikel\n"
-        "• einen eingefügten Text\n"
-        "• einen weitergeleiteten Kanalbeitrag (Text oder Bildunterschrift)\n"
-        "• eine .txt-, .html- oder .md-Datei (bis {max_file})\n\n"
-        "Befehle:\n"
-        "/summarize – fasst die Nachricht zusammen, auf die du antwortest, oder den Text bzw. "
-        "Link nach dem Befehl\n"
-        "/translate SPRACHE – als Antwort auf eine Nachricht: vollständige Übersetzung, "
-        "z. B. /translate en\n"
-        "/languages – installierte Übersetzungsmodelle und Sprachen, die über Englisch "
-        "erreichbar sind\n"
-        "/settings – Sprachen, Länge, Verfahren, Gruppenmodus, Zusammenfassung im Original\n"
-        "/help – dieser Text\n\n"
-        "Unter jeder Zusammenfassung gibt es Knöpfe für die vollständige Übersetzung, die "
-        "Zusammenfassung im Original und eine kürzere oder längere Fassung."
-    ),
-    "help.groups": (
-        "In Gruppen: Antworte auf eine Nachricht mit /summarize oder erwähne mich. Der "
-        "Gruppenmodus legt fest, ob ich auch von selbst antworte: auto (Links und lange Texte), "
-        "mention (nur auf Anfrage), off. Nur Gruppenadmins können die Einstellungen ändern."
-    ),
-    "help.limits": (
-        "Grenzen: {max_chars} Zeichen pro Text, {max_sentences} Sätze pro Artikel, {max_file} "
-        "pro Datei, {per_user} Anfragen pro Minute und Person."
-    ),
-    "command.start": "Bot starten",
-    "command.help": "So benutzt du den Bot",
-    "command.settings": "Sprachen, Länge und weitere Einstellungen",
-    "command.summarize": "Nachricht, Text oder Link zusammenfassen",
-    "command.translate": "Antwortnachricht vollständig übersetzen: /translate SPRACHE",
-    "command.languages": "Installierte Sprachen und Übersetzungspaare",
-    "command.stats": "Nutzungsstatistik (nur Betreiber)",
-    "command.models": "Installierte Übersetzungsmodelle (nur Betreiber)",
-    "progress.working": "Ich arbeite daran…",
-    "progress.queued": "In der Warteschlange (Platz {position})…",
-    "progress.fetching": "Lade den Artikel…",
-    "progress.reading_file": "Lese die Datei…",
-    "progress.detecting": "Erkenne die Sprache…",
-    "progress.summarizing": "Fasse zusammen…",
-    "progress.translating": "Übersetze nach {languages}…",
-    "progress.translating_full": "Übersetze den ganzen Text nach {language}…",
-    "progress.sending_document": "Die Übersetzung ist lang; ich schicke sie als Datei…",
-    "error.empty": (
-        "Die Nachricht ist leer. Schick mir einen Link, einen Text oder eine Datei zum "
-        "Zusammenfassen."
-    ),
-    "error.unsupported_content": (
-        "Ich kann nur Texte, Links und .txt-/.html-/.md-Dateien lesen, nicht diese Art von "
-        "Nachricht."
-    ),
-    "error.not_text_file": (
-        "Diese Datei kann ich nicht lesen: Schick eine UTF-8-Textdatei (.txt, .html oder .md), "
-        "nicht {kind}."
-    ),
-    "error.binary_file": (
-        "Diese Datei sieht binär aus, nicht nach Text. Schick eine .txt-, .html- oder .md-Datei."
-    ),
-    "error.file_too_large": "Die Datei ist zu groß: Die Grenze liegt bei {limit}.",
-    "error.text_too_long": "Der Text ist zu lang: Die Grenze liegt bei {limit} Zeichen.",
-    "error.too_many_sentences": "Der Artikel hat zu viele Sätze: Die Grenze liegt bei {limit}.",
-    "error.no_sentences": "Ich habe in diesem Text keine Sätze zum Zusammenfassen gefunden.",
-    "error.rate_limited_user": "Du schickst zu schnell; versuch es in einer Minute noch einmal.",
-    "error.rate_limited_chat": (
-        "In diesem Chat kommen zu viele Anfragen; versucht es in einer Minute noch einmal."
-    ),
-    "error.busy": "Ich bin gerade ausgelastet, versuch es in einer Minute noch einmal.",
-    "error.fetch_failed": "Ich konnte den Artikel nicht laden: {reason}",
-    "error.link_refused": "Diesen Link kann ich nicht öffnen: {reason}",
-    "fetch.not_found": "Die Seite wurde nicht gefunden (HTTP {status}).",
-    "fetch.forbidden": "Die Website verweigert den Zugriff auf die Seite (HTTP {status}).",
-    "fetch.rate_limited": (
-        "Die Website begrenzt gerade die Anfragen (HTTP {status}); versuch es später noch einmal."
-    ),
-    "fetch.server_error": "Die Website hat einen Serverfehler gemeldet (HTTP {status}).",
-    "fetch.http_error": "Die Website hat die Seite nicht geliefert (HTTP {status}).",
-    "fetch.too_many_redirects": "Der Link leitet zu oft weiter (mehr als {limit}-mal).",
-    "fetch.invalid_url": "Das ist keine gültige Webadresse.",
-    "fetch.scheme": "Nur http- und https-Links werden unterstützt.",
-    "fetch.blocked": "Nur öffentliche Webseiten sind erlaubt.",
-    "fetch.not_a_page": (
-        "Der Link führt nicht zu einer Webseite oder einem Text (sondern zu {content_type})."
-    ),
-    "fetch.not_a_page_untyped": "Die Website gibt nicht an, was für ein Dokument das ist.",
-    "fetch.binary": "Die Seite enthält Binärdaten, keinen Text.",
-    "fetch.too_large": "Die Seite ist größer als {max_bytes}; mehr lese ich nicht.",
-    "fetch.timeout": "Die Seite hat zu lange zum Laden gebraucht (Grenze: {seconds} s).",
-    "fetch.dns": "Den Server {host} konnte ich nicht finden.",
-    "fetch.connect": "Keine Verbindung zu {host} möglich.",
-    "fetch.connection": "Die Verbindung zu {host} ist fehlgeschlagen.",
-    "fetch.compression": "Die komprimierten Daten der Seite sind nicht lesbar.",
-    "error.unsupported_language": (
-        "Der Text scheint auf {language} zu sein; das kann ich noch nicht übersetzen."
-    ),
-    "error.language_uncertain": (
-        "Ich kann nicht erkennen, in welcher Sprache der Text ist. Schick bitte einen längeren "
-        "Text."
-    ),
-    "error.missing_model": ("Kein Übersetzungsmodell für {source}→{target}. Nötig: {packages}."),
-    "error.model_broken": (
-        "Ein Übersetzungsmodell ist beschädigt oder ließ sich nicht laden; der Betreiber ist "
-        "informiert."
-    ),
-    "error.internal": (
-        "Entschuldigung, bei mir ist etwas schiefgegangen. Bitte versuch es später noch einmal."
-    ),
-    "error.unknown_command": "Den Befehl /{command} kenne ich nicht. /help zeigt, was ich kann.",
-    "error.restart_apology": (
-        "Entschuldigung, ich wurde neu gestartet, während ich daran gearbeitet habe; bitte "
-        "schick es noch einmal."
-    ),
-    "error.timeout": (
-        "Entschuldigung, das hat zu lange gedauert und ich habe abgebrochen. Versuch es mit "
-        "einem kürzeren Text."
-    ),
-    "error.storage": (
-        "Entschuldigung, ich kann gerade nichts speichern. Bitte versuch es später noch einmal."
-    ),
-    "error.summarize_usage": (
-        "Antworte auf eine Nachricht mit /summarize oder schreib /summarize gefolgt von einem "
-        "Text oder Link."
-    ),
-    "error.translate_usage": (
-        "Antworte auf eine Nachricht mit /translate SPRACHE, z. B. /translate en."
-    ),
-    "error.unknown_language_code": "Den Sprachcode {code} kenne ich nicht.",
-    "error.nothing_in_reply": "Die Nachricht, auf die du antwortest, enthält keinen Text.",
-    "error.result_expired": (
-        "Diese Zusammenfassung ist nicht mehr verfügbar; schick den Text bitte noch einmal."
-    ),
-    "error.button_invalid": "Dieser Knopf ist hier nicht gültig.",
-    "error.not_allowed": "Dieser Befehl ist nur für die Betreiber des Bots.",
-    "summary.heading": "Zusammenfassung",
-    "summary.source_language": "Ausgangssprache: {language}",
-    "summary.uncertain": "unsicher",
-    "summary.missing": "{language}: kein Übersetzungsmodell ({packages} nötig)",
-    "summary.original_heading": "{language} (Original)",
-    "summary.via": "über {language}",
-    "summary.no_targets": (
-        "Keine Übersetzung verfügbar, deshalb hier die Zusammenfassung auf {language}."
-    ),
-    "summary.cached": "(aus dem Zwischenspeicher)",
-    "full.heading": "Übersetzung {source} → {target}",
-    "full.via": "über {language}",
-    "full.document_caption": "Vollständige Übersetzung: {language}",
-    "full.already_running": "Die vollständige Übersetzung ins {language} ist unterwegs.",
-    "full.already_posted": (
-        "Die vollständige Übersetzung ins {language} steht schon im Chat, als Antwort auf "
-        "diese Zusammenfassung."
-    ),
-    "button.full_translation": "Ganze Übersetzung: {language}",
-    "button.original": "Original-Zusammenfassung",
-    "button.translated": "Zurück zu den Übersetzungen",
-    "button.shorter": "Kürzer",
-    "button.longer": "Länger",
-    "settings.title_private": "Deine Einstellungen",
-    "settings.title_group": "Einstellungen für {chat}",
+
+#: Messages with plural forms: (singular, plural, the placeholder holding the count).
+PLURALS: dict[str, Plural] = {
     "settings.overview": (
-        "Sprachen: {languages}\n"
-        "Länge: {sentences} Sätze\n"
-        "Verfahren: {algorithm}\n"
-        "Zusammenfassung im Original: {show_source}"
+        "Languages: {languages}\nLength: {sentences} sentence\nAlgorithm: {algorithm}\n"
+        "Source summary: {show_source}",
+        "Languages: {languages}\nLength: {sentences} sentences\nAlgorithm: {algorithm}\n"
+        "Source summary: {show_source}",
+        "sentences",
     ),
-    "settings.overview_group_mode": "Gruppenmodus: {group_mode}",
-    "settings.button.languages": "Sprachen",
-    "settings.button.length": "Länge",
-    "settings.button.algorithm": "Verfahren",
-    "settings.button.group_mode": "Gruppenmodus",
-    "settings.button.show_source_on": "Original zeigen: an",
-    "settings.button.show_source_off": "Original zeigen: aus",
-    "settings.button.back": "« Zurück",
-    "settings.button.done": "Fertig",
-    "settings.languages.title": "Wähle die Sprachen der Zusammenfassungen (antippen: an/aus):",
-    "settings.languages.none_installed": "Es sind noch keine Übersetzungsmodelle installiert.",
-    "settings.languages.at_least_one": "Mindestens eine Sprache muss bleiben.",
-    "settings.length.title": "Wie viele Sätze soll eine Zusammenfassung haben?",
-    "settings.algorithm.title": "Mit welchem Verfahren sollen die Sätze ausgewählt werden?",
-    "settings.group_mode.title": "Wann soll ich in dieser Gruppe antworten?",
-    "settings.option.sentences": "{count} Sätze",
-    "settings.option.on": "an",
-    "settings.option.off": "aus",
-    "settings.mode.auto": "Automatisch (Links und lange Texte)",
-    "settings.mode.mention": "Nur wenn ich erwähnt oder gefragt werde",
-    "settings.mode.off": "Aus",
-    "settings.algorithm.news": "Nachrichten (Position und Titel, Standard)",
-    "settings.algorithm.lead": "Erste Sätze (Lead)",
-    "settings.admins_only": "Nur Gruppenadmins können die Einstellungen ändern.",
-    "settings.saved": "Einstellungen gespeichert.",
-    "settings.unchanged": "Nichts geändert.",
-    "settings.next.private": "Schick mir einen Text oder einen Link.",
-    "settings.next.auto": "Links und lange Texte hier fasse ich von selbst zusammen.",
-    "settings.next.mention": "Erwähne mich oder antworte auf eine Nachricht mit /summarize.",
-    "settings.next.off": "Hier antworte ich nur auf /summarize.",
-    "settings.private_only_mode": "Der Gruppenmodus gilt nur in Gruppen.",
-    "languages.heading_pairs": "Installierte Übersetzungspaare:",
-    "languages.heading_pivot": "Über Englisch erreichbar:",
-    "languages.heading_targets": "Deine Zusammenfassungssprachen:",
-    "languages.heading_targets_group": "Zusammenfassungssprachen dieser Gruppe:",
-    "languages.none": "Es sind keine Übersetzungsmodelle installiert.",
-    "stats.heading": "Statistik",
-    "stats.requests": "Anfragen: {total} ({today} heute)",
-    "stats.cache_hit_rate": "Trefferquote des Zwischenspeichers: {rate}",
-    "stats.latency_heading": "Median der Dauer pro Schritt:",
-    "stats.queue": "Warteschlange: {length} wartend, {running} laufend (Kapazität {capacity})",
-    "stats.errors": "Fehler: {count}",
-    "stats.loop_lag": "Event-Loop: längste Blockade {ms} ms ({stalls} über 100 ms)",
-    "models.heading": "Installierte Modelle",
-    "models.none": (
-        "Keine Modelle installiert. Trag .argosmodel-Dateien unter [models] install ein."
-    ),
-    "models.loaded": "Im Speicher geladen: {count} von höchstens {limit}",
-    "group.mention_hint": (
-        "Antworte auf eine Nachricht mit /summarize oder schick mir mit der Erwähnung einen "
-        "Link oder Text."
-    ),
-    "private.short_text_hint": (
-        "Schick mir einen Link zu einem Artikel, einen längeren Text oder eine .txt-/.html-/.md-"
-        "Datei, dann fasse ich ihn in deinen Sprachen zusammen. Ganz übersetzt bekommst du eine "
-        "Nachricht, wenn du mit /translate SPRACHE darauf antwortest, z. B. /translate en."
+    "settings.option.sentences": ("{count} sentence", "{count} sentences", "count"),
+    "stats.loop_lag": (
+        "Event loop: worst stall {ms} ms ({stalls} stall over 100 ms)",
+        "Event loop: worst stall {ms} ms ({stalls} stalls over 100 ms)",
+        "stalls",
     ),
 }
 
-CATALOGS: dict[str, dict[str, str]] = {"en": EN, "de": DE}
-SUPPORTED_UI = tuple(CATALOGS)
+#: What the catalogs translate: everything but the proper names and layout in SHARED.
+TRANSLATED: dict[str, str] = {k: v for k, v in EN.items() if k not in SHARED}
+SUPPORTED_UI: tuple[str, ...] = (DEFAULT_UI, *(lang for lang in languages() if lang != DEFAULT_UI))
 
 
 def t(key: str, ui: str, **kwargs: object) -> str:
@@ -491,10 +281,24 @@ def t(key: str, ui: str, **kwargs: object) -> str:
     An unknown key or a missing placeholder value raises KeyError: a typo must fail loudly in
     tests, not show a raw key to a user.
     """
-    template = CATALOGS.get(ui, EN).get(key)
-    if template is None:
-        template = EN[key]
+    catalog = translations(ui if ui in SUPPORTED_UI else DEFAULT_UI)
+    plural = PLURALS.get(key)
+    if plural is not None:
+        singular, plural_text, count = plural
+        template = catalog.npgettext(key, singular, plural_text, _count(kwargs[count]))
+    elif key in SHARED:
+        template = SHARED[key]
+    else:
+        template = catalog.pgettext(key, EN[key])
     return template.format(**kwargs)
+
+
+def _count(value: object) -> int:
+    """The number that picks a plural form (an int, or digits already formatted for display)."""
+    if isinstance(value, int):
+        return value
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def pick_ui_language(telegram_language_code: str | None, override: str | None = None) -> str:
@@ -503,6 +307,6 @@ def pick_ui_language(telegram_language_code: str | None, override: str | None = 
     for candidate in (override, telegram_language_code):
         if candidate:
             primary = candidate.replace("_", "-").split("-", 1)[0].strip().lower()
-            if primary in CATALOGS:
+            if primary in SUPPORTED_UI:
                 return primary
     return DEFAULT_UI
