@@ -109,5 +109,6 @@ async def test_moves_in_line_are_spaced_but_the_latest_place_is_shown() -> None:
     positions = [v.position for v in chat.views() if isinstance(v, ProgressView)]
     assert positions == [5, 2], "three quick moves became one edit, to the latest place"
     await progress.stage(ProgressView("working", "en"))  # a new stage is never held back
-    assert isinstance(chat.views()[-1], ProgressView) and chat.views()[-1].stage == "working"
+    last = chat.views()[-1]
+    assert isinstance(last, ProgressView) and last.stage == "working"
     await progress.finish(ProgressView("working", "en"))

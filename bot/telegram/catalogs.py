@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
             _write(po_path(language), catalog)
     elif command == "init" and len(argv) == 2:
         catalog = read_catalog(TEMPLATE, argv[1])
-        catalog.locale = argv[1]  # type: ignore[assignment]
+        catalog.locale = argv[1]
         _write(po_path(argv[1]), catalog)
     elif command == "check":
         stale = _messages(read_catalog(TEMPLATE)) != _messages(template)

@@ -33,12 +33,17 @@ def _limit_text(exc: LimitExceededError, ui: str, limits: LimitsConfig) -> str:
 _LINK_REASONS = frozenset({"blocked", "invalid_url", "scheme"})
 
 
+_BLOCKED_BY = (("port", "fetch.blocked_port"), ("host", "fetch.blocked_private"))
+
+
 def _fetch_text(exc: FetchError, ui: str) -> str:
     """Why a link failed, in the user's language; the English message when the reason is not
     one the bot has a text for."""
     key = f"fetch.{exc.reason}"
     if exc.reason == "not_a_page" and not exc.details.get("content_type"):
         key = "fetch.not_a_page_untyped"
+    elif exc.reason == "blocked":  # say which rule: a port, or a private address
+        key = next((k for detail, k in _BLOCKED_BY if detail in exc.details), key)
     try:
         reason = t(key, ui, **_localized_details(exc.details, ui))
     except KeyError:  # no reason, an unknown one, or a detail its text needs is missing

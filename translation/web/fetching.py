@@ -174,13 +174,15 @@ def _checked_url(raw: str, base: httpx.URL | None = None) -> httpx.URL:
         raise _refused(base, "links with a user name or password are not supported", "blocked")
     port = target.port or (443 if target.scheme == "https" else 80)
     if port in BLOCKED_PORTS:
-        raise _refused(base, f"port {port} is not used for web pages", "blocked")
+        raise _refused(base, f"port {port} is not used for web pages", "blocked", port=str(port))
     return target
 
 
-def _refused(base: httpx.URL | None, problem: str, reason: FetchReason) -> FetchError:
+def _refused(
+    base: httpx.URL | None, problem: str, reason: FetchReason, **details: str
+) -> FetchError:
     return FetchError(
-        f"Refused {'a redirect' if base is not None else 'the link'}: {problem}.", reason
+        f"Refused {'a redirect' if base is not None else 'the link'}: {problem}.", reason, **details
     )
 
 
