@@ -46,8 +46,8 @@ async def test_odd_texts_each_get_a_clear_reply(env: BotEnv) -> None:
         ("\x01\x02\x7f\x1b", "The message is empty"),
         ("😀🎉🔥👍🙈", "Send me a link to an article, a longer text"),
         ("12345 67890 !!! ??? 42", "can't tell which language"),
-        (ARABIC, "ar→en"),  # right-to-left, and no model: source summary + what to install
-        (SPANISH, "es→en"),
+        (ARABIC, "English isn't available for this article yet."),  # RTL, no model: source
+        (SPANISH, "English isn't available for this article yet."),
     ]
     for text, expected in cases:
         visible = await _reply_text(env, text)
@@ -122,7 +122,7 @@ async def test_german_users_get_german_explanations(env: BotEnv) -> None:
     empty = await reply(document=("leer.txt", "text/plain", b"\n \n"))
     assert "keine Sätze zum Zusammenfassen" in empty
     arabic = await reply(ARABIC)
-    assert "Englisch: kein Übersetzungsmodell (ar→en nötig)" in arabic
+    assert "Englisch: für diesen Artikel noch nicht verfügbar." in arabic
     for visible in (binary, empty, arabic):
         assert "No model" not in visible and "This file" not in visible
         assert "There is no text" not in visible
@@ -146,6 +146,6 @@ async def test_german_users_get_german_link_errors(env: BotEnv, articles: Articl
         image
     )
     port = await reply("http://127.0.0.1:25/")
-    assert "Diesen Link kann ich nicht öffnen: Nur öffentliche Webseiten sind erlaubt." in port
+    assert "Diesen Link kann ich nicht öffnen: Port 25 ist kein Port für Webseiten" in port
     for visible in (missing, image, port):
         assert "The page" not in visible and "Refused" not in visible and "link" not in visible

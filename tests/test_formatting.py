@@ -143,7 +143,10 @@ def test_realistic_summary_in_english_ui() -> None:
     assert english < french < german
     assert "French (via English)" in shown
     assert "• Passengers must expect <changes> & delays." in shown
-    assert "Japanese: no translation model (en→ja needed)" in shown
+    assert "Japanese isn't available for this article yet." in shown
+    assert "Install" not in shown and "en→ja" not in shown  # operator wording: owners only
+    for_owner = visible(render_summary(make_result(), ["ja"], "en", True, operator=True))
+    assert "Japanese isn't available for this article yet. Install: en→ja" in for_owner
 
 
 def test_german_ui_names_and_uncertain_detection() -> None:
@@ -155,7 +158,7 @@ def test_german_ui_names_and_uncertain_detection() -> None:
     assert "Englisch" in shown and "Französisch (über Englisch)" in shown
     assert "Original" not in shown  # show_source is off
     assert "Fahrgäste" not in shown
-    assert "Japanisch: kein Übersetzungsmodell (en→ja nötig)" in shown
+    assert "Japanisch: für diesen Artikel noch nicht verfügbar." in shown
     assert "No model" not in shown and "install" not in shown  # no English pipeline text
 
 
@@ -163,10 +166,11 @@ def test_source_summary_is_shown_when_no_translation_exists() -> None:
     result = make_result({"de": ["Ein Satz.", "Noch einer."]}, missing={"ja": MISSING_JA})
     shown = visible(render_summary(result, ["ja"], "en", show_source=False))
     assert "German (original)" in shown and "• Ein Satz." in shown
-    assert "No translation is available" in shown and "(en→ja needed)" in shown
+    assert "No translation is available" in shown and "Japanese isn't available" in shown
     # A result cached before the needed packages were recorded still names the pair.
     result = make_result({"de": ["Ein Satz."]}, missing={"ja": MISSING_JA}, missing_packages={})
-    assert "(de→ja needed)" in visible(render_summary(result, ["ja"], "en", show_source=False))
+    owner = visible(render_summary(result, ["ja"], "en", show_source=False, operator=True))
+    assert "Install: de→ja" in owner
 
 
 def test_target_equal_to_source_is_not_repeated() -> None:

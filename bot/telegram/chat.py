@@ -46,12 +46,18 @@ class TelegramChat:
         on_migrate: MigrationHook,
         limits: LimitsConfig,
         executor: Executor | None = None,
+        owners: frozenset[int] = frozenset(),
     ) -> None:
         self._bot = bot
         self._codec = codec
         self._on_migrate = on_migrate
         self._limits = limits
         self._executor = executor
+        self._owners = owners
+
+    def _render(self, chat_id: int, view: View) -> str:
+        """Owners' private chats (chat id = user id) also get operator hints (what to install)."""
+        return render_html(view, self._limits, operator=chat_id in self._owners)
 
     def _markup(self, chat_id: int, view: View) -> InlineKeyboardMarkup | None:
         if isinstance(view, SummaryView):
@@ -70,11 +76,11 @@ class TelegramChat:
             await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
 
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
-        html = render_html(view, self._limits)
+        html = self._render(chat_id, view)
         return await self.send_html(chat_id, html, self._markup(chat_id, view), reply_to=reply_to)
 
     async def edit(self, chat_id: int, message_id: int, view: View) -> bool:
-        html = render_html(view, self._limits)
+        html = self._render(chat_id, view)
         return await self.edit_html(chat_id, message_id, html, self._markup(chat_id, view))
 
     async def deliver(
@@ -82,7 +88,7 @@ class TelegramChat:
     ) -> int | None:
         if isinstance(view, TranslationView):
             return await self._deliver_translation(chat_id, view, reply_to, replace)
-        html = render_html(view, self._limits)
+        html = self._render(chat_id, view)
         return await self._put(chat_id, html, self._markup(chat_id, view), reply_to, replace)
 
     async def delete(self, chat_id: int, message_id: int) -> None:

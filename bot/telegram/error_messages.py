@@ -67,8 +67,9 @@ def _localized_details(details: dict[str, str], ui: str) -> dict[str, str]:
     return shown
 
 
-def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
-    """Plain text for ``exc``: a known failure explained, anything else a generic apology."""
+def error_text(exc: BaseException, ui: str, limits: LimitsConfig, operator: bool = False) -> str:
+    """Plain text for ``exc``: a known failure explained, anything else a generic apology; an
+    ``operator`` (a bot owner) is also told what to install."""
     if isinstance(exc, LimitExceededError):
         return _limit_text(exc, ui, limits)
     if isinstance(exc, EmptyMessage):
@@ -87,7 +88,7 @@ def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
         if not exc.source:
             return exc.message
         return t(
-            "error.missing_model",
+            "error.missing_model" if operator else "error.unavailable",
             ui,
             source=language_name(exc.source, ui),
             target=language_name(exc.target, ui),
@@ -106,5 +107,5 @@ def error_text(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
     return t("error.internal", ui)
 
 
-def error_html(exc: BaseException, ui: str, limits: LimitsConfig) -> str:
-    return render_error(error_text(exc, ui, limits), ui)
+def error_html(exc: BaseException, ui: str, limits: LimitsConfig, operator: bool = False) -> str:
+    return render_error(error_text(exc, ui, limits, operator), ui)

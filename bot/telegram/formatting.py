@@ -233,7 +233,7 @@ def _section_header(language: str, ui: str, pivot: str | None, original: bool) -
 
 
 def _summary_layout(
-    result: PipelineResult, targets: Sequence[str], ui: str, show_source: bool
+    result: PipelineResult, targets: Sequence[str], ui: str, show_source: bool, operator: bool
 ) -> _SummaryLayout:
     source = result.source_language
     detected = f"{language_name(source, ui)} ({source})"
@@ -249,13 +249,11 @@ def _summary_layout(
             header = _section_header(target, ui, result.pivots.get(target), original=False)
             layout.sections.append((header, [one_line(s) for s in sentences]))
         elif target in result.missing:
-            needed = result.missing_packages.get(target) or [f"{source}-{target}"]
-            note = t(
-                "summary.missing",
-                ui,
-                language=language_name(target, ui),
-                packages=", ".join(code.replace("-", "→") for code in needed),
-            )
+            note = t("summary.unavailable", ui, language=language_name(target, ui))
+            if operator:  # only whoever runs the bot can install models
+                needed = result.missing_packages.get(target) or [f"{source}-{target}"]
+                packages = ", ".join(code.replace("-", "→") for code in needed)
+                note += " " + t("summary.install_hint", ui, packages=packages)
             missing_notes.append(_italic("⚠️ " + note))
     source_shown = source in dict.fromkeys(targets) and source in result.summaries
     if not source_shown and (show_source or not layout.sections):
@@ -304,12 +302,17 @@ def _fit_bullets(bullets: list[list[str]], budget: int) -> list[list[str]] | Non
 
 
 def render_summary(
-    result: PipelineResult, targets: Sequence[str], ui: str, show_source: bool
+    result: PipelineResult,
+    targets: Sequence[str],
+    ui: str,
+    show_source: bool,
+    operator: bool = False,
 ) -> str:
     """One reply: linked title, detected language, a bulleted summary per target language, the
-    source summary when asked for (or when no translation exists), and notes on missing models.
-    Always valid Telegram HTML of at most 4096 UTF-16 units."""
-    layout = _summary_layout(result, targets, ui, show_source)
+    source summary when asked for (or when no translation exists), and notes on missing models
+    (with what to install for an ``operator``). Always valid Telegram HTML of at most 4096
+    UTF-16 units."""
+    layout = _summary_layout(result, targets, ui, show_source, operator)
     while True:
         budget = MESSAGE_LIMIT - layout.fixed_cost()
         if budget >= layout.bullet_count():  # else not even "…" per bullet fits

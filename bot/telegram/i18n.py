@@ -166,7 +166,6 @@ EN: dict[str, str] = {
     "summary.heading": "Summary",
     "summary.source_language": "Source language: {language}",
     "summary.uncertain": "uncertain",
-    "summary.missing": "{language}: no translation model ({packages} needed)",
     "summary.original_heading": "{language} (original)",
     "summary.via": "via {language}",
     "summary.no_targets": "No translation is available, so here is the summary in {language}.",

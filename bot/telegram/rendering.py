@@ -33,18 +33,19 @@ def progress_html(view: ProgressView) -> str:
     return render_text(f"progress.{view.stage}", view.ui)
 
 
-def render_html(view: View, limits: LimitsConfig) -> str:
-    """One message's HTML for ``view`` (a long full translation: its first part)."""
+def render_html(view: View, limits: LimitsConfig, operator: bool = False) -> str:
+    """One message's HTML for ``view`` (a long full translation: its first part); an
+    ``operator`` also sees what to install when a model is missing."""
     if isinstance(view, ProgressView):
         return progress_html(view)
     if isinstance(view, SummaryView):
-        return render_summary(view.result, view.targets, view.ui, view.show_source)
+        return render_summary(view.result, view.targets, view.ui, view.show_source, operator)
     if isinstance(view, TranslationView):
         return render_full_translation(view.translation, view.ui)[0]
     if isinstance(view, Refusal):
         return render_text(f"error.{view.reason}", view.ui)
     if isinstance(view, Failure):
-        return error_html(view.error, view.ui, limits)
+        return error_html(view.error, view.ui, limits, operator)
     if isinstance(view, RestartApology):
         return render_text("error.restart_apology", view.ui)
     raise TypeError(f"no rendering for {type(view).__name__}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
@@ -20,10 +18,9 @@ from bot.telegram.handlers.group_intro import group_introduction
 from bot.telegram.handlers.intake import destination, message_text, source_from_message
 from bot.telegram.handlers.messages import NEW_MESSAGES, summarize
 from bot.telegram.i18n import t
+from bot.telegram.language_names import language_code
 from bot.telegram.runtime import BriefContext, Runtime, runtime, settings_and_ui
 from translation import InputError
-
-_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 async def _ui(update: Update, rt: Runtime) -> str:
@@ -108,9 +105,9 @@ async def translate_command(update: Update, context: BriefContext) -> None:
     if len(args) != 1 or replied is None:
         await _reply(update, render_text("error.translate_usage", ui))
         return
-    target = args[0].strip().lower()
-    if not _LANGUAGE_CODE.fullmatch(target):
-        await _reply(update, render_text("error.unknown_language_code", ui, code=args[0][:20]))
+    target = language_code(args[0], ui)
+    if target is None:  # neither a code nor a language name: where to find them
+        await _reply(update, render_text("error.unknown_language_name", ui, name=args[0][:40]))
         return
     dest = destination(update)
     origin = _origin(update)

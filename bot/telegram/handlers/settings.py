@@ -21,6 +21,7 @@ from bot.core.settings import GROUP_MODES, ChatSettings, toggle_language, valid_
 from bot.telegram.authz import may_change_settings
 from bot.telegram.callback_data import CallbackPayload
 from bot.telegram.formatting import escape, language_name, render_text
+from bot.telegram.group_access import sees_group_messages
 from bot.telegram.handlers.messages import NEW_MESSAGES
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import (
@@ -86,6 +87,17 @@ def settings_view(
             codec, chat_id, ui, show_source=settings.show_source, is_group=chat.type != Chat.PRIVATE
         )
     return f"{text}\n\n{render_text(note, ui)}", keyboard
+
+
+async def menu_view(
+    context: BriefContext, rt: Runtime, chat: Chat, settings: ChatSettings, ui: str, page: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """``settings_view``, plus a warning when the group is in auto mode but the bot cannot
+    see its messages (privacy mode on and no admin rights)."""
+    text, keyboard = settings_view(rt, chat, settings, ui, page)
+    if settings.group_mode == "auto" and not await sees_group_messages(context.bot, chat):
+        text += "\n\n⚠️ " + render_text("settings.auto_needs_access", ui)
+    return text, keyboard
 
 
 # -- changes -----------------------------------------------------------------------------------
@@ -157,7 +169,7 @@ async def settings_command(update: Update, context: BriefContext) -> None:
             await _refuse(message, ui)
             return
         # Members may look: the same menu, whose buttons answer "only admins can change this".
-        text, keyboard = settings_view(rt, chat, settings, ui, "main")
+        text, keyboard = await menu_view(context, rt, chat, settings, ui, "main")
         notice = render_text("settings.admins_only", ui)
         await message.reply_text(
             f"{text}\n\n{notice}", parse_mode=ParseMode.HTML, reply_markup=keyboard
@@ -173,7 +185,7 @@ async def settings_command(update: Update, context: BriefContext) -> None:
             await message.reply_text(render_text("error.unknown_language_code", ui, code=code))
             return
         settings = await rt.service.change_settings(chat.id, **changes)
-    text, keyboard = settings_view(rt, chat, settings, ui, "main")
+    text, keyboard = await menu_view(context, rt, chat, settings, ui, "main")
     if changes is not None:
         text = f"{render_text('settings.saved', ui)}\n\n{text}"
     sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -232,7 +244,7 @@ async def on_settings_button(
         else:
             notice = t("settings.saved", ui)
             _remember_change(rt, chat.id, query.message.message_id)
-    text, keyboard = settings_view(rt, chat, settings, ui, page)
+    text, keyboard = await menu_view(context, rt, chat, settings, ui, page)
     with contextlib.suppress(BadRequest):  # "message is not modified" when nothing changed
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     await query.answer(notice)
