@@ -491,3 +491,15 @@ def test_validator_accepts_telegram_markup() -> None:
     assert_valid_telegram_html("🎉" * 2048)
     with pytest.raises(TelegramHtmlError):
         assert_valid_telegram_html("🎉" * 2049)
+
+
+def test_translated_titles_stand_under_each_language_and_the_original_stays_linked() -> None:
+    result = make_result()
+    result.titles.update({"en": "Rail <prices> rise", "fr": "Les prix augmentent"})
+    html_text = render_summary(result, ["en", "fr"], "en", show_source=False)
+    assert_valid_telegram_html(html_text)
+    assert hrefs(html_text) == [URL]
+    shown = visible(html_text)
+    assert shown.startswith(TITLE)
+    assert "English\nRail <prices> rise\n• " in shown
+    assert "Les prix augmentent" in shown

@@ -144,3 +144,20 @@ async def test_prepared_document_and_result_roundtrip_json(pipeline: Pipeline) -
     b = pipeline.summarize_prepared(restored, ["en"], options)
     assert a.summaries == b.summaries
     assert PipelineResult.from_json(a.to_json()).summaries == a.summaries
+
+
+async def test_the_title_is_translated_in_the_same_batch(
+    pipeline: Pipeline, engine: TranslationEngine
+) -> None:
+    """Issue 14: one extra sentence per target, split off again; the original stays."""
+    text = SEED.read_text(encoding="utf-8")
+    result = await pipeline.summarize(TextInput(text), ["en", "fr"], SummaryOptions())
+    assert result.title == "Fluchtplan für Elon Musk? Russland bietet ihm Asyl an!"
+    assert set(result.titles) == {"en", "fr"}
+    assert all(len(s) == 3 for s in result.summaries.values())
+    batch = [*result.summaries["de"], result.title]
+    assert engine.translate(batch, "de", "en").sentences == [
+        *result.summaries["en"],
+        result.titles["en"],
+    ]
+    assert PipelineResult.from_json(result.to_json()).titles == result.titles

@@ -81,6 +81,8 @@ class PipelineResult:
     missing_packages: dict[str, list[str]] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     algorithm: str = Algorithm.NEWS.value
+    #: The title translated into each target language (the original stays in ``title``).
+    titles: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -251,18 +251,25 @@ class Pipeline:
         pivots: dict[str, str] = {}
         missing: dict[str, str] = {}
         needed: dict[str, list[str]] = {}
+        title = prepared.document.title
+        # The title travels as one more sentence in the same batch, then is split off again.
+        batch = [*summary, title] if title else summary
         with watch.stage("translate"):
-            self._translate_into(
-                summary, source, targets, summaries, pivots, missing, needed, watch
-            )
+            self._translate_into(batch, source, targets, summaries, pivots, missing, needed, watch)
+        titles: dict[str, str] = {}
+        for language in list(summaries):
+            if title and language != source:
+                translated = summaries[language]
+                summaries[language], titles[language] = translated[:-1], translated[-1]
         return PipelineResult(
             source_language=source,
             confidence=prepared.detection.confidence,
             detection=prepared.detection,
-            title=prepared.document.title,
+            title=title,
             url=prepared.document.url,
             sentence_count=len(sentences),
             summaries=summaries,
+            titles=titles,
             pivots=pivots,
             missing=missing,
             missing_packages=needed,

@@ -67,7 +67,7 @@ from translation import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: summaries carry translated titles
 
 
 class ResultExpired(Exception):

@@ -247,6 +247,9 @@ def _summary_layout(
         sentences = result.summaries.get(target)
         if sentences is not None:
             header = _section_header(target, ui, result.pivots.get(target), original=False)
+            translated_title = result.titles.get(target)
+            if translated_title:  # the original title stays the linked heading
+                header += "\n" + _italic(one_line(translated_title))
             layout.sections.append((header, [one_line(s) for s in sentences]))
         elif target in result.missing:
             note = t("summary.unavailable", ui, language=language_name(target, ui))
