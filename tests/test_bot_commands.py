@@ -74,9 +74,15 @@ async def test_usage_errors(env: BotEnv) -> None:
     original = env.server.push_message(PRIVATE_CHAT, GERMAN_ARTICLE)
     await env.settled()
     unknown = await _visible(env, PRIVATE_CHAT, "/translate x1", reply_to=original["message_id"])
-    assert "I don't know the language code x1" in unknown
+    assert "I don't know the language “x1”. /languages lists the languages" in unknown
     missing = await _visible(env, PRIVATE_CHAT, "/translate es", reply_to=original["message_id"])
-    assert "No translation model for German→Spanish" in missing
+    assert "A translation from German into Spanish isn't available yet." in missing
+    mine = env.server.push_message(OWNER_ID, GERMAN_ARTICLE, user_id=OWNER_ID)
+    await env.settled()
+    owner = await _visible(
+        env, OWNER_ID, "/translate es", user_id=OWNER_ID, reply_to=mine["message_id"]
+    )
+    assert "No translation model for German→Spanish. Install:" in owner
 
 
 async def test_stats_for_owners_only(env: BotEnv) -> None:

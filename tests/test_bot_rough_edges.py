@@ -4,6 +4,7 @@ auto-mode warning."""
 
 from __future__ import annotations
 
+from tests.support.bot_api_server import SentMessage
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
     GROUP_CHAT,
@@ -42,21 +43,16 @@ async def test_translate_accepts_language_names_and_points_to_languages(env: Bot
     german = 2700
     original = env.server.push_message(german, GERMAN_ARTICLE, user_id=german, language_code="de")
     await env.settled()
-    replies = await env.ask(
-        german,
-        "/translate französisch",
-        user_id=german,
-        language_code="de",
-        reply_to=original["message_id"],
-    )
+
+    async def translate(language: str) -> list[SentMessage]:
+        command = f"/translate {language}"
+        return await env.ask(
+            german, command, user_id=german, language_code="de", reply_to=original["message_id"]
+        )
+
+    replies = await translate("französisch")
     assert replies and "Französisch" in parse_telegram_html(replies[0].text or "")
-    unknown = await env.ask_one(
-        german,
-        "/translate blabla",
-        user_id=german,
-        language_code="de",
-        reply_to=original["message_id"],
-    )
+    (unknown,) = await translate("blabla")
     assert parse_telegram_html(unknown.text or "") == (
         "Die Sprache „blabla“ kenne ich nicht. /languages zeigt, in welche Sprachen ich übersetze."
     )
