@@ -80,4 +80,4 @@ def test_the_pipeline_has_one_cheap_public_api() -> None:
     with pytest.raises(AttributeError):
         import translation
 
-        _ = translation.no_such_name  # type: ignore[attr-defined]
+        _ = translation.no_such_name
