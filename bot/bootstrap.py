@@ -7,7 +7,6 @@ tests), so they all behave alike and close what they opened.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -17,10 +16,7 @@ from bot.core.ports import StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
 from translation import (
-    EngineOptions,
-    FetchPolicy,
     Pipeline,
-    PipelineLimits,
     TranslationEngine,
     configure_packages_dir,
 )
@@ -28,31 +24,9 @@ from translation import (
 log = logging.getLogger(__name__)
 
 
-def fetch_policy(config: Config) -> FetchPolicy:
-    return FetchPolicy(
-        allow_private_networks=config.fetch.allow_private_networks,
-        timeout_seconds=config.fetch.timeout_seconds,
-        max_bytes=config.fetch.max_bytes,
-    )
-
-
-def pipeline_limits(config: Config) -> PipelineLimits:
-    return PipelineLimits(
-        max_text_chars=config.limits.max_text_chars,
-        max_sentences=config.limits.max_sentences,
-        max_file_bytes=config.limits.max_file_bytes,
-    )
-
-
-def engine_options(config: Config) -> EngineOptions:
-    """The ``[translation]`` settings as the engine takes them (tools that build their own
-    engine, like evaluation scripts, translate exactly as the bot does)."""
-    return EngineOptions(**dataclasses.asdict(config.translation))
-
-
 def build_engine(config: Config) -> TranslationEngine:
     configure_packages_dir(config.models.packages_dir)
-    return TranslationEngine(config.models.packages_dir, engine_options(config))
+    return TranslationEngine(config.models.packages_dir, config.translation)
 
 
 def build_pipeline(
@@ -62,8 +36,8 @@ def build_pipeline(
 ) -> Pipeline:
     return Pipeline(
         engine or build_engine(config),
-        fetch_policy=fetch_policy(config),
-        limits=pipeline_limits(config),
+        fetch_policy=config.fetch,
+        limits=config.limits,
         executor=executor,
     )
 

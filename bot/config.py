@@ -20,7 +20,8 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import platformdirs
 
 from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, GroupMode, valid_sentences
-from translation import Algorithm, BriefbotError, EngineOptions
+from translation import Algorithm, BriefbotError, EngineOptions, FetchPolicy, PipelineLimits
+from translation.options import OptionError
 
 ENV_PREFIX = "BRIEFBOT_"
 APP_NAME = "briefbot"
@@ -32,18 +33,6 @@ _SECRETS = ("token", "webhook_secret")
 
 Mode = Literal["polling", "webhook"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-ComputeType = Literal[
-    "default",
-    "auto",
-    "int8",
-    "int8_float32",
-    "int8_float16",
-    "int8_bfloat16",
-    "int16",
-    "float16",
-    "bfloat16",
-    "float32",
-]
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
 _PACKAGE_CODE = re.compile(r"^[a-z]{2,3}(?:_[A-Za-z]{2,4})?-[a-z]{2,3}(?:_[A-Za-z]{2,4})?$")
@@ -184,60 +173,28 @@ class DefaultsConfig:
         )
 
 
-@dataclass(frozen=True)
-class FetchConfig:
-    allow_private_networks: bool = False
-    timeout_seconds: float = 15.0
-    max_bytes: int = 5_000_000
-
-    def __post_init__(self) -> None:
-        _require(
-            self.timeout_seconds > 0,
-            f"[fetch] timeout_seconds must be positive, got {self.timeout_seconds}",
-        )
-        _at_least("fetch", 1, self, "max_bytes")
+#: ``[fetch]`` is the fetcher's own policy (its fields, defaults and range checks).
+FetchConfig = FetchPolicy
 
 
 @dataclass(frozen=True)
-class LimitsConfig:
+class LimitsConfig(PipelineLimits):
+    """``[limits]``: the pipeline's input limits (inherited, one definition) plus the bot's
+    admission limits."""
+
     queue_size: int = 32
     workers: int = 2
     per_user_per_minute: int = 6
     per_chat_per_minute: int = 20
-    max_text_chars: int = 100_000
-    max_file_bytes: int = 2_000_000
-    max_sentences: int = 1000
     job_timeout_seconds: int = 120
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _at_least("limits", 1, self, *(f.name for f in dataclasses.fields(self)))
 
 
-_ENGINE = EngineOptions()
-
-
-@dataclass(frozen=True)
-class TranslationConfig:
-    """The engine's CTranslate2 settings, with its defaults (chosen by measurement, see
-    ``EngineOptions``); the field names are EngineOptions' own."""
-
-    beam_size: int = _ENGINE.beam_size
-    compute_type: ComputeType = "int8"
-    inter_threads: int = _ENGINE.inter_threads
-    intra_threads: int = _ENGINE.intra_threads
-    max_loaded_models: int = _ENGINE.max_loaded_models
-    #: Longest output per sentence: length_ratio × source tokens + length_extra (a model that
-    #: never ends a sentence stops there).
-    length_ratio: float = _ENGINE.length_ratio
-    length_extra: int = _ENGINE.length_extra
-
-    def __post_init__(self) -> None:
-        _at_least("translation", 1, self, "beam_size", "inter_threads", "max_loaded_models")
-        _at_least("translation", 0, self, "intra_threads", "length_extra")
-        _require(
-            self.length_ratio > 0,
-            f"[translation] length_ratio must be positive, got {self.length_ratio}",
-        )
+#: ``[translation]`` is the engine's own options (defaults chosen by measurement).
+TranslationConfig = EngineOptions
 
 
 @dataclass(frozen=True)
@@ -282,6 +239,8 @@ class Config:
                     values[key] = value.value
                 elif isinstance(value, tuple):
                     values[key] = list(value)
+                elif isinstance(value, frozenset):
+                    values[key] = sorted(value)
             out[section.name] = values
         for secret in _SECRETS:
             if out["telegram"][secret]:
@@ -361,6 +320,13 @@ def _env_scalar(raw: str, kind: type) -> Any:
 def _converter(hint: Any) -> tuple[Callable[[Any], Any], Callable[[str], Any]]:
     """(from TOML value, from env text) for one annotated field type."""
     origin = get_origin(hint)
+    if origin is frozenset:
+        item_type: Any = get_args(hint)[0]
+        from_toml_items, from_env_items = _converter(tuple[item_type, ...])
+        return (
+            lambda value: frozenset(from_toml_items(value)),
+            lambda raw: frozenset(from_env_items(raw)),
+        )
     if origin is tuple:
         item = get_args(hint)[0]
         from_toml, _ = _converter(item)
@@ -488,7 +454,10 @@ def _build_section(
             raise ConfigError(f"{where} must be {exc}, got {raw!r}") from None
         kwargs[key] = _resolve_paths(section, key, value, base)
     _resolve_default_paths(cls, kwargs, base_dir)
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except OptionError as exc:  # the pipeline's own option types name the key, not the section
+        raise ConfigError(f"[{section}] {exc}") from None
 
 
 def _resolve_paths(section: str, key: str, value: Any, base: Path) -> Any:

@@ -218,10 +218,8 @@ def test_secrets_never_shown(tmp_path: Path) -> None:
 
 
 def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
-    from bot.bootstrap import engine_options
-
     path = write(tmp_path, "[translation]\nlength_ratio = 1.1\nlength_extra = 0\n")
-    options = engine_options(load_config(path, env={}))
+    options = load_config(path, env={}).translation
     assert (options.length_ratio, options.length_extra) == (1.1, 0)
     assert options.decoding_bound(8) == 9  # ceil(1.1 × 8)
     with pytest.raises(ConfigError, match="length_ratio must be positive"):
@@ -230,10 +228,21 @@ def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
 
 def test_translation_defaults_are_the_engines_measured_defaults() -> None:
     """One source of truth: an empty [translation] section runs the engine as benchmarked."""
-    from bot.bootstrap import engine_options
-    from translation.models.engine import EngineOptions
+    from translation import EngineOptions, FetchPolicy, PipelineLimits
 
-    assert engine_options(Config()) == EngineOptions()
+    config = Config()
+    assert type(config.translation) is EngineOptions and config.translation == EngineOptions()
+    assert type(config.fetch) is FetchPolicy and config.fetch == FetchPolicy()
+    assert isinstance(config.limits, PipelineLimits)
+    assert (
+        PipelineLimits(
+            **{
+                f: getattr(config.limits, f)
+                for f in ("max_text_chars", "max_sentences", "max_file_bytes")
+            }
+        )
+        == PipelineLimits()
+    )
 
 
 def test_models_live_in_one_place_whatever_the_working_directory(

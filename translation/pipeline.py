@@ -33,6 +33,7 @@ from translation.errors import (
 )
 from translation.inputs import FileInput, InputSource, TextInput, UrlInput
 from translation.models.engine import TranslationEngine
+from translation.options import at_least
 from translation.text.cleaning import clean_article_text, split_title
 from translation.text.detection import NOT_PROSE_METHOD, detect_language
 from translation.text.segmentation import segment_paragraphs
@@ -53,6 +54,9 @@ class PipelineLimits:
     max_text_chars: int = 100_000
     max_sentences: int = 1000
     max_file_bytes: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        at_least(1, self, "max_text_chars", "max_sentences", "max_file_bytes")
 
 
 @dataclass

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import ctranslate2
 import sentencepiece as spm
@@ -27,10 +27,24 @@ import sentencepiece as spm
 from translation.errors import ModelLoadError, ModelMissingError
 from translation.models.argos_packages import InstalledPackage, current_packages_dir, list_installed
 from translation.models.batching import MAX_INPUT_TOKENS, length_bucket, plan_batches
+from translation.options import at_least, positive
 
 log = logging.getLogger(__name__)
 
 PIVOT_LANGUAGE = "en"
+#: CTranslate2's compute types (the config accepts exactly these).
+ComputeType = Literal[
+    "default",
+    "auto",
+    "int8",
+    "int8_float32",
+    "int8_float16",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
+]
 #: argostranslate's own value, so outputs rank hypotheses the same way.
 LENGTH_PENALTY = 0.2
 
@@ -51,7 +65,7 @@ class EngineOptions:
     """
 
     beam_size: int = 2
-    compute_type: str = "int8"
+    compute_type: ComputeType = "int8"
     inter_threads: int = 2
     intra_threads: int = 1
     max_batch_size: int = 32
@@ -59,6 +73,12 @@ class EngineOptions:
     length_ratio: float = 2.0
     length_extra: int = 10
     max_decoding_length: int = 512
+
+    def __post_init__(self) -> None:
+        at_least(1, self, "beam_size", "inter_threads", "max_batch_size", "max_loaded_models")
+        at_least(1, self, "max_decoding_length")
+        at_least(0, self, "intra_threads", "length_extra")
+        positive(self, "length_ratio")
 
     def decoding_bound(self, source_tokens: int) -> int:
         """Most target tokens a sentence of ``source_tokens`` tokens may produce.

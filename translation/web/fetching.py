@@ -24,6 +24,7 @@ import httpcore
 import httpx
 
 from translation.errors import FetchError, FetchReason, InputError
+from translation.options import at_least, positive
 from translation.web.decoding import decode_bytes
 from translation.web.decompression import (
     ACCEPT_ENCODING,
@@ -64,6 +65,11 @@ class FetchPolicy:
     allowed_content_types: frozenset[str] = field(
         default=frozenset({"text/html", "application/xhtml+xml", "text/plain"})
     )
+
+    def __post_init__(self) -> None:
+        positive(self, "timeout_seconds")
+        at_least(1, self, "max_bytes")
+        at_least(0, self, "max_redirects")
 
 
 @dataclass(frozen=True)
