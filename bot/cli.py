@@ -1,7 +1,7 @@
 """The ``briefbot`` command line: the pipeline from a shell, model management, and ``run``.
 
-Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch),
-never a traceback.
+Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch,
+5 storage), never a traceback.
 """
 
 from __future__ import annotations
@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
 
     sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    db = sub.add_parser("db", parents=[common], help="manage the database")
+    db.add_subparsers(dest="db_command", required=True, parser_class=_Parser).add_parser(
+        "migrate", parents=[common], help="bring the [storage] schema up to date"
+    )
     return parser
 
 
@@ -290,12 +294,21 @@ def _cmd_run(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
+def _cmd_db(args: argparse.Namespace, config: Any) -> int:
+    from bot.storage import migrate_storage
+
+    location, version = asyncio.run(migrate_storage(config))
+    print(f"{location}: schema version {version}")
+    return 0
+
+
 COMMANDS = {
     "summarize": _cmd_summarize,
     "translate": _cmd_translate,
     "detect": _cmd_detect,
     "models": _cmd_models,
     "run": _cmd_run,
+    "db": _cmd_db,
 }
 
 

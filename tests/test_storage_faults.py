@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DefaultsConfig
-from bot.storage import Storage, StorageError
+from bot.storage import Storage, StorageError, sql
 from bot.storage import database as database_module
 from bot.storage.database import Database
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, split_statements
@@ -38,7 +38,7 @@ def tables(path: Path) -> set[str]:
     return {name for (name,) in rows} - {"sqlite_sequence"}
 
 
-async def pragma(db: Database, name: str) -> object:
+async def pragma(db: sql.Database, name: str) -> object:
     row = await db.fetchone(f"PRAGMA {name}")
     assert row is not None
     return row[0]
@@ -159,7 +159,7 @@ async def test_closed_database_raises_storage_error(tmp_path: Path) -> None:
 
 
 async def test_locked_database_raises_storage_error_quickly(storage: Storage) -> None:
-    holder = sqlite3.connect(storage.db.path, isolation_level=None)
+    holder = sqlite3.connect(storage.db.location, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
     try:
         started = time.monotonic()

@@ -34,6 +34,7 @@ class StorageError(BriefbotError):
     """The database cannot be used right now; ``reason`` says why (locked, full, corrupt, ...)."""
 
     kind = "storage"
+    exit_code = 5
 
     def __init__(self, message: str, reason: Reason = "other") -> None:
         super().__init__(message)
@@ -54,3 +55,14 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
         "io": f"disk I/O error on the database {path} ({detail})",
     }.get(reason, f"database error on {path}: {detail}")
     return StorageError(message, reason)
+
+
+def check_schema_version(version: int, latest: int, location: str) -> int:
+    """``version`` if this Briefbot understands it; a database from a newer release is refused."""
+    if version > latest:
+        raise StorageError(
+            f"the database {location} has schema version {version}, newer than this "
+            f"Briefbot supports ({latest}): upgrade Briefbot or use another database",
+            "newer-schema",
+        )
+    return version

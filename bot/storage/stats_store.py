@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.storage.database import Database, Session
+from bot.storage.sql import Database, Session
 
 DAY = 86400.0
 PRUNE_EVERY = 256
@@ -69,8 +69,9 @@ class StatsStore:
             )
             for stage, ms in timings_ms.items():
                 await tx.execute(
-                    "INSERT OR REPLACE INTO request_timings (request_id, at, stage, ms) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO request_timings (request_id, at, stage, ms) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (request_id, stage) "
+                    "DO UPDATE SET at = excluded.at, ms = excluded.ms",
                     (request_id, now, stage, float(ms)),
                 )
         self._since_prune += 1

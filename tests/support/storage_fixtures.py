@@ -1,0 +1,55 @@
+"""pytest fixtures for storage suites (registered in tests/conftest.py): one test PostgreSQL server
+per session, and ``storage_opener`` parametrized over both backends.
+
+The server starts only when a PostgreSQL test runs; each such test gets a fresh database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Storage
+from tests.support.postgres import PostgresServer
+
+BACKENDS = ("sqlite", "postgres")
+
+
+@dataclass(frozen=True)
+class StorageOpener:
+    """Opens the same database again and again, as separate processes (or restarts) would."""
+
+    backend: str
+    sqlite_path: Path
+    postgres_url: str | None
+
+    async def __call__(self) -> Storage:
+        if self.postgres_url is not None:
+            return await Storage.open_postgres(self.postgres_url)
+        return await Storage.open(self.sqlite_path)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server in a temporary directory, stopped after the session."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh empty database on the session's server."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def storage_opener(request: pytest.FixtureRequest, tmp_path: Path) -> StorageOpener:
+    """An opener for an empty database of each backend (PostgreSQL started on first use)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return StorageOpener(request.param, tmp_path / "state" / "bot.sqlite3", url)
