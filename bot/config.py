@@ -149,6 +149,11 @@ class StorageConfig:
             f"[storage] pool_size must be between 1 and 100, got {self.pool_size}",
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"StorageConfig(path={self.path!r}, url={self.safe_url!r}, pool_size={self.pool_size})"
+        )
+
     @property
     def safe_url(self) -> str | None:
         """The url with its password masked, for messages and logs."""

@@ -1,4 +1,6 @@
-"""The database under stress: migrations, newer files, locks, a full disk, corruption, SIGKILL."""
+"""The SQLite database under stress: migrations, newer files, locks, a full disk, corruption,
+and (on both backends) a SIGKILLed writer.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from bot.storage import Storage, StorageError, sql
 from bot.storage import database as database_module
 from bot.storage.database import Database
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, split_statements
+from tests.support.storage_fixtures import StorageOpener
 from translation.errors import BriefbotError
 
 DEFAULTS = DefaultsConfig()
@@ -248,7 +251,11 @@ WRITER = textwrap.dedent(
     from bot.storage import Storage
 
     async def main() -> None:
-        storage = await Storage.open(Path(sys.argv[1]))
+        target = sys.argv[1]
+        if target.startswith("postgresql://"):
+            storage = await Storage.open_postgres(target)
+        else:
+            storage = await Storage.open(Path(target))
         await storage.settings.update_chat_settings(
             -42, DefaultsConfig(), target_languages=("fr", "it"), group_mode="auto"
         )
@@ -266,17 +273,22 @@ WRITER = textwrap.dedent(
 )
 
 
-async def test_committed_data_survives_a_sigkilled_writer(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_committed_data_survives_a_sigkilled_writer(storage_opener: StorageOpener) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WRITER, str(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        sys.executable,
+        "-c",
+        WRITER,
+        storage_opener.target,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == -signal.SIGKILL, stderr.decode()
     job_id = int(stdout.decode().strip())
-    assert has_wal(path)  # the process died without checkpointing
+    if storage_opener.backend == "sqlite":
+        assert has_wal(storage_opener.sqlite_path)  # the process died without checkpointing
 
-    storage = await Storage.open(path)
+    storage = await storage_opener()
     try:
         settings = await storage.settings.get_chat_settings(-42, DEFAULTS)
         assert settings.target_languages == ("fr", "it")

@@ -26,6 +26,11 @@ class StorageOpener:
     sqlite_path: Path
     postgres_url: str | None
 
+    @property
+    def target(self) -> str:
+        """The URL or file path, for a child process to open."""
+        return self.postgres_url or str(self.sqlite_path)
+
     async def __call__(self) -> Storage:
         if self.postgres_url is not None:
             return await Storage.open_postgres(self.postgres_url)
