@@ -15,6 +15,7 @@ import pytest
 
 from bot.config import DefaultsConfig
 from bot.storage import ChatSettings, Storage, make_cache_key
+from bot.storage.rate_limits import RateLimitStore
 from bot.storage.results_cache import ResultsCache
 from bot.storage.stats_store import StatsStore
 from tests.support.storage_fixtures import StorageOpener
@@ -410,3 +411,49 @@ async def test_stats_are_pruned_after_retention(storage: Storage) -> None:
     assert summary.median_ms == {"total": 20.0}
     empty = await StatsStore(storage.db, clock=Clock(0)).summary(since=clock.now + 1)
     assert (empty.total, empty.cache_hit_rate, empty.median_ms) == (0, None, {})
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+
+async def test_rate_limit_is_a_sliding_window(storage: Storage) -> None:
+    clock = Clock()
+    limits = RateLimitStore(storage.db, clock=clock)
+    assert [await limits.acquire("user:1", limit=3, window=60) for _ in range(3)] == [None] * 3
+    clock.now += 20
+    assert await limits.acquire("user:1", limit=3, window=60) == pytest.approx(40.0)
+    assert await limits.acquire("user:2", limit=3, window=60) is None  # keys are independent
+    assert await limits.acquire("user:1", limit=0, window=60) is None  # 0: unlimited
+    clock.now += 40  # the first three events leave the window together
+    assert await limits.acquire("user:1", limit=3, window=60) is None
+    clock.now += 30
+    # Refusals are not counted: one event in the window, so two more fit.
+    assert await limits.acquire("user:1", limit=3, window=60) is None
+    assert await limits.acquire("user:1", limit=3, window=60) is None
+    assert await limits.acquire("user:1", limit=3, window=60) == pytest.approx(30.0)
+
+
+async def test_rate_limit_holds_across_processes(storage_opener: StorageOpener) -> None:
+    first, second = await storage_opener(), await storage_opener()
+    try:
+        results = await asyncio.gather(
+            *((first, second)[i % 2].rate_limits.acquire("chat:-5", limit=5) for i in range(16))
+        )
+        assert results.count(None) == 5
+        assert all(r is not None and 0 < r <= 60 for r in results if r is not None)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_rate_limit_keys_are_pruned(storage: Storage) -> None:
+    clock = Clock()
+    limits = RateLimitStore(storage.db, clock=clock)
+    await limits.acquire("old", limit=1, window=60)
+    clock.now += 120
+    await limits.acquire("new", limit=1, window=60)
+    assert await limits.prune(older_than_seconds=60) == 1
+    assert await limits.acquire("new", limit=1, window=60) is not None  # still counted
+    assert await limits.acquire("old", limit=1, window=60) is None
+    rows = await storage.db.fetchall("SELECT key FROM rate_limit_keys ORDER BY key")
+    assert [row["key"] for row in rows] == ["new", "old"]

@@ -25,7 +25,10 @@ from tests.support.storage_fixtures import StorageOpener
 from translation.errors import BriefbotError
 
 DEFAULTS = DefaultsConfig()
-TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"}
+TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
+    "rate_limit_keys",
+    "rate_limit_events",
+}
 
 
 @pytest.fixture

@@ -18,13 +18,17 @@ from bot.cli import main
 from bot.config import DefaultsConfig, load_config
 from bot.storage import Storage, StorageError, open_storage
 from bot.storage import postgres as postgres_module
+from bot.storage.migrations import LATEST_VERSION
 from bot.storage.pg_migrations import PG_LATEST_VERSION, PG_MIGRATIONS, VERSION_TABLE
 from bot.storage.postgres import PostgresDatabase, describe_url, to_pyformat
 from tests.support import postgres as postgres_support
 from tests.support.postgres import PostgresServer, PostgresUnavailable, free_port
 
 DEFAULTS = DefaultsConfig()
-TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"}
+TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
+    "rate_limit_keys",
+    "rate_limit_events",
+}
 
 
 def dbname(url: str) -> str:
@@ -74,7 +78,7 @@ async def test_failed_migration_leaves_the_database_untouched(
 
     monkeypatch.undo()
     await (await PostgresDatabase.open(postgres_url)).close()
-    assert versions(postgres_server, postgres_url) == [PG_LATEST_VERSION]
+    assert versions(postgres_server, postgres_url) == [v for v, _ in PG_MIGRATIONS]
 
 
 async def test_database_from_a_newer_briefbot_is_refused(
@@ -206,10 +210,11 @@ def test_db_migrate_command(
         f"{describe_url(postgres_url)}: schema version {PG_LATEST_VERSION}"
     )
     assert main(["db", "migrate", "--config", str(config)]) == 0  # idempotent
+    capsys.readouterr()
 
     config.write_text("[storage]\npath = 'state/bot.sqlite3'\n", encoding="utf-8")
     assert main(["db", "migrate", "--config", str(config)]) == 0
-    assert capsys.readouterr().out.strip().endswith("bot.sqlite3: schema version 1")
+    assert capsys.readouterr().out.strip().endswith(f"bot.sqlite3: schema version {LATEST_VERSION}")
     assert (tmp_path / "state" / "bot.sqlite3").exists()
 
     unreachable = f"postgresql://briefbot:pw@127.0.0.1:{free_port()}/x"

@@ -16,6 +16,7 @@ from bot.storage import sql
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
 from bot.storage.errors import StorageError
 from bot.storage.jobs_store import MAX_ATTEMPTS, Job, JobsStore, JobStatus, move_unfinished_jobs
+from bot.storage.rate_limits import RateLimitStore
 from bot.storage.results_cache import ResultsCache, make_cache_key
 from bot.storage.settings_store import (
     ChatSettings,
@@ -35,6 +36,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "JobsStore",
+    "RateLimitStore",
     "ResultsCache",
     "SettingsDefaults",
     "SettingsStore",
@@ -57,6 +59,7 @@ class Storage:
     cache: ResultsCache
     jobs: JobsStore
     stats: StatsStore
+    rate_limits: RateLimitStore
 
     @classmethod
     async def open(
@@ -97,6 +100,7 @@ class Storage:
             cache=ResultsCache(db, max_entries=cache_max_entries, ttl_seconds=cache_ttl_seconds),
             jobs=JobsStore(db),
             stats=StatsStore(db),
+            rate_limits=RateLimitStore(db),
         )
         try:
             await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)

@@ -78,6 +78,20 @@ PG_MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX request_timings_at ON request_timings (at, stage);
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE rate_limit_keys (
+            key TEXT PRIMARY KEY,
+            last_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE rate_limit_events (
+            key TEXT NOT NULL REFERENCES rate_limit_keys (key) ON DELETE CASCADE,
+            at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX rate_limit_events_key_at ON rate_limit_events (key, at);
+        """,
+    ),
 )
 
 PG_LATEST_VERSION = PG_MIGRATIONS[-1][0]

@@ -77,3 +77,21 @@ class Database(Protocol):
     async def schema_version(self) -> int: ...
 
     async def close(self) -> None: ...
+
+
+async def lock_row(tx: Session, table: str, key_column: str, key: Any, **columns: Any) -> None:
+    """Create the row keyed ``key`` if missing (with ``columns``), then lock it to the transaction.
+
+    A read-modify-write of a row that may not exist yet needs something to lock: without it two
+    PostgreSQL transactions could both read "nothing" and the second write would lose the first.
+    (SQLite's ``transaction()`` holds the whole file, where the lock clause is empty.)
+    """
+    names = [key_column, *columns]
+    await tx.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+        f"ON CONFLICT ({key_column}) DO NOTHING",
+        (key, *columns.values()),
+    )
+    await tx.fetchone(
+        f"SELECT {key_column} FROM {table} WHERE {key_column} = ?{tx.dialect.for_update}", (key,)
+    )
