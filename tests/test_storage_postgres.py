@@ -23,6 +23,7 @@ from bot.storage.pg_migrations import PG_LATEST_VERSION, PG_MIGRATIONS, VERSION_
 from bot.storage.postgres import PostgresDatabase, describe_url, to_pyformat
 from tests.support import postgres as postgres_support
 from tests.support.postgres import PostgresServer, PostgresUnavailable, free_port
+from tests.support.storage_fixtures import assert_settings_write_refused_as_locked
 
 DEFAULTS = DefaultsConfig()
 TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
@@ -31,17 +32,13 @@ TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings
 }
 
 
-def dbname(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
 def tables(server: PostgresServer, url: str) -> set[str]:
-    out = server.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", dbname(url))
-    return set(out.split())
+    sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    return set(server.psql(sql, url).split())
 
 
 def versions(server: PostgresServer, url: str) -> list[int]:
-    out = server.psql(f"SELECT version FROM {VERSION_TABLE} ORDER BY version", dbname(url))
+    out = server.psql(f"SELECT version FROM {VERSION_TABLE} ORDER BY version", url)
     return [int(v) for v in out.split()]
 
 
@@ -86,9 +83,7 @@ async def test_database_from_a_newer_briefbot_is_refused(
 ) -> None:
     await (await PostgresDatabase.open(postgres_url)).close()
     newer = PG_LATEST_VERSION + 5
-    postgres_server.psql(
-        f"INSERT INTO {VERSION_TABLE} (version) VALUES ({newer})", dbname(postgres_url)
-    )
+    postgres_server.psql(f"INSERT INTO {VERSION_TABLE} (version) VALUES ({newer})", postgres_url)
     with pytest.raises(StorageError, match=f"schema version {newer}, newer") as info:
         await Storage.open_postgres(postgres_url)
     assert info.value.reason == "newer-schema"
@@ -161,11 +156,7 @@ async def test_row_held_by_another_process_raises_locked_quickly(postgres_url: s
     async with await psycopg.AsyncConnection.connect(postgres_url) as holder:
         await holder.execute("SELECT * FROM chat_settings WHERE chat_id = 1 FOR UPDATE")
         try:
-            started = time.monotonic()
-            with pytest.raises(StorageError, match="busy") as info:
-                await storage.settings.update_chat_settings(1, DEFAULTS, show_source=True)
-            assert info.value.reason == "locked"
-            assert time.monotonic() - started < 2.0
+            await assert_settings_write_refused_as_locked(storage, "busy")
             # Readers do not wait for writers.
             assert (await storage.settings.get_chat_settings(1, DEFAULTS)).summary_sentences == 4
         finally:

@@ -55,7 +55,7 @@ def free_port() -> int:
 
 @dataclass
 class PostgresServer:
-    """A running server: ``url(name)`` addresses a database on it, ``new_database()`` adds one."""
+    """A running server: ``url(name)`` addresses a database on it; ``new_database()`` for a test."""
 
     bin_dir: Path
     root: Path
@@ -92,15 +92,20 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def new_database(self) -> str:
-        """A fresh empty database (so each test starts clean); returns its URL."""
-        name = f"briefbot_test_{next(self._names)}"
-        self.psql(f"CREATE DATABASE {name}")
-        return self.url(name)
+        """A fresh empty place for a test's tables; returns the URL that selects it.
 
-    def psql(self, sql: str, dbname: str = "postgres") -> str:
+        A schema of its own (chosen by ``search_path`` in the URL's ``options``) rather than a
+        database: as isolated for our unqualified table names, and ~100x cheaper to create than
+        ``CREATE DATABASE`` on a busy machine.
+        """
+        schema = f"briefbot_test_{next(self._names)}"
+        self.psql(f"CREATE SCHEMA {schema}")
+        return f"{self.url()}?options=-csearch_path%3D{schema}"
+
+    def psql(self, sql: str, url: str | None = None) -> str:
         """Run SQL with the server's own client (independent of the code under test)."""
         return self._run("psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                         "-d", self.url(dbname), "-c", sql)  # fmt: skip
+                         "-d", url or self.url(), "-c", sql)  # fmt: skip
 
     def stop(self) -> None:
         try:

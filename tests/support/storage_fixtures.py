@@ -6,13 +6,15 @@ The server starts only when a PostgreSQL test runs; each such test gets a fresh 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.storage import Storage
+from bot.config import DefaultsConfig
+from bot.storage import Storage, StorageError
 from tests.support.postgres import PostgresServer
 
 BACKENDS = ("sqlite", "postgres")
@@ -49,7 +51,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> str:
-    """A fresh empty database on the session's server."""
+    """A fresh empty schema on the session's server (as good as a database for the stores)."""
     return postgres_server.new_database()
 
 
@@ -58,3 +60,12 @@ def storage_opener(request: pytest.FixtureRequest, tmp_path: Path) -> StorageOpe
     """An opener for an empty database of each backend (PostgreSQL started on first use)."""
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     return StorageOpener(request.param, tmp_path / "state" / "bot.sqlite3", url)
+
+
+async def assert_settings_write_refused_as_locked(storage: Storage, match: str) -> None:
+    """A write to chat 1's settings, which another connection holds, fails fast as "locked"."""
+    started = time.monotonic()
+    with pytest.raises(StorageError, match=match) as info:
+        await storage.settings.update_chat_settings(1, DefaultsConfig(), show_source=True)
+    assert info.value.reason == "locked"
+    assert time.monotonic() - started < 2.0
