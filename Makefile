@@ -33,6 +33,7 @@ run: setup $(CONFIG)
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup-dev
 	$(BIN)/mypy

@@ -55,7 +55,6 @@ from benchmarks.bot_process import until
 from benchmarks.load_test import Article
 from benchmarks.replies import is_answered
 from bot.telegram.app import build_application, running
-from bot.telegram.loop_monitor import loop_monitor
 from tests.support.bot_harness import bot_config
 from tests.support.http_servers import PageServer
 from translation.models.engine import EngineOptions, TranslationEngine
@@ -164,7 +163,7 @@ async def measure(packages_dir: Path, article: str, misses: int, hits: int, temp
                     for kind, content in (("text", page.text), ("link", url)):
                         for repeat in range(hits + 1):
                             timings.append(await ask(server, clock, kind, content, repeat > 0))
-                monitor = loop_monitor(application)
+                monitor = application.bot_data.monitor
                 lag = monitor.lag().describe() if monitor is not None else "not monitored"
             fetched = len(pages.requests)
     engine.close()

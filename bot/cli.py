@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -15,13 +16,21 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from translation.domain import Algorithm, FullTranslation, PipelineResult, SummaryOptions
-from translation.errors import BriefbotError, InputError
-from translation.inputs import FileInput, InputSource, UrlInput
+from bot.core.requests import Source
+from translation import (
+    Algorithm,
+    BriefbotError,
+    FullTranslation,
+    InputError,
+    PipelineResult,
+    SummaryOptions,
+)
 
-PACKAGE_CODE = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}$")
+if TYPE_CHECKING:
+    from translation import PreparedDocument
+
 EXIT_INTERNAL = 1
 
 
@@ -104,25 +113,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_input(arg: str, max_bytes: int, allow_url: bool = True) -> InputSource:
-    if allow_url and re.match(r"^https?://", arg, re.IGNORECASE):
-        return UrlInput(arg)
+class LocalFiles:
+    """The CLI's FilePort: files named on the command line (or stdin), read once up front."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+
+    def add(self, file_id: str, data: bytes) -> None:
+        self._data[file_id] = data
+
+    async def download(self, file_id: str, max_bytes: int) -> bytes:
+        # Handed over as read (one byte past the limit at most): the pipeline reports the limit.
+        return self._data[file_id]
+
+
+def _read_bytes(arg: str, max_bytes: int) -> tuple[bytes, str]:
+    """(data, name) of a file or stdin; one byte past ``max_bytes`` at most, so the pipeline
+    reports the file-size limit itself."""
     if arg == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
-        return FileInput(data, "stdin")
+        return sys.stdin.buffer.read(max_bytes + 1), "stdin"
     path = Path(arg)
     try:
         size = path.stat().st_size
         if not path.is_file():
             raise InputError(f"{arg}: not a file")
-        # Read one byte past the limit so the pipeline reports the file-size limit itself.
         with path.open("rb") as handle:
             data = handle.read(min(size, max_bytes) + 1)
     except FileNotFoundError:
         raise InputError(f"{arg}: no such file") from None
     except (IsADirectoryError, PermissionError, OSError) as exc:
         raise InputError(f"{arg}: cannot read ({exc.strerror or exc})") from None
-    return FileInput(data, path.name)
+    return data, path.name
+
+
+def _source(arg: str, max_bytes: int, files: LocalFiles) -> Source:
+    """A URL, or a file/stdin as the same kind of source a chat's document is."""
+    if re.match(r"^https?://", arg, re.IGNORECASE):
+        return Source("url", arg)
+    data, name = _read_bytes(arg, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    files.add(digest, data)
+    return Source("file", digest, filename=name, file_size=len(data), file_unique_id=digest)
 
 
 def _print_json(data: Any) -> None:
@@ -160,13 +191,27 @@ def _summary_options(args: argparse.Namespace, defaults: Any) -> SummaryOptions:
 
 
 def _cmd_summarize(args: argparse.Namespace, config: Any) -> int:
-    from bot.bootstrap import build_pipeline
+    """The bot's own service API, with the configured storage (results cache included)."""
+    from bot.bootstrap import Core
 
-    pipeline = build_pipeline(config)
-    source = _read_input(args.input, config.limits.max_file_bytes)
+    files = LocalFiles()
+    source = _source(args.input, config.limits.max_file_bytes, files)
     targets = args.to if args.to is not None else list(config.defaults.target_languages)
     options = _summary_options(args, config.defaults)
-    result = asyncio.run(pipeline.summarize(source, targets, options))
+
+    async def run() -> PipelineResult:
+        async with Core(config, install_models=False) as core:
+            service = core.service
+
+            async def document() -> PreparedDocument:
+                return await service.prepare(source, files)
+
+            result, _cache_hit = await service.summarize(
+                source.content_key(), document, targets, options
+            )
+            return result
+
+    result = asyncio.run(run())
     if args.json:
         _print_json(result.to_json())
     else:
@@ -180,14 +225,15 @@ def _cmd_summarize(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_translate(args: argparse.Namespace, config: Any) -> int:
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import Core
 
-    pipeline = build_pipeline(config)
-    source = _read_input(args.input, config.limits.max_file_bytes)
+    files = LocalFiles()
+    source = _source(args.input, config.limits.max_file_bytes, files)
 
     async def run() -> list[FullTranslation]:
-        prepared = await pipeline.prepare(source)
-        return [pipeline.translate_prepared(prepared, target) for target in args.to]
+        async with Core(config, install_models=False) as core:
+            document = await core.service.prepare(source, files)
+            return [await core.service.translate_document(document, t) for t in args.to]
 
     results = asyncio.run(run())
     if args.json:
@@ -200,14 +246,12 @@ def _cmd_translate(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
-    from translation.text.detection import detect_language
-    from translation.web.decoding import decode_bytes
+    from translation import decode_bytes, detect_language
 
-    source = _read_input(args.input, config.limits.max_file_bytes, allow_url=False)
-    assert isinstance(source, FileInput)
-    if len(source.data) > config.limits.max_file_bytes:
+    data, _name = _read_bytes(args.input, config.limits.max_file_bytes)
+    if len(data) > config.limits.max_file_bytes:
         raise InputError(f"input is larger than {config.limits.max_file_bytes:,} bytes")
-    text, _ = decode_bytes(source.data)
+    text, _ = decode_bytes(data)
     if not text.strip():
         raise InputError("there is no text to detect a language in")
     det = detect_language(text)
@@ -230,21 +274,18 @@ def _cmd_detect(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_models(args: argparse.Namespace, config: Any) -> int:
-    from translation.models import argos_packages
+    from translation import configure_packages_dir, install_package
 
-    argos_packages.configure_packages_dir(config.models.packages_dir)
+    configure_packages_dir(config.models.packages_dir)
     if args.models_command == "list":
         return _models_list(args, config)
     if args.models_command == "install":
         for item in args.paths:
-            if PACKAGE_CODE.match(item) and not Path(item).exists():
-                installed = argos_packages.install_from_index([item])
-            else:
-                installed = argos_packages.install_from_path(Path(item))
+            installed = install_package(item, packages_dir=config.models.packages_dir)
             for pkg in installed:
                 print(f"installed {pkg.from_code}→{pkg.to_code} ({pkg.version}) from {item}")
         return 0
-    from translation.models.package_builder import build_test_package
+    from translation import build_test_package
 
     path = build_test_package(args.from_code, args.to_code, args.out, size=args.size)
     print(path)
@@ -253,7 +294,7 @@ def _cmd_models(args: argparse.Namespace, config: Any) -> int:
 
 def _models_list(args: argparse.Namespace, config: Any) -> int:
     from bot.bootstrap import build_engine
-    from translation.models.argos_packages import list_installed
+    from translation import list_installed
 
     packages = list_installed(config.models.packages_dir)
     engine = build_engine(config)

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, GroupMode, valid_sentences
-from translation.domain import Algorithm
-from translation.errors import BriefbotError
-from translation.models.engine import EngineOptions
+from translation import Algorithm, BriefbotError, EngineOptions
 
 ENV_PREFIX = "BRIEFBOT_"
 CONFIG_ENV = "BRIEFBOT_CONFIG"

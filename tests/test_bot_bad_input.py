@@ -103,7 +103,7 @@ async def test_broken_links_are_explained(
         for name, url in cases.items():
             visible = await _reply_text(env, url)
             assert "couldn't fetch the article" in visible, (name, visible)
-        stats = await env.runtime.storage.stats.summary()
+        stats = await env.storage.stats.summary()
         assert stats.by_outcome == {"error:fetch": 4}
 
 

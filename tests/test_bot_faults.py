@@ -55,7 +55,7 @@ async def test_429_and_5xx_and_dropped_connections_are_retried(env: BotEnv) -> N
 async def test_a_chat_that_blocked_the_bot_closes_its_job(env: BotEnv) -> None:
     env.server.fail_next("sendMessage", 403, times=2)  # the answer, then the error report
     assert await env.ask(PRIVATE_CHAT, GERMAN_ARTICLE) == []
-    assert await env.runtime.storage.jobs.count_unfinished() == 0
+    assert await env.storage.jobs.count_unfinished() == 0
     reply = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
     assert "German (de)" in _visible(reply.text)
 
@@ -94,7 +94,7 @@ async def test_rate_limits_and_busy_queue(
         assert "I'm busy right now" in _visible(busy.text)
         await env.settled()
         assert "German (de)" in _visible(env.server.sent_messages(3001)[-1].text)
-        outcomes = (await env.runtime.storage.stats.summary()).by_outcome
+        outcomes = (await env.storage.stats.summary()).by_outcome
         assert outcomes["refused:error.busy"] == 1
         assert outcomes["refused:error.rate_limited_user"] == 1
 
@@ -141,7 +141,7 @@ async def test_restart_resumes_or_apologizes_for_every_unfinished_job(
             assert server.sent_messages(505) == []
             statuses = {}
             for job_id in (queued, running, exhausted, garbage):
-                job = await env.runtime.storage.jobs.get_job(job_id)
+                job = await env.storage.jobs.get_job(job_id)
                 statuses[job_id] = job.status if job else None
             assert statuses == {
                 queued: "done",
@@ -167,7 +167,7 @@ async def test_graceful_stop_finishes_work_in_progress(
         # Stopping waited for the job: it was answered, and nothing is left for a restart.
         assert len(server.sent_messages(PRIVATE_CHAT)) == 1
         async with env.running():
-            assert await env.runtime.storage.jobs.count_unfinished() == 0
+            assert await env.storage.jobs.count_unfinished() == 0
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ MENTION = f"@{BOT_USERNAME}"
 
 
 async def _set_mode(env: BotEnv, mode: str) -> None:
-    await env.runtime.storage.settings.update_chat_settings(
+    await env.storage.settings.update_chat_settings(
         GROUP_CHAT, env.config.defaults, group_mode=mode
     )
 
@@ -65,7 +65,7 @@ async def test_auto_mode_answers_links_and_long_texts_and_stays_silent_on_errors
         "🎉" * 450,  # long but not a language
     ):
         assert await env.ask(GROUP_CHAT, unasked) == [], unasked
-    stats = await env.runtime.storage.stats.summary()
+    stats = await env.storage.stats.summary()
     assert stats.by_outcome.get("error:fetch") == 1, "silent failures are still recorded"
 
 

@@ -34,7 +34,7 @@ def _is_summary(text: str | None) -> bool:
 
 
 async def _jobs_all_done(env: BotEnv) -> None:
-    assert await env.runtime.storage.jobs.count_unfinished() == 0
+    assert await env.storage.jobs.count_unfinished() == 0
 
 
 async def test_pasted_text_gets_one_summary_with_buttons(env: BotEnv) -> None:
@@ -45,7 +45,7 @@ async def test_pasted_text_gets_one_summary_with_buttons(env: BotEnv) -> None:
     assert set(labels) == {"Full translation: English", "Original summary", "Shorter", "Longer"}
     assert env.server.calls("sendChatAction"), "the bot shows it is typing"
     await _jobs_all_done(env)
-    stats = await env.runtime.storage.stats.summary()
+    stats = await env.storage.stats.summary()
     assert stats.total == 1 and stats.cache_hits == 0
     assert "translate" in stats.median_ms and "total" in stats.median_ms
 
@@ -55,7 +55,7 @@ async def test_same_text_again_is_a_cache_hit(env: BotEnv) -> None:
     # Other whitespace, same content: the same cache entry.
     second = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE.replace("\n\n", "\n\n\n"))
     assert second.text == first.text
-    stats = await env.runtime.storage.stats.summary()
+    stats = await env.storage.stats.summary()
     assert (stats.total, stats.cache_hits) == (2, 1)
 
 

@@ -189,4 +189,4 @@ async def test_reply_to_a_migrated_chat_follows_it(
             assert len(sent) == 1 and "German (de)" in parse_telegram_html(sent[0].text or "")
             assert server.sent_messages(old_group) == []
             assert (await _settings(env, new_group))[1] == 2
-            assert await env.runtime.storage.jobs.count_unfinished() == 0
+            assert await env.storage.jobs.count_unfinished() == 0

@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 
-from bot.telegram.loop_monitor import LoopLagMonitor, loop_monitor
+from bot.telegram.loop_monitor import LoopLagMonitor
 from tests.support.bot_harness import OWNER_ID, BotEnv
 from tests.support.telegram_html import parse_telegram_html
 
@@ -30,7 +30,7 @@ async def test_monitor_measures_a_blocked_loop() -> None:
 
 async def test_stats_shows_the_worst_stall(env: BotEnv) -> None:
     assert env.app is not None
-    monitor = loop_monitor(env.app)
+    monitor = env.app.bot_data.monitor
     assert monitor is not None
     monitor.record(0.42)
     reply = await env.ask_one(OWNER_ID, "/stats", user_id=OWNER_ID)

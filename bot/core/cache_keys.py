@@ -24,6 +24,7 @@ def make_cache_key(
     algorithm: str,
     version: str,
     kind: str = "summary",
+    ratio: float | None = None,
 ) -> str:
     """sha256 over the normalized text or URL and everything that changes the answer.
 
@@ -38,5 +39,7 @@ def make_cache_key(
         "algorithm": str(algorithm),
         "version": version,
     }
+    if ratio is not None:  # only the CLI asks by ratio; keys without one stay as they were
+        parts["ratio"] = ratio
     encoded = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

@@ -1,55 +1,124 @@
-"""The service layer's view of a chat: what it may do, with no Telegram types in sight.
+"""The core's ports: what it needs from a chat front end and from storage, as Protocols.
 
-``bot.telegram.chat.TelegramChat`` implements it on the Bot API; the service only ever talks
-to this protocol, so the rules (limits, jobs, cache) stay testable and readable.
+Adapters implement them (``bot.telegram.chat.TelegramChat``, ``bot.storage.Storage``, the
+CLI's local files); the service only ever talks to these, so its rules (limits, jobs, cache)
+are testable with in-memory fakes and reusable by any front end.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from bot.core.records import Job, StatsSummary
+from bot.core.settings import ChatSettings, SettingsDefaults
+from bot.core.views import View
 
 
-@dataclass(frozen=True)
-class ResultMenu:
-    """The buttons under a summary: enough to redo or extend it from the cached document."""
-
-    doc_key: str
-    source_language: str
-    targets: tuple[str, ...]
-    sentences: int
-    show_source: bool
-    can_shorter: bool
-    can_longer: bool
-    ui: str = "en"
+class FilePort(Protocol):
+    async def download(self, file_id: str, max_bytes: int) -> bytes:
+        """The bytes of a file a user sent (LimitExceededError past ``max_bytes``)."""
+        ...
 
 
-class ChatPort(Protocol):
+class ChatPort(FilePort, Protocol):
+    """A chat front end: shows views, replaces them, and fetches the files users send."""
+
     async def typing(self, chat_id: int) -> None:
-        """Show "typing…"; failures are ignored (it is only a hint)."""
+        """Show that the bot is working; failures are ignored (it is only a hint)."""
+        ...
 
-    async def send(
-        self,
-        chat_id: int,
-        html: str,
-        *,
-        reply_to: int | None = None,
-        menu: ResultMenu | None = None,
-    ) -> int:
-        """Send an HTML message; returns its message id."""
+    async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
+        """Show ``view`` as a new message; returns its id."""
+        ...
 
-    async def edit(
-        self, chat_id: int, message_id: int, html: str, *, menu: ResultMenu | None = None
-    ) -> bool:
-        """Replace a message's text; False when the message can no longer be edited."""
+    async def edit(self, chat_id: int, message_id: int, view: View) -> bool:
+        """Show ``view`` in place of a message; False when it can no longer be edited."""
+        ...
+
+    async def deliver(
+        self, chat_id: int, view: View, *, reply_to: int | None, replace: int | None
+    ) -> int | None:
+        """The final answer: shown in place of message ``replace`` (the progress message) where
+        possible, else sent as a reply to ``reply_to``. Returns the id of the message that now
+        shows it, or None when the answer went out in a form that cannot be referred to."""
+        ...
 
     async def delete(self, chat_id: int, message_id: int) -> None:
-        """Delete a message; failures are ignored."""
+        """Remove a message; failures are ignored."""
+        ...
 
-    async def send_document(
-        self, chat_id: int, filename: str, data: bytes, *, caption: str, reply_to: int | None
-    ) -> int:
-        """Send a file with an HTML caption; returns its message id."""
 
-    async def download(self, file_id: str, max_bytes: int) -> bytes:
-        """The bytes of a Telegram file (refused past ``max_bytes``)."""
+class SettingsRepository(Protocol):
+    async def get_chat_settings(self, chat_id: int, defaults: SettingsDefaults) -> ChatSettings: ...
+
+    async def update_chat_settings(
+        self, chat_id: int, defaults: SettingsDefaults, **changes: Any
+    ) -> ChatSettings:
+        """Apply ``changes`` atomically; a value may be a function of the current value."""
+        ...
+
+
+class ResultsRepository(Protocol):
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+    async def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+class JobsRepository(Protocol):
+    async def create_job(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        message_id: int | None,
+        kind: str,
+        payload: dict[str, Any],
+        reply_to_message_id: int | None = None,
+    ) -> int: ...
+
+    async def mark_running(self, job_id: int) -> bool: ...
+
+    async def set_progress_message(self, job_id: int, message_id: int) -> bool: ...
+
+    async def mark_done(self, job_id: int) -> bool: ...
+
+    async def mark_failed(self, job_id: int, error: str) -> bool: ...
+
+    async def mark_apologized(self, job_id: int) -> bool: ...
+
+    async def unfinished_jobs(self) -> list[Job]: ...
+
+
+class StatsRepository(Protocol):
+    async def record_request(
+        self,
+        chat_id: int,
+        kind: str,
+        outcome: str,
+        cache_hit: bool,
+        timings_ms: Mapping[str, float],
+    ) -> None: ...
+
+    async def summary(self, since: float | None = None) -> StatsSummary: ...
+
+
+class StoragePort(Protocol):
+    """Everything durable the service keeps; every failure surfaces as ``StorageError``."""
+
+    @property
+    def settings(self) -> SettingsRepository: ...
+
+    @property
+    def cache(self) -> ResultsRepository: ...
+
+    @property
+    def jobs(self) -> JobsRepository: ...
+
+    @property
+    def stats(self) -> StatsRepository: ...
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A chat changed its id (group -> supergroup): settings, jobs, statistics follow."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,5 +1,5 @@
 """The "working on it" message: shown only when a request takes longer than ``delay`` seconds,
-edited in place as stages change, and finally turned into the answer itself (one message)."""
+updated in place as stages change, and finally replaced by the answer itself (one message)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.core.ports import ChatPort, ResultMenu
+from bot.core.ports import ChatPort
+from bot.core.views import ProgressView, View
 
 log = logging.getLogger(__name__)
 
@@ -32,47 +33,47 @@ class Progress:
         self._delay = delay
         self.message_id = message_id
         self._on_message = on_message
-        self._text = ""
-        self._shown = ""
+        self._view: ProgressView | None = None
+        self._shown: ProgressView | None = None
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
         self._showing = False
         self._finished = False
 
-    def start(self, text: str) -> None:
-        """Begin timing (``text`` is HTML); shown after ``delay`` unless the work is done."""
-        self._text = text
+    def start(self, view: ProgressView) -> None:
+        """Begin timing; ``view`` is shown after ``delay`` unless the work is done by then."""
+        self._view = view
         if self._timer is None and not self._finished:
             self._timer = asyncio.create_task(self._show_later(), name="briefbot-progress")
 
     async def _show_later(self) -> None:
         await asyncio.sleep(self._delay)
         # From here on the message may be on its way: cancelling now could lose the id of a
-        # message Telegram has already posted, leaving it dangling next to the answer.
+        # message the chat has already posted, leaving it dangling next to the answer.
         self._showing = True
         await self._refresh()
 
-    async def stage(self, text: str) -> None:
-        """Switch to a new stage; edits the visible message, if there is one already."""
-        self._text = text
+    async def stage(self, view: ProgressView) -> None:
+        """Switch to a new stage; updates the visible message, if there is one already."""
+        self._view = view
         if self.message_id is not None and self._timer is not None and self._timer.done():
             await self._refresh()
 
     async def _refresh(self) -> None:
         async with self._lock:
-            if self._finished or self._text == self._shown:
+            view = self._view
+            if self._finished or view is None or view == self._shown:
                 return
-            html = self._text
             try:
                 if self.message_id is None:
                     self.message_id = await self._chat.send(
-                        self.chat_id, html, reply_to=self._reply_to
+                        self.chat_id, view, reply_to=self._reply_to
                     )
                     if self._on_message is not None:
                         await self._on_message(self.message_id)
                 else:
-                    await self._chat.edit(self.chat_id, self.message_id, html)
-                self._shown = self._text
+                    await self._chat.edit(self.chat_id, self.message_id, view)
+                self._shown = view
             except Exception:  # a progress hint must never fail the request
                 log.warning("Could not show progress in chat %s", self.chat_id, exc_info=True)
 
@@ -83,7 +84,7 @@ class Progress:
 
     async def _stop_timer(self) -> None:
         """Cancel a pending delay; a message already being sent is awaited, so its id is known
-        and ``finish`` edits it instead of sending a second message."""
+        and ``finish`` replaces it instead of sending a second message."""
         if self._timer is None or self._timer.done():
             return
         if not self._showing:
@@ -91,19 +92,17 @@ class Progress:
         with contextlib.suppress(asyncio.CancelledError):
             await self._timer
 
-    async def finish(self, html: str, menu: ResultMenu | None = None) -> int:
-        """Deliver the answer: edit the progress message into it, or send it as a reply."""
+    async def finish(self, view: View) -> int | None:
+        """Deliver the answer in place of the progress message, or as a reply."""
         await self._stop_timer()
         async with self._lock:
             self._finished = True
-            if self.message_id is not None and await self._chat.edit(
-                self.chat_id, self.message_id, html, menu=menu
-            ):
-                return self.message_id
-            return await self._chat.send(self.chat_id, html, reply_to=self._reply_to, menu=menu)
+            return await self._chat.deliver(
+                self.chat_id, view, reply_to=self._reply_to, replace=self.message_id
+            )
 
     async def discard(self) -> None:
-        """Remove the progress message (silent failures, documents sent separately)."""
+        """Remove the progress message (nobody asked, so a failure stays silent)."""
         await self._stop_timer()
         async with self._lock:
             self._finished = True

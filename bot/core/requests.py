@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from bot.core.cache_keys import normalize_content
-from translation.errors import InputError
+from translation import InputError
 
 SourceKind = Literal["text", "url", "file"]
 #: ``private``: a private chat; ``asked``: a command or mention in a group (errors are

@@ -1,8 +1,8 @@
-"""The bot's service layer: admit a request, record it as a durable job, do the work (from the
-cache when possible), answer exactly once through a ChatPort, and keep statistics.
+"""The service layer: admit a request, record it as a durable job, do the work (from the cache
+when possible), answer exactly once through a ChatPort, and keep statistics.
 
-No Telegram types here: handlers turn updates into requests, ``TelegramChat`` turns answers
-into Bot API calls.
+Platform-neutral: it returns and emits data (``bot.core.views``); front ends render it. The
+CLI uses the same ``summarize``/``translate`` API without a chat.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 from bot.config import Config
 from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter
 from bot.core.cache_keys import make_cache_key
-from bot.core.ports import ChatPort, ResultMenu
+from bot.core.errors import StorageError
+from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
+from bot.core.records import Job, StatsSummary
 from bot.core.requests import (
     Destination,
     Origin,
@@ -32,22 +34,34 @@ from bot.core.requests import (
     request_from_payload,
     request_to_payload,
 )
-from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, ChatSettings
-from bot.storage import Job, Storage, StorageError
-from bot.telegram.error_messages import error_html
-from bot.telegram.formatting import (
-    full_translation_as_document,
-    language_name,
-    render_document_caption,
-    render_full_translation,
-    render_summary,
-    render_text,
-    should_send_as_document,
+from bot.core.settings import MIN_SENTENCES, ChatSettings, clamp_sentences
+from bot.core.views import (
+    Failure,
+    ProgressView,
+    Refusal,
+    RefusalReason,
+    RestartApology,
+    ResultMenu,
+    Stage,
+    SummaryView,
+    TranslationView,
 )
-from translation.domain import Algorithm, PipelineResult, SummaryOptions
-from translation.errors import BriefbotError, InputError
-from translation.inputs import FileInput, InputSource, TextInput, UrlInput
-from translation.pipeline import Pipeline, PreparedDocument
+from translation import (
+    Algorithm,
+    BriefbotError,
+    FileInput,
+    FullTranslation,
+    InputError,
+    InputSource,
+    InstalledPackage,
+    Pipeline,
+    PipelineResult,
+    PreparedDocument,
+    SummaryOptions,
+    TextInput,
+    UrlInput,
+    install_package,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +74,11 @@ class ResultExpired(Exception):
 
 
 class Refused(Exception):
-    """A request was not admitted; ``key`` is the i18n text explaining why."""
+    """A request was not admitted; ``reason`` says why."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, reason: RefusalReason) -> None:
+        super().__init__(reason)
+        self.reason: RefusalReason = reason
 
 
 @dataclass
@@ -78,23 +92,32 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Rendered:
-    """A summary ready to send: HTML and its buttons."""
+class QueueStatus:
+    waiting: int
+    running: int
+    capacity: int
 
-    html: str
-    menu: ResultMenu
-    cache_hit: bool
-    timings_ms: dict[str, float]
+
+@dataclass(frozen=True)
+class ModelInstall:
+    """One item of a model installation: what it installed, or why it failed."""
+
+    item: str
+    packages: tuple[InstalledPackage, ...] = ()
+    error: str | None = None
+
+
+StageCallback = Callable[[ProgressView], Awaitable[None]]
 
 
 class BriefService:
-    """Everything a request goes through between the chat adapter and the pipeline."""
+    """Everything a request goes through between a front end and the pipeline."""
 
     def __init__(
         self,
         *,
         pipeline: Pipeline,
-        storage: Storage,
+        storage: StoragePort,
         config: Config,
         executor: Executor,
         progress_delay: float = 2.0,
@@ -121,9 +144,6 @@ class BriefService:
         digest = hashlib.sha256(signature.encode()).hexdigest()[:12]
         self._models_version = f"{PIPELINE_VERSION}/{digest}"
 
-    async def settings(self, chat_id: int) -> ChatSettings:
-        return await self.storage.settings.get_chat_settings(chat_id, self.config.defaults)
-
     async def _cpu(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
@@ -146,11 +166,15 @@ class BriefService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def queue_status(self) -> tuple[int, int, int]:
-        """(waiting, running, capacity) of the admission queue."""
+    async def idle(self) -> None:
+        """Wait for the work the service owns (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*set(self._tasks), return_exceptions=True)
+
+    def queue_status(self) -> QueueStatus:
         pending = self.queue.pending
         running = min(pending, self.config.limits.workers)
-        return pending - running, running, self.queue.capacity
+        return QueueStatus(pending - running, running, self.queue.capacity)
 
     async def record(self, chat_id: int, outcome: Outcome) -> None:
         try:
@@ -160,14 +184,86 @@ class BriefService:
         except StorageError as exc:
             log.error("Could not record statistics: %s", exc.message)
 
+    async def stats(self, since: float | None = None) -> StatsSummary:
+        return await self.storage.stats.summary(since=since)
+
+    # -- settings ------------------------------------------------------------------------------
+
+    async def settings(self, chat_id: int) -> ChatSettings:
+        return await self.storage.settings.get_chat_settings(chat_id, self.config.defaults)
+
+    async def change_settings(self, chat_id: int, **changes: Any) -> ChatSettings:
+        """Apply validated changes atomically (a value may be a function of the current one)."""
+        settings = await self.storage.settings.update_chat_settings(
+            chat_id, self.config.defaults, **changes
+        )
+        log.info("Settings of chat %s changed: %s", chat_id, sorted(changes))
+        return settings
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its settings, jobs and statistics move to the new id."""
+        await self.storage.migrate_chat(old_chat_id, new_chat_id)
+
+    def available_targets(self) -> set[str]:
+        """Every language some installed package (directly or via English) translates into."""
+        engine = self.pipeline.engine
+        return set().union(*(engine.reachable_targets(s) for s in engine.languages()))
+
+    # -- models --------------------------------------------------------------------------------
+
+    async def install_models(
+        self, items: Sequence[str], *, skip_installed: bool = False
+    ) -> list[ModelInstall]:
+        """Install packages (codes or paths) and start using them; each item's failure is
+        reported, not raised, so one bad item does not stop the others."""
+        where = self.config.models.packages_dir
+        results: list[ModelInstall] = []
+        for item in items:
+            try:
+                packages = await self._cpu(
+                    lambda i=item: install_package(
+                        i, packages_dir=where, skip_installed=skip_installed
+                    )
+                )
+            except (BriefbotError, OSError) as exc:
+                message = exc.message if isinstance(exc, BriefbotError) else str(exc)
+                if isinstance(exc, OSError) and exc.strerror:
+                    message = f"{item}: {exc.strerror}"
+                results.append(ModelInstall(item, error=message))
+                continue
+            results.append(ModelInstall(item, tuple(packages)))
+        if any(r.packages for r in results):
+            self.pipeline.engine.refresh()
+            self.refresh_models_version()
+        return results
+
+    # -- admission -----------------------------------------------------------------------------
+
     def check_rate(self, chat_id: int, user_id: int | None) -> None:
         """Raise Refused when the user or the chat sends faster than the configured limits."""
         if user_id is not None and self.user_limiter.acquire(user_id) is not None:
-            raise Refused("error.rate_limited_user")
+            raise Refused("rate_limited_user")
         if self.chat_limiter.acquire(chat_id) is not None:
-            raise Refused("error.rate_limited_chat")
+            raise Refused("rate_limited_chat")
 
-    # -- intake --------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def admitted(
+        self, chat_id: int, user_id: int | None, *, force: bool = False
+    ) -> AsyncIterator[None]:
+        """A place in the bounded queue after the rate limits (``force``: resumed jobs, which
+        were admitted before the restart); Refused otherwise."""
+        if not force:
+            self.check_rate(chat_id, user_id)
+        try:
+            self.queue.enter(force=force)
+        except QueueFull:
+            raise Refused("busy") from None
+        try:
+            yield
+        finally:
+            self.queue.leave()
+
+    # -- chat requests -------------------------------------------------------------------------
 
     async def reject(
         self, dest: Destination, ui: str, origin: Origin, exc: Exception, chat: ChatPort
@@ -176,46 +272,39 @@ class BriefService:
         log.info("Rejected input in chat %s: %r", dest.chat_id, exc)
         await self.record(dest.chat_id, Outcome("summary", outcome=f"rejected:{_kind(exc)}"))
         if origin != "auto":
-            await chat.send(
-                dest.chat_id, error_html(exc, ui, self.config.limits), reply_to=dest.reply_to
-            )
+            await chat.send(dest.chat_id, Failure(exc, ui), reply_to=dest.reply_to)
 
     async def submit(self, request: Request, chat: ChatPort) -> None:
         """Admit (rate limits, bounded queue), record the job, run it, answer exactly once."""
         dest = request.destination
         silent = request.origin == "auto"
         try:
-            self.check_rate(dest.chat_id, dest.user_id)
-            self.queue.enter()
-        except (Refused, QueueFull) as exc:
-            key = exc.key if isinstance(exc, Refused) else "error.busy"
-            log.info("Refused a request in chat %s: %s", dest.chat_id, key)
-            await self.record(dest.chat_id, Outcome(request.kind, outcome=f"refused:{key}"))
-            if not silent:
-                await chat.send(dest.chat_id, render_text(key, request.ui), reply_to=dest.reply_to)
-            return
-        try:
-            try:
-                job_id = await self.storage.jobs.create_job(
-                    dest.chat_id,
-                    dest.user_id,
-                    dest.reply_to,
-                    request.kind,
-                    request_to_payload(request),
-                    reply_to_message_id=dest.reply_to,
-                )
-            except StorageError as exc:
-                log.error("Cannot record a job: %s", exc.message)
-                if not silent:
-                    await chat.send(
+            async with self.admitted(dest.chat_id, dest.user_id):
+                try:
+                    job_id = await self.storage.jobs.create_job(
                         dest.chat_id,
-                        error_html(exc, request.ui, self.config.limits),
-                        reply_to=dest.reply_to,
+                        dest.user_id,
+                        dest.reply_to,
+                        request.kind,
+                        request_to_payload(request),
+                        reply_to_message_id=dest.reply_to,
                     )
-                return
-            await self.run_job(job_id, request, chat)
-        finally:
-            self.queue.leave()
+                except StorageError as exc:
+                    log.error("Cannot record a job: %s", exc.message)
+                    if not silent:
+                        await chat.send(
+                            dest.chat_id, Failure(exc, request.ui), reply_to=dest.reply_to
+                        )
+                    return
+                await self.run_job(job_id, request, chat)
+        except Refused as exc:
+            log.info("Refused a request in chat %s: %s", dest.chat_id, exc.reason)
+            outcome = Outcome(request.kind, outcome=f"refused:error.{exc.reason}")
+            await self.record(dest.chat_id, outcome)
+            if not silent:
+                await chat.send(
+                    dest.chat_id, Refusal(exc.reason, request.ui), reply_to=dest.reply_to
+                )
 
     async def run_job(
         self, job_id: int, request: Request, chat: ChatPort, progress_message_id: int | None = None
@@ -242,18 +331,19 @@ class BriefService:
             if not await jobs.mark_running(job_id):
                 return  # already answered (e.g. by a run that finished just before a restart)
             await chat.typing(dest.chat_id)
-            progress.start(render_text("progress.working", request.ui))
+            progress.start(ProgressView("working", request.ui))
             async with asyncio.timeout(self.config.limits.job_timeout_seconds):
                 if isinstance(request, SummaryRequest):
-                    await self._answer_summary(request, chat, progress, outcome)
+                    view = await self._summary_answer(request, chat, progress, outcome)
+                    await progress.finish(view)
                 else:
-                    await self._answer_translation(request, chat, progress, outcome)
+                    await self._translation_answer(request, chat, progress, outcome)
         except asyncio.CancelledError:
             await progress.cancel()
             raise  # shutdown: the job stays unfinished and is resumed at the next start
         except Exception as exc:
             outcome.outcome = f"error:{_kind(exc)}"
-            await self._answer_failure(job_id, request, chat, progress, exc)
+            await self._answer_failure(job_id, request, progress, exc)
         else:
             try:
                 await jobs.mark_done(job_id)
@@ -264,7 +354,7 @@ class BriefService:
             await self.record(dest.chat_id, outcome)
 
     async def _answer_failure(
-        self, job_id: int, request: Request, chat: ChatPort, progress: Progress, exc: Exception
+        self, job_id: int, request: Request, progress: Progress, exc: Exception
     ) -> None:
         dest = request.destination
         if isinstance(exc, BriefbotError | TimeoutError):
@@ -275,7 +365,7 @@ class BriefService:
             if request.origin == "auto":
                 await progress.discard()  # nobody asked: stay silent in the group
             else:
-                await progress.finish(error_html(exc, request.ui, self.config.limits))
+                await progress.finish(Failure(exc, request.ui))
         except Exception:  # e.g. the user blocked the bot: nobody can be told
             log.exception("Could not report a failure in chat %s", dest.chat_id)
         try:
@@ -283,48 +373,67 @@ class BriefService:
         except StorageError as storage_exc:
             log.error("Could not mark job %s failed: %s", job_id, storage_exc.message)
 
-    # -- summaries -----------------------------------------------------------------------------
-
-    async def _answer_summary(
+    async def _summary_answer(
         self, request: SummaryRequest, chat: ChatPort, progress: Progress, outcome: Outcome
-    ) -> None:
+    ) -> SummaryView:
         settings = await self.settings(request.destination.chat_id)
         doc_key = request.source.content_key()
 
-        async def prepared() -> PreparedDocument:
-            return await self.prepare(request.source, doc_key, chat, progress, request.ui)
+        async def document() -> PreparedDocument:
+            return await self.prepare(request.source, chat, progress.stage, request.ui)
 
-        rendered = await self.render(
+        view = await self.summary_view(
             doc_key,
-            settings,
-            request.ui,
-            settings.summary_sentences,
-            settings.show_source,
-            prepared,
-            progress,
+            document,
+            settings.target_languages,
+            SummaryOptions(settings.summary_sentences, algorithm=Algorithm(settings.algorithm)),
+            show_source=settings.show_source,
+            ui=request.ui,
+            on_stage=progress.stage,
         )
-        outcome.cache_hit = rendered.cache_hit
-        outcome.timings_ms.update(rendered.timings_ms)
-        await progress.finish(rendered.html, rendered.menu)
+        outcome.cache_hit = view.cache_hit
+        outcome.timings_ms.update(view.timings_ms)
+        return view
+
+    async def _translation_answer(
+        self, request: TranslationRequest, chat: ChatPort, progress: Progress, outcome: Outcome
+    ) -> None:
+        if request.doc_key is not None:
+            document = await self.cached_document(request.doc_key)
+        elif request.source is not None:
+            document = await self.prepare(request.source, chat, progress.stage, request.ui)
+        else:
+            raise InputError("Nothing to translate.")
+        await progress.stage(ProgressView("translating_full", request.ui, (request.target,)))
+        translation = await self.translate_document(document, request.target)
+        outcome.timings_ms.update(translation.timings_ms)
+        await progress.finish(TranslationView(translation, request.ui))
+
+    # -- the work, for every front end ---------------------------------------------------------
 
     async def prepare(
-        self, source: Source, doc_key: str, chat: ChatPort, progress: Progress, ui: str
+        self,
+        source: Source,
+        files: FilePort,
+        on_stage: StageCallback | None = None,
+        ui: str = "en",
     ) -> PreparedDocument:
         """The loaded, detected, segmented document: from the cache, or made and cached."""
-        cached = await self.storage.cache.get(_doc_cache_key(doc_key))
+        key = _doc_cache_key(source.content_key())
+        cached = await self.storage.cache.get(key)
         if cached is not None:
             return PreparedDocument.from_json(cached)
-        await progress.stage(render_text(_LOADING_STAGE[source.kind], ui))
-        prepared = await self.pipeline.prepare(await self._input(source, chat))
-        await self.storage.cache.put(_doc_cache_key(doc_key), prepared.to_json())
+        if on_stage is not None:
+            await on_stage(ProgressView(_LOADING_STAGE[source.kind], ui))
+        prepared = await self.pipeline.prepare(await self._input(source, files))
+        await self.storage.cache.put(key, prepared.to_json())
         return prepared
 
-    async def _input(self, source: Source, chat: ChatPort) -> InputSource:
+    async def _input(self, source: Source, files: FilePort) -> InputSource:
         if source.kind == "url":
             return UrlInput(source.value)
         if source.kind == "file":
-            limit = self.config.limits.max_file_bytes
-            data = await chat.download(source.value, limit)
+            data = await files.download(source.value, self.config.limits.max_file_bytes)
             return FileInput(data, source.filename or "file.txt")
         return TextInput(source.value)
 
@@ -334,38 +443,55 @@ class BriefService:
             raise ResultExpired(doc_key)
         return PreparedDocument.from_json(cached)
 
-    async def render(
+    async def summarize(
         self,
         doc_key: str,
-        settings: ChatSettings,
-        ui: str,
-        sentences: int,
-        show_source: bool,
-        prepared: Callable[[], Awaitable[PreparedDocument]],
-        progress: Progress | None = None,
-    ) -> Rendered:
-        """The summary message for a document at a given length (cached by content + options)."""
-        targets = tuple(settings.target_languages)
-        algorithm = Algorithm(settings.algorithm)
+        document: Callable[[], Awaitable[PreparedDocument]],
+        targets: Sequence[str],
+        options: SummaryOptions,
+        on_stage: StageCallback | None = None,
+        ui: str = "en",
+    ) -> tuple[PipelineResult, bool]:
+        """(result, cache hit): the summary of a document in ``targets``, cached by content and
+        every option that changes it (targets, length, algorithm, installed models)."""
+        targets = tuple(targets)
         key = make_cache_key(
-            doc_key, targets, sentences, algorithm.value, self._models_version, kind="summary"
+            doc_key,
+            targets,
+            options.sentences or 0,
+            options.algorithm.value,
+            self._models_version,
+            kind="summary",
+            ratio=options.ratio,
         )
         cached = await self.storage.cache.get(key)
-        cache_hit = cached is not None
         if cached is not None:
-            result = PipelineResult.from_json(cached)
-            timings: dict[str, float] = {}
-        else:
-            document = await prepared()
-            if progress is not None:
-                await progress.stage(self._translating_text(document.language, targets, ui))
-            options = SummaryOptions(sentences=sentences, algorithm=algorithm)
-            result = await self._cpu(self.pipeline.summarize_prepared, document, targets, options)
-            await self.storage.cache.put(key, result.to_json())
-            timings = dict(result.timings_ms)
-        html = render_summary(result, targets, ui, show_source)
+            return PipelineResult.from_json(cached), True
+        prepared = await document()
+        if on_stage is not None:
+            others = tuple(t for t in targets if t != prepared.language)
+            stage: Stage = "translating" if others else "summarizing"
+            await on_stage(ProgressView(stage, ui, others))
+        result = await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
+        await self.storage.cache.put(key, result.to_json())
+        return result, False
+
+    async def summary_view(
+        self,
+        doc_key: str,
+        document: Callable[[], Awaitable[PreparedDocument]],
+        targets: Sequence[str],
+        options: SummaryOptions,
+        *,
+        show_source: bool,
+        ui: str,
+        on_stage: StageCallback | None = None,
+    ) -> SummaryView:
+        """A summary with the actions that may follow it (shorter, longer, full translation)."""
+        result, cache_hit = await self.summarize(doc_key, document, targets, options, on_stage, ui)
+        sentences = options.sentences or result.sentence_count
         # A short text gets fewer sentences than asked: "shorter" starts from what is shown.
-        shown = max(MIN_SENTENCES, min(sentences, result.sentence_count))
+        shown = clamp_sentences(min(sentences, result.sentence_count))
         menu = ResultMenu(
             doc_key=doc_key,
             source_language=result.source_language,
@@ -373,61 +499,44 @@ class BriefService:
             sentences=shown,
             show_source=show_source,
             can_shorter=shown > MIN_SENTENCES,
-            can_longer=shown < min(MAX_SENTENCES, result.sentence_count),
+            can_longer=shown < clamp_sentences(result.sentence_count),
             ui=ui,
         )
-        return Rendered(html, menu, cache_hit, timings)
+        timings = {} if cache_hit else dict(result.timings_ms)
+        return SummaryView(result, tuple(targets), show_source, menu, ui, cache_hit, timings)
 
-    @staticmethod
-    def _translating_text(source: str, targets: Sequence[str], ui: str) -> str:
-        others = [t.upper() for t in targets if t != source]
-        if not others:
-            return render_text("progress.summarizing", ui)
-        return render_text("progress.translating", ui, languages=", ".join(others))
+    async def translate_document(self, document: PreparedDocument, target: str) -> FullTranslation:
+        return await self._cpu(self.pipeline.translate_prepared, document, target)
 
     async def resize(
-        self, chat_id: int, doc_key: str, sentences: int, show_source: bool, ui: str
-    ) -> Rendered:
-        """The same document summarized at another length or with the original shown (buttons)."""
-        settings = await self.settings(chat_id)
-        sentences = max(MIN_SENTENCES, min(MAX_SENTENCES, sentences))
-        document = await self.cached_document(doc_key)
+        self,
+        chat_id: int,
+        user_id: int | None,
+        doc_key: str,
+        sentences: int,
+        show_source: bool,
+        ui: str,
+    ) -> SummaryView:
+        """The same document summarized at another length or with the original shown (the
+        buttons under a summary); admitted like any request, Refused otherwise."""
+        async with self.admitted(chat_id, user_id):
+            settings = await self.settings(chat_id)
+            document = await self.cached_document(doc_key)
 
-        async def prepared() -> PreparedDocument:
-            return document
+            async def prepared() -> PreparedDocument:
+                return document
 
-        return await self.render(doc_key, settings, ui, sentences, show_source, prepared)
-
-    # -- full translations ---------------------------------------------------------------------
-
-    async def _answer_translation(
-        self, request: TranslationRequest, chat: ChatPort, progress: Progress, outcome: Outcome
-    ) -> None:
-        ui = request.ui
-        if request.doc_key is not None:
-            document = await self.cached_document(request.doc_key)
-        elif request.source is not None:
-            key = request.source.content_key()
-            document = await self.prepare(request.source, key, chat, progress, ui)
-        else:
-            raise InputError("Nothing to translate.")
-        name = language_name(request.target, ui)
-        await progress.stage(render_text("progress.translating_full", ui, language=name))
-        translation = await self._cpu(self.pipeline.translate_prepared, document, request.target)
-        outcome.timings_ms.update(translation.timings_ms)
-        parts = await self._cpu(render_full_translation, translation, ui)
-        dest = request.destination
-        if should_send_as_document(parts):
-            filename, data = full_translation_as_document(translation)
-            caption = render_document_caption(translation, ui)
-            await chat.send_document(
-                dest.chat_id, filename, data, caption=caption, reply_to=dest.reply_to
+            options = SummaryOptions(
+                clamp_sentences(sentences), algorithm=Algorithm(settings.algorithm)
             )
-            await progress.discard()
-            return
-        await progress.finish(parts[0])
-        for part in parts[1:]:
-            await chat.send(dest.chat_id, part)
+            return await self.summary_view(
+                doc_key,
+                prepared,
+                settings.target_languages,
+                options,
+                show_source=show_source,
+                ui=ui,
+            )
 
     # -- restart -------------------------------------------------------------------------------
 
@@ -449,19 +558,18 @@ class BriefService:
         if request is None or job.exhausted:
             await self._apologize(job, chat, request.ui if request else "en")
             return
-        self.queue.enter(force=True)
-        try:
+        dest = request.destination
+        async with self.admitted(dest.chat_id, dest.user_id, force=True):
             await self.run_job(job.id, request, chat, job.progress_message_id)
-        finally:
-            self.queue.leave()
 
     async def _apologize(self, job: Job, chat: ChatPort, ui: str) -> None:
-        html = render_text("error.restart_apology", ui)
         try:
-            if job.progress_message_id is None or not await chat.edit(
-                job.chat_id, job.progress_message_id, html
-            ):
-                await chat.send(job.chat_id, html, reply_to=job.reply_to_message_id)
+            await chat.deliver(
+                job.chat_id,
+                RestartApology(ui),
+                reply_to=job.reply_to_message_id,
+                replace=job.progress_message_id,
+            )
         except Exception:  # an unreachable chat must not keep the job alive forever
             log.exception("Could not apologize for job %s", job.id)
         try:
@@ -470,10 +578,10 @@ class BriefService:
             log.error("Could not mark job %s apologized: %s", job.id, exc.message)
 
 
-_LOADING_STAGE = {
-    "url": "progress.fetching",
-    "file": "progress.reading_file",
-    "text": "progress.detecting",
+_LOADING_STAGE: dict[str, Stage] = {
+    "url": "fetching",
+    "file": "reading_file",
+    "text": "detecting",
 }
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Literal
 
-from translation.errors import BriefbotError
+from bot.core.errors import Reason, StorageError
 
-Reason = Literal[
-    "locked", "full", "readonly", "corrupt", "cannot-open", "io", "newer-schema", "other"
-]
+__all__ = ["Reason", "StorageError", "check_schema_version", "storage_error"]
 
 # SQLite primary result codes (extended codes carry them in the low byte).
 _PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = (
@@ -28,17 +25,6 @@ _REASONS: dict[int, Reason] = {
     _PERM: "cannot-open",
     _IOERR: "io",
 }
-
-
-class StorageError(BriefbotError):
-    """The database cannot be used right now; ``reason`` says why (locked, full, corrupt, ...)."""
-
-    kind = "storage"
-    exit_code = 5
-
-    def __init__(self, message: str, reason: Reason = "other") -> None:
-        super().__init__(message)
-        self.reason: Reason = reason
 
 
 def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:

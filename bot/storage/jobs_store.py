@@ -11,42 +11,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from bot.core.records import MAX_ATTEMPTS, UNFINISHED, Job, JobStatus
 from bot.storage.sql import Database, Session
 
-JobStatus = Literal["queued", "running", "done", "failed", "apologized"]
-UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
-MAX_ATTEMPTS = 2
+__all__ = ["MAX_ATTEMPTS", "UNFINISHED", "Job", "JobStatus", "JobsStore", "move_unfinished_jobs"]
+
 _OPEN = "status IN ('queued', 'running')"
 _CLOSED = "status NOT IN ('queued', 'running')"
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    chat_id: int
-    user_id: int | None
-    message_id: int | None
-    reply_to_message_id: int | None
-    kind: str
-    payload: dict[str, Any]
-    status: JobStatus
-    attempts: int
-    progress_message_id: int | None
-    error: str | None
-    created_at: float
-    updated_at: float
-
-    @property
-    def finished(self) -> bool:
-        return self.status not in UNFINISHED
-
-    @property
-    def exhausted(self) -> bool:
-        """Started ``MAX_ATTEMPTS`` times without finishing: apologize rather than retry."""
-        return self.attempts >= MAX_ATTEMPTS
 
 
 def _job(row: Any) -> Job:

@@ -8,28 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
+from bot.core.records import StatsSummary
 from bot.storage.sql import Database, Session
+
+__all__ = ["StatsStore", "StatsSummary", "move_chat_requests"]
 
 DAY = 86400.0
 PRUNE_EVERY = 256
-
-
-@dataclass(frozen=True)
-class StatsSummary:
-    since: float | None
-    total: int
-    by_outcome: dict[str, int] = field(default_factory=dict)
-    by_kind: dict[str, int] = field(default_factory=dict)
-    cache_hits: int = 0
-    last_24h: int = 0
-    median_ms: dict[str, float] = field(default_factory=dict)
-    p95_ms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def cache_hit_rate(self) -> float | None:
-        return self.cache_hits / self.total if self.total else None
 
 
 async def move_chat_requests(tx: Session, old_chat_id: int, new_chat_id: int) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.settings import GROUP_MODES, valid_sentences
-from translation.domain import Algorithm
+from translation import Algorithm
 
 MAX_BYTES = 64
 SEPARATOR = "|"

@@ -1,19 +1,30 @@
-"""The ChatPort on the Bot API: HTML messages, the result buttons, files, chat migration."""
+"""The core's ChatPort on the Bot API: views rendered as HTML messages with their buttons,
+long translations as several messages or a file, and chat migration."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.core.ports import ResultMenu
+from bot.config import LimitsConfig
+from bot.core.views import SummaryView, TranslationView, View
 from bot.telegram.callback_data import CallbackCodec
+from bot.telegram.formatting import (
+    full_translation_as_document,
+    render_document_caption,
+    render_full_translation,
+    should_send_as_document,
+)
 from bot.telegram.keyboards import result_keyboard
-from translation.errors import InputError, LimitExceededError
+from bot.telegram.rendering import render_html
+from translation import InputError, LimitExceededError
 
 log = logging.getLogger(__name__)
 
@@ -21,92 +32,62 @@ MigrationHook = Callable[[int, int], Awaitable[None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-class TelegramChat:
-    """Sends through ``bot``; builds buttons with ``keyboard`` (bound to each chat)."""
+def _reply(reply_to: int | None) -> ReplyParameters | None:
+    return ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
 
-    def __init__(self, bot: Bot, codec: CallbackCodec, on_migrate: MigrationHook) -> None:
+
+class TelegramChat:
+    """Sends through ``bot``; buttons are signed for each chat by ``codec``."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        codec: CallbackCodec,
+        on_migrate: MigrationHook,
+        limits: LimitsConfig,
+        executor: Executor | None = None,
+    ) -> None:
         self._bot = bot
         self._codec = codec
         self._on_migrate = on_migrate
+        self._limits = limits
+        self._executor = executor
 
-    def _markup(self, chat_id: int, menu: ResultMenu | None) -> InlineKeyboardMarkup | None:
-        return result_keyboard(menu, chat_id, self._codec) if menu else None
+    def _markup(self, chat_id: int, view: View) -> InlineKeyboardMarkup | None:
+        if isinstance(view, SummaryView):
+            return result_keyboard(view.menu, chat_id, self._codec)
+        return None
 
     async def _migrated(self, exc: ChatMigrated, chat_id: int) -> int:
         log.info("Chat %s migrated to %s", chat_id, exc.new_chat_id)
         await self._on_migrate(chat_id, exc.new_chat_id)
         return exc.new_chat_id
 
+    # -- ChatPort --------------------------------------------------------------------------
+
     async def typing(self, chat_id: int) -> None:
         with contextlib.suppress(TelegramError):
             await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
 
-    async def send(
-        self,
-        chat_id: int,
-        html: str,
-        *,
-        reply_to: int | None = None,
-        menu: ResultMenu | None = None,
-    ) -> int:
-        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            message = await self._bot.send_message(
-                chat_id,
-                html,
-                parse_mode=ParseMode.HTML,
-                reply_parameters=reply,
-                reply_markup=self._markup(chat_id, menu),
-                link_preview_options=NO_PREVIEW,
-            )
-        except ChatMigrated as exc:
-            new_id = await self._migrated(exc, chat_id)
-            # The old message ids mean nothing in the new supergroup: no reply-to.
-            return await self.send(new_id, html, menu=menu)
-        return message.message_id
+    async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
+        html = render_html(view, self._limits)
+        return await self.send_html(chat_id, html, self._markup(chat_id, view), reply_to=reply_to)
 
-    async def edit(
-        self, chat_id: int, message_id: int, html: str, *, menu: ResultMenu | None = None
-    ) -> bool:
-        try:
-            await self._bot.edit_message_text(
-                html,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=self._markup(chat_id, menu),
-                link_preview_options=NO_PREVIEW,
-            )
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return True
-            log.info("Cannot edit message %s in %s: %s", message_id, chat_id, exc.message)
-            return False
-        except (ChatMigrated, Forbidden) as exc:
-            log.info("Cannot edit message %s in %s: %s", message_id, chat_id, exc)
-            return False
-        return True
+    async def edit(self, chat_id: int, message_id: int, view: View) -> bool:
+        html = render_html(view, self._limits)
+        return await self.edit_html(chat_id, message_id, html, self._markup(chat_id, view))
+
+    async def deliver(
+        self, chat_id: int, view: View, *, reply_to: int | None, replace: int | None
+    ) -> int | None:
+        if isinstance(view, TranslationView):
+            return await self._deliver_translation(chat_id, view, reply_to, replace)
+        html = render_html(view, self._limits)
+        return await self._put(chat_id, html, self._markup(chat_id, view), reply_to, replace)
 
     async def delete(self, chat_id: int, message_id: int) -> None:
         with contextlib.suppress(TelegramError):
             await self._bot.delete_message(chat_id, message_id)
-
-    async def send_document(
-        self, chat_id: int, filename: str, data: bytes, *, caption: str, reply_to: int | None
-    ) -> int:
-        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            message = await self._bot.send_document(
-                chat_id,
-                InputFile(data, filename=filename),
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_parameters=reply,
-            )
-        except ChatMigrated as exc:
-            new_id = await self._migrated(exc, chat_id)
-            return await self.send_document(new_id, filename, data, caption=caption, reply_to=None)
-        return message.message_id
 
     async def download(self, file_id: str, max_bytes: int) -> bytes:
         try:
@@ -131,3 +112,98 @@ class TelegramChat:
                 limit="max_file_bytes",
             )
         return data
+
+    # -- HTML messages -----------------------------------------------------------------------
+
+    async def _put(
+        self,
+        chat_id: int,
+        html: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+        replace: int | None,
+    ) -> int:
+        """Edit message ``replace`` into ``html``, or send it when that is not possible."""
+        if replace is not None and await self.edit_html(chat_id, replace, html, markup):
+            return replace
+        return await self.send_html(chat_id, html, markup, reply_to=reply_to)
+
+    async def _deliver_translation(
+        self, chat_id: int, view: TranslationView, reply_to: int | None, replace: int | None
+    ) -> int | None:
+        loop = asyncio.get_running_loop()  # rendering a long text is CPU work: off the loop
+        parts = await loop.run_in_executor(
+            self._executor, render_full_translation, view.translation, view.ui
+        )
+        if should_send_as_document(parts):
+            filename, data = full_translation_as_document(view.translation)
+            caption = render_document_caption(view.translation, view.ui)
+            await self.send_document(chat_id, filename, data, caption=caption, reply_to=reply_to)
+            if replace is not None:
+                await self.delete(chat_id, replace)
+            return None
+        first = await self._put(chat_id, parts[0], None, reply_to, replace)
+        for part in parts[1:]:
+            await self.send_html(chat_id, part, None)
+        return first
+
+    async def send_html(
+        self,
+        chat_id: int,
+        html: str,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        reply_to: int | None = None,
+    ) -> int:
+        try:
+            message = await self._bot.send_message(
+                chat_id,
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=_reply(reply_to),
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except ChatMigrated as exc:
+            new_id = await self._migrated(exc, chat_id)
+            # The old message ids mean nothing in the new supergroup: no reply-to.
+            return await self.send_html(new_id, html, markup)
+        return message.message_id
+
+    async def edit_html(
+        self, chat_id: int, message_id: int, html: str, markup: InlineKeyboardMarkup | None
+    ) -> bool:
+        try:
+            await self._bot.edit_message_text(
+                html,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return True
+            log.info("Cannot edit message %s in %s: %s", message_id, chat_id, exc.message)
+            return False
+        except (ChatMigrated, Forbidden) as exc:
+            log.info("Cannot edit message %s in %s: %s", message_id, chat_id, exc)
+            return False
+        return True
+
+    async def send_document(
+        self, chat_id: int, filename: str, data: bytes, *, caption: str, reply_to: int | None
+    ) -> int:
+        try:
+            message = await self._bot.send_document(
+                chat_id,
+                InputFile(data, filename=filename),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=_reply(reply_to),
+            )
+        except ChatMigrated as exc:
+            new_id = await self._migrated(exc, chat_id)
+            return await self.send_document(new_id, filename, data, caption=caption, reply_to=None)
+        return message.message_id

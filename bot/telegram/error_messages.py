@@ -7,7 +7,7 @@ from bot.core.requests import EmptyMessage, NotATextFile, UnsupportedContent
 from bot.storage import StorageError
 from bot.telegram.formatting import format_number, human_bytes, language_name, render_error
 from bot.telegram.i18n import t
-from translation.errors import (
+from translation import (
     BinaryInputError,
     BriefbotError,
     FetchError,

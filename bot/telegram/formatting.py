@@ -22,7 +22,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 
 from bot.telegram.i18n import t
-from translation.domain import FullTranslation, PipelineResult
+from translation import FullTranslation, PipelineResult
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.ports import ResultMenu
 from bot.core.settings import GROUP_MODES, MIN_SENTENCES, valid_sentences
+from bot.core.views import ResultMenu
 from bot.telegram.callback_data import CallbackCodec, CallbackPayload
 from bot.telegram.formatting import language_name
 from bot.telegram.i18n import t
-from translation.domain import Algorithm
+from translation import Algorithm
 
 #: The settings menu offers 1..10 sentences (and the current length when a default is longer);
 #: ``/settings length N`` reaches the whole range.

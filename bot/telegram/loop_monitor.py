@@ -15,11 +15,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from telegram.ext import Application
-
 log = logging.getLogger(__name__)
 
-LOOP_MONITOR_KEY = "briefbot.loop_monitor"
 #: A late wake-up above this counts as a stall in the summary (scheduling jitter stays below).
 STALL_THRESHOLD_SECONDS = 0.1
 
@@ -81,23 +78,3 @@ class LoopLagMonitor:
             self._stalls += 1
         if overshoot > self._worst:
             self._worst, self._worst_at = overshoot, time.time()
-
-
-def start_loop_monitor(application: Application) -> LoopLagMonitor:
-    """Start (or restart) the application's monitor, kept in ``bot_data``."""
-    monitor = loop_monitor(application) or LoopLagMonitor()
-    application.bot_data[LOOP_MONITOR_KEY] = monitor
-    monitor.start()
-    return monitor
-
-
-async def stop_loop_monitor(application: Application) -> None:
-    """Stop the monitor and log the run's figure (an operator's and the load test's source)."""
-    monitor = loop_monitor(application)
-    if monitor is not None:
-        log.info("Event loop: %s", (await monitor.stop()).describe())
-
-
-def loop_monitor(application: Application) -> LoopLagMonitor | None:
-    found = application.bot_data.get(LOOP_MONITOR_KEY)
-    return found if isinstance(found, LoopLagMonitor) else None

@@ -1,51 +1,73 @@
-"""What every handler needs, built once in ``post_init`` and kept in ``application.bot_data``."""
+"""What every handler needs, kept in the application's typed ``bot_data`` (``BotData``).
+
+``post_init`` fills it from the core built by ``bot.bootstrap``; handlers take a
+``BriefContext`` and read ``context.bot_data.runtime``.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 from telegram import Update, User
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.bootstrap import Core
 from bot.config import Config
 from bot.core.service import BriefService
-from bot.storage import ChatSettings, Storage
+from bot.core.settings import ChatSettings
 from bot.telegram.callback_data import CallbackCodec
 from bot.telegram.chat import TelegramChat
 from bot.telegram.i18n import pick_ui_language
-from translation.models.engine import TranslationEngine
-
-RUNTIME_KEY = "briefbot.runtime"
+from bot.telegram.loop_monitor import LoopLagMonitor
+from translation import TranslationEngine
 
 
 @dataclass
 class Runtime:
-    config: Config
-    service: BriefService
-    storage: Storage
+    core: Core
     codec: CallbackCodec
     chat: TelegramChat
-    engine: TranslationEngine
-    executor: Executor
     owners: frozenset[int] = field(default_factory=frozenset)
 
-    def available_targets(self) -> set[str]:
-        """Every language some installed package (directly or via English) translates into."""
-        engine = self.engine
-        return set().union(*(engine.reachable_targets(s) for s in engine.languages()))
+    @property
+    def config(self) -> Config:
+        return self.core.config
+
+    @property
+    def service(self) -> BriefService:
+        return self.core.service
+
+    @property
+    def engine(self) -> TranslationEngine:
+        return self.core.engine
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    found = context.application.bot_data.get(RUNTIME_KEY)
-    if not isinstance(found, Runtime):
-        raise RuntimeError("the bot runtime is not initialized (post_init did not run)")
-    return found
+class BotData:
+    """The application's ``bot_data``: the core of this process and, once started, the
+    runtime handlers use."""
+
+    def __init__(self) -> None:
+        self.core: Core | None = None
+        self.runtime_or_none: Runtime | None = None
+        self.resume_jobs = True
+        self.monitor: LoopLagMonitor | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self.runtime_or_none is None:
+            raise RuntimeError("the bot runtime is not initialized (post_init did not run)")
+        return self.runtime_or_none
 
 
-def app_runtime(application: Application) -> Runtime | None:
-    found = application.bot_data.get(RUNTIME_KEY)
-    return found if isinstance(found, Runtime) else None
+BriefContext: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+BriefApplication: TypeAlias = Application[
+    ExtBot[None], BriefContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[BriefContext]
+]
+
+
+def runtime(context: BriefContext) -> Runtime:
+    return context.bot_data.runtime
 
 
 def ui_language(user: User | None, settings: ChatSettings | None) -> str:

@@ -17,8 +17,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.config import (
     Config,
     DefaultsConfig,
@@ -28,8 +26,9 @@ from bot.config import (
     StorageConfig,
     TelegramConfig,
 )
+from bot.storage import Storage
 from bot.telegram.app import build_application, running
-from bot.telegram.runtime import RUNTIME_KEY, Runtime
+from bot.telegram.runtime import BriefApplication, Runtime
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer, SentMessage
 from tests.support.telegram_html import assert_valid_telegram_html
 from translation.models.engine import TranslationEngine
@@ -73,14 +72,19 @@ class BotEnv:
         self.config = config
         self.engine = engine
         self.progress_delay = progress_delay
-        self.app: Application | None = None
+        self.app: BriefApplication | None = None
 
     @property
     def runtime(self) -> Runtime:
         assert self.app is not None, "the bot is not running"
-        rt = self.app.bot_data[RUNTIME_KEY]
-        assert isinstance(rt, Runtime)
-        return rt
+        return self.app.bot_data.runtime
+
+    @property
+    def storage(self) -> Storage:
+        """The SQLite storage the running bot uses (tests read its tables)."""
+        storage = self.runtime.service.storage
+        assert isinstance(storage, Storage)
+        return storage
 
     @asynccontextmanager
     async def running(self, **build: Any) -> AsyncIterator[BotEnv]:
@@ -211,6 +215,7 @@ class ArticleServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, bytes, float]] = {}
+        self.hits: dict[str, int] = {}
         self.base_url = ""
         self._runner: Any = None
 
@@ -229,6 +234,7 @@ class ArticleServer:
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
+        self.hits[request.path] = self.hits.get(request.path, 0) + 1
         status, content_type, data, delay = self.routes.get(
             request.path, (404, "text/plain", b"not found", 0.0)
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -287,3 +288,34 @@ def _download(links: list[str], file: Path, timeout: float) -> None:
         except (FetchError, OSError) as exc:
             errors.append(str(exc))
     raise FetchError("Download failed: " + "; ".join(errors))
+
+
+PACKAGE_CODE = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}$")
+
+
+def is_package_code(item: str) -> bool:
+    """``de-en`` names a package in the index; anything else is a file or folder."""
+    return PACKAGE_CODE.match(item) is not None and not Path(item).exists()
+
+
+def install(
+    item: str, *, packages_dir: Path | None = None, skip_installed: bool = False
+) -> list[InstalledPackage]:
+    """Install one item as every front end names it: a package code from the index, or an
+    ``.argosmodel`` file / folder of them. With ``skip_installed`` an item whose pair is
+    already installed is left alone (start-up installs of ``[models] install``); an empty list
+    means nothing was done. Raises BriefbotError or OSError with what went wrong."""
+    installed = {p.code for p in list_installed(packages_dir)} if skip_installed else set()
+    if is_package_code(item):
+        return [] if item in installed else install_from_index([item], packages_dir=packages_dir)
+    path = Path(item)
+    if skip_installed and _named_pair(path) in installed:
+        return []
+    return install_from_path(path, packages_dir=packages_dir)
+
+
+def _named_pair(path: Path) -> str:
+    """The pair a file is named for (``de_en.argosmodel``, ``translate-de_en-1_9``); a file
+    named otherwise is (re)installed, which is idempotent."""
+    stem = path.name.removesuffix(".argosmodel").removeprefix("translate-")
+    return "-".join(stem.split("-")[0].split("_")[:2])

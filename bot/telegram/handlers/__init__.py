@@ -1,13 +1,12 @@
-"""Telegram update handlers: each turns an update into a service call or a short answer."""
+"""Telegram update handlers: each parses an update, checks permissions and calls the service."""
 
 from __future__ import annotations
 
-from telegram.ext import Application
-
 from bot.telegram.handlers import callbacks, commands, errors, messages, owner, settings
+from bot.telegram.runtime import BriefApplication
 
 
-def register_handlers(application: Application) -> None:
+def register_handlers(application: BriefApplication) -> None:
     """All handlers in the order they are tried (commands before plain messages)."""
     migration = messages.migration_handler()
     application.add_handler(migration, group=-1)

@@ -6,18 +6,18 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.telegram.callback_data import InvalidCallback
 from bot.telegram.handlers.settings import SETTINGS_ACTIONS, on_settings_button
 from bot.telegram.handlers.summary_buttons import on_summary_button
 from bot.telegram.i18n import pick_ui_language, t
-from bot.telegram.runtime import runtime
+from bot.telegram.runtime import BriefContext, runtime
 
 log = logging.getLogger(__name__)
 
 
-async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_callback(update: Update, context: BriefContext) -> None:
     query = update.callback_query
     if query is None:
         return
@@ -43,5 +43,5 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await on_summary_button(update, context, payload)
 
 
-def handler() -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
+def handler() -> BaseHandler[Update, BriefContext, None]:
     return CallbackQueryHandler(on_callback)

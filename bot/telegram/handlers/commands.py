@@ -6,7 +6,7 @@ import re
 
 from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.requests import Origin, TranslationRequest
 from bot.telegram.formatting import (
@@ -19,8 +19,8 @@ from bot.telegram.formatting import (
 from bot.telegram.handlers.intake import destination, message_text, source_from_message
 from bot.telegram.handlers.messages import NEW_MESSAGES, summarize
 from bot.telegram.i18n import t
-from bot.telegram.runtime import Runtime, runtime, settings_and_ui
-from translation.errors import InputError
+from bot.telegram.runtime import BriefContext, Runtime, runtime, settings_and_ui
+from translation import InputError
 
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -50,14 +50,14 @@ def command_argument(message: Message) -> str:
     return ""
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
     names = ", ".join(language_name(code, ui) for code in settings.target_languages)
     await _reply(update, render_text("start.welcome", ui, languages=names))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     ui = await _ui(update, rt)
     limits = rt.config.limits
@@ -76,7 +76,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _reply(update, "\n\n".join(parts))
 
 
-async def summarize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def summarize_command(update: Update, context: BriefContext) -> None:
     """``/summarize TEXT-OR-LINK``, or ``/summarize`` as a reply to a message."""
     message = update.effective_message
     if message is None:
@@ -92,7 +92,7 @@ async def summarize_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await _reply(update, render_text("error.summarize_usage", await _ui(update, rt)))
 
 
-async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def translate_command(update: Update, context: BriefContext) -> None:
     """``/translate LANG`` as a reply: the full translation of the replied message."""
     message = update.effective_message
     if message is None:
@@ -122,7 +122,7 @@ async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await rt.service.submit(request, rt.chat)
 
 
-async def languages_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def languages_command(update: Update, context: BriefContext) -> None:
     """Installed pairs, what English as a pivot adds, and this chat's summary languages."""
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
@@ -157,7 +157,7 @@ async def languages_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await _reply(update, part)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BriefContext) -> None:
     """A private chat's mistyped command gets a pointer to /help instead of silence."""
     message = update.effective_message
     if message is None or not message.text:
@@ -167,14 +167,14 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await _reply(update, render_text("error.unknown_command", ui, command=command[:64]))
 
 
-def fallback_handler() -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
+def fallback_handler() -> BaseHandler[Update, BriefContext, None]:
     """Registered last: only commands no other handler took. Groups are left alone, where
     commands are often meant for other bots."""
     private_command = filters.ChatType.PRIVATE & filters.COMMAND
     return MessageHandler(NEW_MESSAGES & private_command, unknown_command)
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
     return [
         CommandHandler("start", start, NEW_MESSAGES),
         CommandHandler("help", help_command, NEW_MESSAGES),

@@ -9,18 +9,17 @@ import logging
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.config import LimitsConfig
 from bot.telegram.error_messages import error_html, error_text
 from bot.telegram.i18n import pick_ui_language
-from bot.telegram.runtime import app_runtime
-from translation.errors import BriefbotError
+from bot.telegram.runtime import BriefContext
+from translation import BriefbotError
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BriefContext) -> None:
     error = context.error
     if isinstance(error, BriefbotError):  # e.g. the database is locked or the disk is full
         log.error("Could not handle an update: %s", error.message)
@@ -30,7 +29,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user = update.effective_user
     ui = pick_ui_language(user.language_code if user else None)
-    rt = app_runtime(context.application)
+    rt = context.bot_data.runtime_or_none
     limits = rt.config.limits if rt is not None else LimitsConfig()
     failure = error if isinstance(error, Exception) else RuntimeError("unknown error")
     with contextlib.suppress(TelegramError):

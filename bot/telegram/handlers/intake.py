@@ -9,8 +9,7 @@ from telegram import Message, MessageEntity, Update, User
 
 from bot.config import LimitsConfig
 from bot.core.requests import Destination, EmptyMessage, NotATextFile, Source, UnsupportedContent
-from translation.errors import LimitExceededError
-from translation.web.fetching import find_urls
+from translation import LimitExceededError, find_urls
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"})
 #: A message whose text is a link plus at most this many other characters is "a link".

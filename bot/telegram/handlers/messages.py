@@ -7,7 +7,7 @@ import logging
 import unicodedata
 
 from telegram import Message, Update
-from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.core.requests import Origin, SummaryRequest
 from bot.telegram.handlers.intake import (
@@ -21,9 +21,8 @@ from bot.telegram.handlers.intake import (
     wants_auto_summary,
 )
 from bot.telegram.i18n import t
-from bot.telegram.runtime import Runtime, runtime, settings_and_ui, ui_language
-from translation.errors import InputError
-from translation.web.fetching import find_urls
+from bot.telegram.runtime import BriefContext, Runtime, runtime, settings_and_ui, ui_language
+from translation import InputError, find_urls
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ async def summarize(update: Update, rt: Runtime, origin: Origin, content: Messag
     await rt.service.submit(request, rt.chat)
 
 
-async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_private(update: Update, context: BriefContext) -> None:
     """Anything in a private chat; stickers, photos without caption etc. get told what works."""
     message = update.effective_message
     if message is None:
@@ -76,7 +75,7 @@ def _is_a_remark(message: Message) -> bool:
     return visible and len(text.split()) < PRIVATE_TEXT_MIN_WORDS
 
 
-async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group(update: Update, context: BriefContext) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -112,7 +111,7 @@ async def _on_mention(update: Update, rt: Runtime, message: Message, rest: str) 
     await message.reply_text(t("group.mention_hint", ui))
 
 
-async def on_migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_migration(update: Update, context: BriefContext) -> None:
     """A group became a supergroup: its settings, jobs and statistics move to the new id."""
     message = update.effective_message
     if message is None:
@@ -124,14 +123,14 @@ async def on_migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     else:
         return
     log.info("Chat %s migrated to %s", old, new)
-    await runtime(context).storage.migrate_chat(old, new)
+    await runtime(context).service.migrate_chat(old, new)
 
 
-def migration_handler() -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
+def migration_handler() -> BaseHandler[Update, BriefContext, None]:
     return MessageHandler(filters.StatusUpdate.MIGRATE, on_migration)
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
     private = filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return [
         MessageHandler(NEW_MESSAGES & private, on_private),

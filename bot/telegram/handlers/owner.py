@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import time
-from pathlib import Path
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.telegram.authz import is_owner
 from bot.telegram.formatting import render_text, split_message
 from bot.telegram.handlers.messages import NEW_MESSAGES
 from bot.telegram.i18n import t
-from bot.telegram.loop_monitor import loop_monitor
-from bot.telegram.runtime import Runtime, runtime, settings_and_ui
-from translation.errors import BriefbotError
-from translation.models.argos_packages import install_from_path
+from bot.telegram.runtime import BriefContext, Runtime, runtime, settings_and_ui
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +36,21 @@ async def _reply_lines(update: Update, lines: list[str]) -> None:
         await message.reply_text(part, parse_mode=ParseMode.HTML)
 
 
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     ui = await _allowed(update, rt)
     if ui is None:
         return
-    summary = await rt.storage.stats.summary()
+    summary = await rt.service.stats()
     rate = summary.cache_hit_rate
-    waiting, running, capacity = rt.service.queue_status()
+    queue = rt.service.queue_status()
     errors = sum(n for outcome, n in summary.by_outcome.items() if outcome != "ok")
     lines = [
         t("stats.heading", ui),
         t("stats.requests", ui, total=summary.total, today=await _today(rt)),
         t("stats.cache_hit_rate", ui, rate="–" if rate is None else f"{rate:.0%}"),
         t("stats.errors", ui, count=errors),
-        t("stats.queue", ui, length=waiting, running=running, capacity=capacity),
+        t("stats.queue", ui, length=queue.waiting, running=queue.running, capacity=queue.capacity),
         *_loop_lag_line(context, ui),
         t("stats.latency_heading", ui),
     ]
@@ -67,8 +61,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _reply_lines(update, lines)
 
 
-def _loop_lag_line(context: ContextTypes.DEFAULT_TYPE, ui: str) -> list[str]:
-    monitor = loop_monitor(context.application)
+def _loop_lag_line(context: BriefContext, ui: str) -> list[str]:
+    monitor = context.bot_data.monitor
     if monitor is None:
         return []
     lag = monitor.lag()
@@ -76,10 +70,10 @@ def _loop_lag_line(context: ContextTypes.DEFAULT_TYPE, ui: str) -> list[str]:
 
 
 async def _today(rt: Runtime) -> int:
-    return (await rt.storage.stats.summary(since=time.time() - 86400.0)).total
+    return (await rt.service.stats(since=time.time() - 86400.0)).total
 
 
-async def models_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def models_command(update: Update, context: BriefContext) -> None:
     """List installed packages; ``/models install PATH`` installs a file or folder on the host."""
     rt = runtime(context)
     ui = await _allowed(update, rt)
@@ -88,23 +82,12 @@ async def models_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args = context.args or []
     lines: list[str] = []
     if len(args) >= 2 and args[0] == "install":
-        path = Path(" ".join(args[1:]))
-        try:
-            installed = await asyncio.get_running_loop().run_in_executor(
-                rt.executor,
-                functools.partial(
-                    install_from_path, path, packages_dir=rt.config.models.packages_dir
-                ),
-            )
-        except BriefbotError as exc:
-            lines.append(f"⚠️ {exc.message}")
-        except OSError as exc:
-            lines.append(f"⚠️ {path}: {exc.strerror or exc}")
+        (result,) = await rt.service.install_models([" ".join(args[1:])])
+        if result.error is not None:
+            lines.append(f"⚠️ {result.error}")
         else:
-            rt.engine.refresh()
-            rt.service.refresh_models_version()
-            lines += [f"✓ {p.from_code} → {p.to_code} {p.version}" for p in installed]
-            log.info("Owner installed %s", ", ".join(p.code for p in installed))
+            lines += [f"✓ {p.from_code} → {p.to_code} {p.version}" for p in result.packages]
+            log.info("Owner installed %s", ", ".join(p.code for p in result.packages))
         lines.append("")
     packages = rt.engine.packages()
     lines.append(t("models.heading", ui))
@@ -128,7 +111,7 @@ async def models_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _reply_lines(update, lines)
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
     return [
         CommandHandler("stats", stats_command, NEW_MESSAGES),
         CommandHandler("models", models_command, NEW_MESSAGES),

@@ -15,10 +15,9 @@ from typing import Any
 from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CommandHandler
 
-from bot.core.settings import GROUP_MODES, valid_sentences
-from bot.storage import ChatSettings
+from bot.core.settings import GROUP_MODES, ChatSettings, toggle_language, valid_sentences
 from bot.telegram.authz import may_change_settings
 from bot.telegram.callback_data import CallbackPayload
 from bot.telegram.formatting import escape, language_name, render_text
@@ -31,8 +30,8 @@ from bot.telegram.keyboards import (
     mode_keyboard,
     settings_main_keyboard,
 )
-from bot.telegram.runtime import Runtime, runtime, ui_language
-from translation.domain import Algorithm
+from bot.telegram.runtime import BriefContext, Runtime, runtime, ui_language
+from translation import Algorithm
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def settings_view(
     codec, chat_id = rt.codec, chat.id
     text = _overview(settings, chat, ui)
     if page == "langs":
-        available = rt.available_targets() | set(settings.target_languages)
+        available = rt.service.available_targets() | set(settings.target_languages)
         note = "settings.languages.title" if available else "settings.languages.none_installed"
         keyboard = languages_keyboard(codec, chat_id, ui, available, settings.target_languages)
     elif page == "length":
@@ -93,13 +92,7 @@ def settings_view(
 
 
 def _toggle(code: str) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
-    def apply(current: tuple[str, ...]) -> tuple[str, ...]:
-        if code in current:
-            rest = tuple(c for c in current if c != code)
-            return rest or current  # at least one language stays
-        return (*current, code)
-
-    return apply
+    return lambda current: toggle_language(current, code)
 
 
 def _flip(current: bool) -> bool:
@@ -110,7 +103,7 @@ def change_for(payload: CallbackPayload, rt: Runtime) -> tuple[dict[str, Any], s
     """(settings changes, page to show next) for a settings button; None if it is refused."""
     action, args = payload.action, payload.args
     if action == "lang":
-        if args[0] not in rt.available_targets():
+        if args[0] not in rt.service.available_targets():
             return {}, "langs"  # stale menu: the language is no longer installed; just redraw
         return {"target_languages": _toggle(args[0])}, "langs"
     if action == "len":
@@ -150,7 +143,7 @@ async def _refuse(message: Message, ui: str) -> None:
     await message.reply_text(render_text("settings.admins_only", ui), parse_mode=ParseMode.HTML)
 
 
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings_command(update: Update, context: BriefContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
@@ -166,15 +159,12 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if "group_mode" in changes and chat.type == Chat.PRIVATE:
             await message.reply_text(render_text("settings.private_only_mode", ui))
             return
-        unknown = set(changes.get("target_languages", ())) - rt.available_targets()
+        unknown = set(changes.get("target_languages", ())) - rt.service.available_targets()
         if unknown:
             code = ", ".join(sorted(unknown))
             await message.reply_text(render_text("error.unknown_language_code", ui, code=code))
             return
-        settings = await rt.storage.settings.update_chat_settings(
-            chat.id, rt.config.defaults, **changes
-        )
-        log.info("Settings of chat %s changed by command: %s", chat.id, sorted(changes))
+        settings = await rt.service.change_settings(chat.id, **changes)
     text, keyboard = settings_view(rt, chat, settings, ui, "main")
     if changes is not None:
         text = f"{render_text('settings.saved', ui)}\n\n{text}"
@@ -182,7 +172,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def on_settings_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, payload: CallbackPayload
+    update: Update, context: BriefContext, payload: CallbackPayload
 ) -> None:
     """A press in the settings menu (already verified as ours for this chat)."""
     query = update.callback_query
@@ -209,19 +199,16 @@ async def on_settings_button(
     notice = None
     if changes:
         before = settings
-        settings = await rt.storage.settings.update_chat_settings(
-            chat.id, rt.config.defaults, **changes
-        )
+        settings = await rt.service.change_settings(chat.id, **changes)
         if payload.action == "lang" and settings.target_languages == before.target_languages:
             notice = t("settings.languages.at_least_one", ui)
         else:
             notice = t("settings.saved", ui)
-        log.info("Settings of chat %s changed by button: %s", chat.id, payload.action)
     text, keyboard = settings_view(rt, chat, settings, ui, page)
     with contextlib.suppress(BadRequest):  # "message is not modified" when nothing changed
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     await query.answer(notice)
 
 
-def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
     return [CommandHandler("settings", settings_command, NEW_MESSAGES)]
