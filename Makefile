@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.toml
 
-.PHONY: setup setup-dev run test lint typecheck clean
+.PHONY: setup setup-dev run demo test lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,15 @@ setup-dev: $(VENV)/.dev
 $(CONFIG):
 	cp config.example.toml $(CONFIG)
 
+# MODELS=DIR first installs every .argosmodel file in DIR (offline set-up), e.g.
+# `make run MODELS=~/Downloads/argos-models`.
 run: setup $(CONFIG)
+	$(if $(MODELS),$(BIN)/briefbot models install --config $(CONFIG) $(abspath $(MODELS)))
 	$(BIN)/briefbot run --config $(CONFIG)
+
+# The whole pipeline in under a minute, without a token: tiny random-weight test models.
+demo: setup
+	$(BIN)/briefbot demo examples/artikel-de.txt
 
 lint: setup-dev
 	$(BIN)/ruff check .

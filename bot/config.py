@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+import platformdirs
+
 from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, GroupMode, valid_sentences
 from translation import Algorithm, BriefbotError, EngineOptions
 
 ENV_PREFIX = "BRIEFBOT_"
+APP_NAME = "briefbot"
+#: Environment variables of other tools honoured when Briefbot's own key is not set.
+FALLBACK_ENV = {("models", "packages_dir"): "ARGOS_PACKAGES_DIR"}
 CONFIG_ENV = "BRIEFBOT_CONFIG"
 REDACTED = "***"
 _SECRETS = ("token", "webhook_secret")
@@ -75,6 +80,9 @@ class TelegramConfig:
     webhook_secret: str | None = None
     listen: str = "127.0.0.1"
     port: int = 8443
+    #: How long a Bot API call that certainly did not reach Telegram (refused connection, 5xx)
+    #: is retried, at start and later.
+    retry_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_base_url", self.api_base_url.rstrip("/"))
@@ -84,6 +92,10 @@ class TelegramConfig:
             f"got {self.api_base_url!r}",
         )
         _require(1 <= self.port <= 65535, f"[telegram] port must be 1..65535, got {self.port}")
+        _require(
+            self.retry_seconds >= 0,
+            f"[telegram] retry_seconds must be 0 or more, got {self.retry_seconds}",
+        )
         if self.mode == "webhook":
             _require(bool(self.webhook_url), "[telegram] mode = 'webhook' requires a webhook_url")
         if self.webhook_url:
@@ -131,7 +143,7 @@ _POSTGRES_URL = re.compile(r"^postgres(?:ql)?://[^/?#]*(?:/[^/?#]*)?(?:\?.*)?$")
 class StorageConfig:
     """SQLite at ``path`` (the default), or PostgreSQL shared by several processes at ``url``."""
 
-    path: Path = Path("data/briefbot.sqlite3")
+    path: Path = field(default_factory=lambda: user_data_dir() / "briefbot.sqlite3")
     url: str | None = None
     pool_size: int = 10
 
@@ -164,7 +176,7 @@ class StorageConfig:
 class ModelsConfig:
     """Where argos packages live, and what to install at start (paths or codes like "de-en")."""
 
-    packages_dir: Path = Path("data/argos-packages")
+    packages_dir: Path = field(default_factory=lambda: user_data_dir() / "argos-packages")
     install: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -310,6 +322,13 @@ class Config:
 
 
 SECTIONS: dict[str, type[Any]] = get_type_hints(Config)
+
+
+def user_data_dir() -> Path:
+    """Where models and the database live unless configured: the platform's per-user data
+    directory (``~/.local/share/briefbot`` on Linux, ``$XDG_DATA_HOME`` honoured), so the bot
+    and the CLI find the same models wherever they are started from."""
+    return platformdirs.user_data_path(APP_NAME)
 
 
 def _looks_like_path(item: str) -> bool:
@@ -490,6 +509,9 @@ def _build_section(
             where, parse, raw, base = env_name, from_env, env[env_name], Path.cwd()
         elif key in values:
             where, parse, raw, base = f"[{section}] {key}", from_toml, values[key], base_dir
+        elif env.get(FALLBACK_ENV.get((section, key), "")):
+            where = FALLBACK_ENV[(section, key)]
+            parse, raw, base = from_env, env[where], Path.cwd()
         else:
             continue
         try:

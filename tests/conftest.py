@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# The per-user data directory (default models and database) of every test, and of every process
+# a test starts, is a throwaway one: tests never touch the real ~/.local/share/briefbot.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="briefbot-xdg-")
 
 from tests.support.models import TINY_PAIRS, build_packages, install_test_packages
 from translation.models.engine import TranslationEngine

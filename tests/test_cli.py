@@ -258,8 +258,14 @@ def test_run_without_a_reachable_bot_api_says_so_in_one_line(
     url = f"http://127.0.0.1:{_closed_loopback_port()}"
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", "123456:unreachable-test-token")
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", url)
+    monkeypatch.setenv("BRIEFBOT_TELEGRAM_RETRY_SECONDS", "3")  # waits 1 + 2 s: 3 tries
     code, _, err = run_cli(["run"], capsys)
     assert code == 4
+    retries = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.transport"]
+    assert retries == [
+        f"Bot API getMe at {url} failed (ConnectError): attempt 1 of 3, retrying in 1 s",
+        f"Bot API getMe at {url} failed (ConnectError): attempt 2 of 3, retrying in 2 s",
+    ]
     assert err.startswith(f"briefbot: error: Cannot reach the Telegram Bot API at {url} (")
     assert err.count("\n") == 1
     telegram_records = [r for r in caplog.records if r.name.startswith("telegram")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, user_data_dir
 from translation.domain import Algorithm
 from translation.errors import BriefbotError
 
@@ -23,12 +23,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_example_file_documents_exactly_the_defaults(tmp_path: Path) -> None:
     loaded = load_config(EXAMPLE, env={})
-    # Relative defaults resolve next to the file; compare against defaults resolved the same way.
-    expected = Config(
-        storage=dataclasses.replace(Config().storage, path=ROOT / "data/briefbot.sqlite3"),
-        models=dataclasses.replace(Config().models, packages_dir=ROOT / "data/argos-packages"),
-    )
-    assert loaded == expected
+    assert loaded == Config()
     assert loaded.telegram.token is None
 
 
@@ -37,7 +32,9 @@ def test_example_file_lists_every_key() -> None:
     for section in dataclasses.fields(Config):
         assert f"[{section.name}]" in text
         for key in dataclasses.fields(getattr(Config(), section.name)):
-            assert f"\n{key.name} = " in text, f"{section.name}.{key.name} undocumented"
+            # Machine-dependent defaults (the per-user data directory) are shown commented out.
+            documented = f"\n{key.name} = " in text or f"\n# {key.name} = " in text
+            assert documented, f"{section.name}.{key.name} undocumented"
 
 
 def test_no_file_gives_defaults_resolved_against_cwd(
@@ -45,7 +42,10 @@ def test_no_file_gives_defaults_resolved_against_cwd(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config(None, env={})
-    assert config.storage.path == tmp_path / "data/briefbot.sqlite3"
+    data = user_data_dir()
+    assert data.is_absolute() and data.name == "briefbot"
+    assert config.storage.path == data / "briefbot.sqlite3"
+    assert config.models.packages_dir == data / "argos-packages"
     assert config.defaults.target_languages == ("en",)
     assert config.defaults.algorithm is Algorithm.NEWS
     assert config.limits.queue_size == 32
@@ -245,8 +245,29 @@ def test_storage_url_selects_postgresql_and_its_password_is_never_shown(tmp_path
     assert (config.storage.url, config.storage.pool_size) == (None, 4)
     config = load_config(write(tmp_path, ""), env={"BRIEFBOT_STORAGE_URL": url})
     assert config.storage.url == url
-    assert config.storage.path == tmp_path / "data/briefbot.sqlite3"  # unused, unchanged
+    assert config.storage.path == load_config(None, env={}).storage.path  # unused, unchanged
     for text in (repr(config), str(config.storage), str(config.redacted())):
         assert "pg-pass-1" not in text
         assert "briefbot:***@db.internal:5432" in text
     assert load_config(write(tmp_path, ""), env={"BRIEFBOT_STORAGE_URL": ""}).storage.url is None
+
+
+def test_models_live_in_one_place_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    seen = set()
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        seen.add(load_config(None, env={}).models.packages_dir)
+    assert seen == {tmp_path / "xdg" / "briefbot" / "argos-packages"}
+
+
+def test_argos_packages_dir_is_honoured_below_briefbots_own_settings(tmp_path: Path) -> None:
+    argos = {"ARGOS_PACKAGES_DIR": str(tmp_path / "argos")}
+    assert load_config(None, env=argos).models.packages_dir == tmp_path / "argos"
+    own = write(tmp_path, '[models]\npackages_dir = "models"\n')
+    assert load_config(own, env=argos).models.packages_dir == tmp_path / "models"
+    env = {**argos, "BRIEFBOT_MODELS_PACKAGES_DIR": str(tmp_path / "env")}
+    assert load_config(own, env=env).models.packages_dir == tmp_path / "env"

@@ -54,6 +54,7 @@ from translation import (
     InputError,
     InputSource,
     InstalledPackage,
+    ModelMissingError,
     Pipeline,
     PipelineResult,
     PreparedDocument,
@@ -67,6 +68,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PIPELINE_VERSION = "1"
+#: The articles Briefbot is made for are mostly German: first-run hints name the models that
+#: German articles need.
+MAIN_SOURCE_LANGUAGE = "de"
 
 
 class ResultExpired(Exception):
@@ -203,6 +207,17 @@ class BriefService:
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its settings, jobs and statistics move to the new id."""
         await self.storage.migrate_chat(old_chat_id, new_chat_id)
+
+    def missing_packages(self, targets: Sequence[str]) -> list[str]:
+        """Package codes ("de-en") still to install before German articles reach every target
+        (directly or through English); empty when translation is set up."""
+        needed: list[str] = []
+        for target in targets:
+            try:
+                self.pipeline.engine.route(MAIN_SOURCE_LANGUAGE, target)
+            except ModelMissingError as exc:
+                needed += [code for code in exc.needed if code not in needed]
+        return needed
 
     def available_targets(self) -> set[str]:
         """Every language some installed package (directly or via English) translates into."""

@@ -45,8 +45,9 @@ class BotApiUnreachableError(BriefbotError):
 
 PUBLIC_COMMANDS = ("start", "help", "settings", "summarize", "translate", "languages")
 OWNER_COMMANDS = ("stats", "models")
-#: Attempts to reach the Bot API at start (with backoff, ~40 s in all) before giving up.
-BOOTSTRAP_RETRIES = 5
+#: PTB's own start-up retries: off, the transport retries within ``[telegram] retry_seconds``
+#: (one loop, one line per attempt, a bounded sequence).
+BOOTSTRAP_RETRIES = 0
 #: How long shutdown waits for resumed jobs before leaving them to the next start.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -74,7 +75,14 @@ def build_application(
         .base_url(config.telegram.bot_api_url)
         .base_file_url(config.telegram.file_api_url)
         .context_types(ContextTypes(context=CallbackContext, bot_data=BotData))
-        .request(RetryingRequest(connection_pool_size=64, read_timeout=15.0, write_timeout=20.0))
+        .request(
+            RetryingRequest(
+                connection_pool_size=64,
+                read_timeout=15.0,
+                write_timeout=20.0,
+                budget_seconds=config.telegram.retry_seconds,
+            )
+        )
         .get_updates_request(HTTPXRequest(read_timeout=updates_timeout + 10.0))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(config.limits.queue_size + 16)
@@ -118,9 +126,26 @@ async def _post_init(application: BriefApplication) -> None:
         await register_commands(application, core.config)
     finally:
         await warm_up  # never left pending, even when the start fails
+    _warn_about_missing_models(core)
     if data.resume_jobs:
         await service.resume_unfinished(chat)
     log.info("Briefbot ready as @%s", application.bot.username)
+
+
+def _warn_about_missing_models(core: Core) -> None:
+    """First run: say in one line which models the configured languages still need and how to
+    install them, instead of answering every user with "no translation model"."""
+    targets = core.config.defaults.target_languages
+    needed = core.service.missing_packages(targets)
+    if needed:
+        log.warning(
+            "No translation model yet for German articles into %s: summaries stay in the "
+            "article's language. Install with: briefbot models install %s (online), or "
+            "briefbot models install PATH/*.argosmodel (offline); models dir: %s",
+            ", ".join(targets),
+            " ".join(needed),
+            core.config.models.packages_dir,
+        )
 
 
 async def _warm_up_detection(executor: Executor) -> None:

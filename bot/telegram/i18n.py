@@ -222,6 +222,15 @@ EN: dict[str, str] = {
         "summarize it in your languages. To translate any message in full, reply to it with "
         "/translate LANG, e.g. /translate en."
     ),
+    # -- first run: no translation model yet --------------------------------------------------
+    "setup.no_translation": (
+        "⚠️ Translation into {languages} is not available yet: until the bot's operator installs "
+        "the translation models, summaries come in the article's own language."
+    ),
+    "setup.install_hint": (
+        "Owner: install the missing models on the server with\n{command}\nor, offline, from "
+        ".argosmodel files: briefbot models install PATH (or /models install PATH here)."
+    ),
 }
 
 DE: dict[str, str] = {
@@ -446,6 +455,15 @@ DE: dict[str, str] = {
         "Schick mir einen Link zu einem Artikel, einen längeren Text oder eine .txt-/.html-/.md-"
         "Datei, dann fasse ich ihn in deinen Sprachen zusammen. Ganz übersetzt bekommst du eine "
         "Nachricht, wenn du mit /translate SPRACHE darauf antwortest, z. B. /translate en."
+    ),
+    "setup.no_translation": (
+        "⚠️ Übersetzungen nach {languages} sind noch nicht verfügbar: Bis der Betreiber des Bots "
+        "die Übersetzungsmodelle installiert, kommen Zusammenfassungen in der Sprache des Artikels."
+    ),
+    "setup.install_hint": (
+        "Für Besitzer: Installiere die fehlenden Modelle auf dem Server mit\n{command}\noder "
+        "offline aus .argosmodel-Dateien: briefbot models install PFAD (oder hier /models "
+        "install PFAD)."
     ),
 }
 
