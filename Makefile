@@ -22,6 +22,7 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.app
 setup: $(VENV)/.app
 
 setup-dev: $(VENV)/.dev
+	sh scripts/ensure-postgres
 
 $(CONFIG):
 	cp config.example.toml $(CONFIG)

@@ -1,7 +1,7 @@
 """The ``briefbot`` command line: the pipeline from a shell, model management, and ``run``.
 
-Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch),
-never a traceback.
+Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch,
+5 storage), never a traceback.
 """
 
 from __future__ import annotations
@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", default="examples/artikel-de.txt", help="FILE or URL")
 
     sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    db = sub.add_parser("db", parents=[common], help="manage the database")
+    db.add_subparsers(dest="db_command", required=True, parser_class=_Parser).add_parser(
+        "migrate", parents=[common], help="bring the [storage] schema up to date"
+    )
     return parser
 
 
@@ -377,6 +381,14 @@ def _cmd_run(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
+def _cmd_db(args: argparse.Namespace, config: Any) -> int:
+    from bot.storage import migrate_storage
+
+    location, version = asyncio.run(migrate_storage(config))
+    print(f"{location}: schema version {version}")
+    return 0
+
+
 COMMANDS = {
     "summarize": _cmd_summarize,
     "translate": _cmd_translate,
@@ -384,6 +396,7 @@ COMMANDS = {
     "models": _cmd_models,
     "demo": _cmd_demo,
     "run": _cmd_run,
+    "db": _cmd_db,
 }
 
 

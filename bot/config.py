@@ -125,9 +125,40 @@ class TelegramConfig:
         return self.token
 
 
+_POSTGRES_URL = re.compile(r"^postgres(?:ql)?://[^/?#]*(?:/[^/?#]*)?(?:\?.*)?$")
+
+
 @dataclass(frozen=True)
 class StorageConfig:
+    """SQLite at ``path`` (the default), or PostgreSQL shared by several processes at ``url``."""
+
     path: Path = field(default_factory=lambda: user_data_dir() / "briefbot.sqlite3")
+    url: str | None = None
+    pool_size: int = 10
+
+    def __post_init__(self) -> None:
+        if self.url is not None:
+            _require(
+                bool(_POSTGRES_URL.match(self.url.strip())),
+                "[storage] url must be a PostgreSQL URL like "
+                f"postgresql://user:password@host:5432/dbname, got {self.safe_url!r}",
+            )
+        _require(
+            1 <= self.pool_size <= 100,
+            f"[storage] pool_size must be between 1 and 100, got {self.pool_size}",
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StorageConfig(path={self.path!r}, url={self.safe_url!r}, pool_size={self.pool_size})"
+        )
+
+    @property
+    def safe_url(self) -> str | None:
+        """The url with its password masked, for messages and logs."""
+        if self.url is None:
+            return None
+        return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\1{REDACTED}@", self.url)
 
 
 @dataclass(frozen=True)
@@ -245,6 +276,7 @@ class Config:
         for secret in _SECRETS:
             if out["telegram"][secret]:
                 out["telegram"][secret] = REDACTED
+        out["storage"]["url"] = self.storage.safe_url
         return out
 
 

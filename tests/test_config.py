@@ -179,6 +179,9 @@ def test_empty_env_value_unsets_an_optional_string(tmp_path: Path) -> None:
         ("[models]\ninstall = ['german']\n", {}, "neither a path"),
         ("telegram = 3\n", {}, r"\[telegram\] must be a table"),
         ("[telegram\n", {}, "is not valid TOML"),
+        ("[storage]\nurl = 'mysql://u:pw@db/x'\n", {}, r"url must be a PostgreSQL URL .*u:\*\*\*@"),
+        ("", {"BRIEFBOT_STORAGE_URL": "briefbot.sqlite3"}, "url must be a PostgreSQL URL"),
+        ("[storage]\npool_size = 0\n", {}, r"\[storage\] pool_size must be between 1 and 100"),
     ],
 )
 def test_invalid_config_gives_one_clear_line(
@@ -243,6 +246,19 @@ def test_translation_defaults_are_the_engines_measured_defaults() -> None:
         )
         == PipelineLimits()
     )
+
+
+def test_storage_url_selects_postgresql_and_its_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgresql://briefbot:pg-pass-1@db.internal:5432/briefbot?sslmode=require"
+    config = load_config(write(tmp_path, "[storage]\npool_size = 4\n"), env={})
+    assert (config.storage.url, config.storage.pool_size) == (None, 4)
+    config = load_config(write(tmp_path, ""), env={"BRIEFBOT_STORAGE_URL": url})
+    assert config.storage.url == url
+    assert config.storage.path == load_config(None, env={}).storage.path  # unused, unchanged
+    for text in (repr(config), str(config.storage), str(config.redacted())):
+        assert "pg-pass-1" not in text
+        assert "briefbot:***@db.internal:5432" in text
+    assert load_config(write(tmp_path, ""), env={"BRIEFBOT_STORAGE_URL": ""}).storage.url is None
 
 
 def test_models_live_in_one_place_whatever_the_working_directory(

@@ -12,26 +12,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.storage.errors import StorageError, storage_error
+from bot.storage.errors import StorageError, check_schema_version, storage_error
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, split_statements
+from bot.storage.sql import SQLITE, Params
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Params = Iterable[Any] | dict[str, Any]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 
 class Session:
     """Runs statements on the connection; only handed out while the caller holds the lock."""
+
+    dialect = SQLITE
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -64,9 +66,12 @@ class Session:
 class Database:
     """An open SQLite file with its schema migrated to ``LATEST_VERSION``."""
 
+    dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self.location = str(path)
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._closed = False
@@ -197,10 +202,4 @@ class Database:
                     log.info("%s: migrated schema to version %d", self.path, version)
 
     def _check_version(self, version: int) -> int:
-        if version > LATEST_VERSION:
-            raise StorageError(
-                f"the database {self.path} has schema version {version}, newer than this "
-                f"Briefbot supports ({LATEST_VERSION}): upgrade Briefbot or use another file",
-                "newer-schema",
-            )
-        return version
+        return check_schema_version(version, LATEST_VERSION, str(self.path))

@@ -76,6 +76,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX request_timings_at ON request_timings (at, stage);
         """,
     ),
+    (
+        2,
+        """
+        -- Sliding-window rate limits shared by every process using the database: one row per
+        -- key to lock, one row per counted event.
+        CREATE TABLE rate_limit_keys (
+            key TEXT PRIMARY KEY,
+            last_at REAL NOT NULL
+        );
+        CREATE TABLE rate_limit_events (
+            key TEXT NOT NULL REFERENCES rate_limit_keys (key) ON DELETE CASCADE,
+            at REAL NOT NULL
+        );
+        CREATE INDEX rate_limit_events_key_at ON rate_limit_events (key, at);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
