@@ -173,6 +173,42 @@ GERMAN_CASES = [
         ["Ludwig XIV. war König.", "Im 19. Jh.", "Die Zeit war hart."],
         id="roman-numerals-and-final-abbreviation",
     ),
+    # Issue 18: a number after a noun is a cardinal ("Platz 3."), so the period can end the
+    # sentence before any capitalised word; after an article or preposition it stays ordinal.
+    pytest.param(
+        "Der SC Freiburg steht in der Tabelle auf Platz 3. Trainer Julian Schuster zeigte sich "
+        "zufrieden.",
+        [
+            "Der SC Freiburg steht in der Tabelle auf Platz 3.",
+            "Trainer Julian Schuster zeigte sich zufrieden.",
+        ],
+        id="issue18-platz-3-trainer",
+    ),
+    pytest.param(
+        "Der VfL steht auf Rang 9. Abstiegssorgen hat man in Bochum keine.",
+        ["Der VfL steht auf Rang 9.", "Abstiegssorgen hat man in Bochum keine."],
+        id="issue18-rang-9",
+    ),
+    pytest.param(
+        "Die Ausstellung ist in Halle 6. Besucher erhalten am Eingang einen Plan.",
+        ["Die Ausstellung ist in Halle 6.", "Besucher erhalten am Eingang einen Plan."],
+        id="issue18-halle-6",
+    ),
+    pytest.param(
+        "Es war ein Fest der besonderen Art. Tausende tanzten bis in den Morgen.",
+        ["Es war ein Fest der besonderen Art.", "Tausende tanzten bis in den Morgen."],
+        id="issue18-art-is-a-word",
+    ),
+    pytest.param(
+        "Am Freitag 13. Oktober spielte er im 19. Jahrhundert Platz 3. Oktober kam. "
+        "Der 1. FC Köln siegte zum 2. Mal. Laut Art. 5 gilt das.",
+        [
+            "Am Freitag 13. Oktober spielte er im 19. Jahrhundert Platz 3. Oktober kam.",
+            "Der 1. FC Köln siegte zum 2. Mal.",
+            "Laut Art. 5 gilt das.",
+        ],
+        id="issue18-ordinals-and-dates-still-hold",
+    ),
 ]
 
 
@@ -209,6 +245,25 @@ def test_a_heading_line_is_its_own_paragraph() -> None:
     assert split_paragraphs(text) == [
         "Fluchtplan für Elon Musk",
         "Die Spannungen haben einen Höhepunkt erreicht. Musk schweigt.",
+    ]
+
+
+def test_a_french_title_on_its_own_line_does_not_merge_into_the_dateline() -> None:
+    text = (
+        "Le gouvernement présente la réforme des retraites\n"
+        "Paris (AFP) – Le Premier ministre a présenté mardi son projet."
+    )
+    assert split_sentences(text, "fr") == [
+        "Le gouvernement présente la réforme des retraites",
+        "Paris (AFP) – Le Premier ministre a présenté mardi son projet.",
+    ]
+
+
+def test_a_german_line_cut_after_an_article_and_adjective_is_still_joined() -> None:
+    text = "Die Regierung hat einen neuen\nPlan vorgelegt. Er gilt ab Mai."
+    assert split_sentences(text, "de") == [
+        "Die Regierung hat einen neuen Plan vorgelegt.",
+        "Er gilt ab Mai.",
     ]
 
 
