@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaluation.paths import default_eval_dir
 from translation.text.segmentation import split_sentences
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
+DEFAULT_EVAL_DIR = default_eval_dir()
 DEFAULT_GOLD = Path(__file__).resolve().parent / "segmentation_gold_de.json"
 LANGUAGE = "de"
 TARGET_F1 = 0.97

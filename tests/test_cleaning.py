@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.shared import SEED_ARTICLE
 from translation.text.cleaning import (
     BOILERPLATE_PATTERNS,
     clean_article_text,
@@ -16,8 +16,6 @@ from translation.text.cleaning import (
     normalize_text,
     split_title,
 )
-
-SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
 
 # -- the seed article -------------------------------------------------------------------------
 
@@ -145,6 +143,9 @@ BOILERPLATE = [
     "Партнерський матеріал",
     "Коментарі",
     "Фото: Reuters",
+    "Hauptinhalt",
+    "Von Volkmar Kabisch, Jan Lukas Strozyk und Benedikt Strunz, NDR",
+    "Skip to main content",
 ]
 
 

@@ -95,6 +95,11 @@ _FURNITURE = (
     ),
     _line(r"Loading|Wird geladen|Lädt|Bitte warten|Chargement"),
     _line(
+        r"(?:Zum |Zur |Direkt zum )?(?:Hauptinhalt|Inhalt|Navigation|Hauptnavigation|Seiteninhalt)"
+        r"|Skip to (?:main )?content|Aller au contenu(?: principal)?|Ir al contenido"
+        r"|Vai al contenuto|Przejdź do treści|Перейти к содержанию|Перейти до вмісту"
+    ),
+    _line(
         r"Newsticker|Liveticker|Top Stories|Aktuelle Artikel|Weitere interessante (?:News|Artikel)"
         r"|Themen in diesem Artikel|Forum zum Thema|Vos réactions|Mail the editor|URL zum Kopieren"
         r"|Inhalt teilen|Cookies (?:&|und) Tracking|Persönlicher Newsletter|Mehr (?:aus|von|zu)"
@@ -224,7 +229,7 @@ _CRUMBS = re.compile(r"^[^.!?>›»|]{1,40}(?:\s[>›»|/]\s[^.!?>›»|]{1,40})
 # "Von Anna Muster" / "By Jane Doe and John Roe": a byline of capitalised names only.
 _NAME = r"[A-ZÄÖÜÀ-ÖØ-ÞŁŚŻŹĆŃČŠŽ][\w.'’-]*"
 _BYLINE = re.compile(
-    rf"^(?:Von|By|Par|Por|Di|Door)\s+{_NAME}(?:\s+(?:und|and|et|y|e|en|&|{_NAME})){{0,5}}$"
+    rf"^(?:Von|By|Par|Por|Di|Door)\s+{_NAME}(?:,?\s+(?:und|and|et|y|e|en|&|{_NAME})){{0,9}}$"
 )
 # A block of teaser headlines after these headings belongs to the heading.
 _BLOCK_HEADINGS = (
