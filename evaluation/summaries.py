@@ -28,7 +28,7 @@ from evaluation.paths import default_eval_dir
 from evaluation.rouge import METRICS, score_summary
 from evaluation.summary_stats import PARTS, Gap, paired_gap, split_parts
 from translation.domain import Algorithm, SummaryOptions
-from translation.text.bullets import opens_with_reference, strip_dateline
+from translation.text.bullets import strip_dateline, unresolved
 from translation.text.cleaning import BOILERPLATE_PATTERNS, clean_article_text, is_boilerplate
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import summarize
@@ -98,11 +98,7 @@ class SystemScores:
         """Remember the picks and count bullets whose opener refers to a sentence not shown."""
         self.picks.append(picked)
         self.bullets += len(picked)
-        self.unresolved += sum(
-            1
-            for i in picked
-            if i > 0 and i - 1 not in picked and opens_with_reference(sentences[i], LANGUAGE)
-        )
+        self.unresolved += sum(unresolved(sentences, i, picked, LANGUAGE) for i in picked)
 
     def means(self) -> list[float]:
         """Mean F-score per metric, in percent, in ``METRICS`` order."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from translation.text.bullets import (
+    antecedent,
     is_caption,
     is_dateline,
     opens_with_reference,
     strip_dateline,
+    unresolved,
 )
 
 
@@ -129,3 +131,19 @@ def test_not_captions(sentence: str) -> None:
 )
 def test_dateline_only_lines(line: str, expected: bool) -> None:
     assert is_dateline(line) is expected
+
+
+def test_an_opener_is_unresolved_only_when_its_antecedent_is_left_out() -> None:
+    sentences = [
+        "Bergisch Gladbach -",
+        "Diese Flaniermeile ähnelt einer Stolperfalle.",
+        "Die Stadt will das Pflaster erneuern",  # a crosshead
+        "Dabei ist es erst sechs Jahre alt.",
+        "Der Bürgermeister kündigte eine Prüfung an.",
+    ]
+    assert antecedent(sentences, 1) is None  # opens the article: refers to the headline
+    assert antecedent(sentences, 3) == 1
+    assert not unresolved(sentences, 1, {1, 4}, "de")
+    assert unresolved(sentences, 3, {3, 4}, "de")
+    assert not unresolved(sentences, 3, {1, 3}, "de")
+    assert not unresolved(sentences, 4, {4}, "de")  # no opener at all

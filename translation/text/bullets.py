@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["is_caption", "is_dateline", "opens_with_reference", "strip_dateline"]
+__all__ = [
+    "antecedent",
+    "is_caption",
+    "is_dateline",
+    "opens_with_reference",
+    "strip_dateline",
+    "unresolved",
+]
 
 
 @lru_cache(maxsize=1)
@@ -94,3 +102,27 @@ def is_dateline(sentence: str) -> bool:
     return 0 < len(words) <= 4 and all(
         word[:1].isupper() or word in _PLACE_CONNECTORS for word in words
     )
+
+
+_FULL_SENTENCE = re.compile(r"[.!?…][\"'«»„“”‚‘’‹›)\]]*$")
+
+
+def antecedent(sentences: Sequence[str], index: int) -> int | None:
+    """The sentence an opener at ``index`` points back to: the nearest earlier full sentence.
+
+    Headings, kickers, datelines and captions are skipped; with none before it, the
+    sentence opens the article and refers to the headline, which is shown.
+    """
+    for earlier in range(index - 1, -1, -1):
+        text = sentences[earlier].strip()
+        if _FULL_SENTENCE.search(text) and not is_caption(text) and not is_dateline(text):
+            return earlier
+    return None
+
+
+def unresolved(sentences: Sequence[str], index: int, shown: Collection[int], language: str) -> bool:
+    """True when the sentence opens with a back-reference whose antecedent is not shown."""
+    if not opens_with_reference(sentences[index], language):
+        return False
+    before = antecedent(sentences, index)
+    return before is not None and before not in shown

@@ -31,7 +31,7 @@ from sumy.utils import get_stop_words
 from threadpoolctl import threadpool_limits
 
 from translation.domain import Algorithm, SummaryOptions
-from translation.text.bullets import is_caption, is_dateline, opens_with_reference
+from translation.text.bullets import is_caption, is_dateline, unresolved
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import SumyTokenizer
 
@@ -444,7 +444,7 @@ def _with_late_facts(
                 _overlap(evidence.words[i], evidence.words[k]) >= REPEATED_LEAD for k in rest
             ):
                 continue
-            if opens_with_reference(sentences[i], language) and i - 1 not in rest:
+            if unresolved(sentences, i, rest, language):
                 continue
             gain = evidence.gain(i, displaced)
             if gain > best_gain or (best < 0 and gain == best_gain):
