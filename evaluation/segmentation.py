@@ -285,33 +285,39 @@ def _ours(text: str) -> list[str]:
     return split_sentences(text, LANGUAGE)
 
 
-def library_segmenters() -> dict[str, Segmenter | str]:
-    """Each library's segmenter, or the reason it cannot run."""
+def library_segmenters(
+    language: str = LANGUAGE, with_syntok: bool = True
+) -> dict[str, Segmenter | str]:
+    """Each library's segmenter for the language, or the reason it cannot run.
+
+    syntok has no language setting; it is left out where languages vary.
+    """
     found: dict[str, Segmenter | str] = {}
     try:
         import pysbd
 
-        pysbd_de = pysbd.Segmenter(language=LANGUAGE, clean=False)
-        found["pysbd"] = lambda text: [str(s) for s in pysbd_de.segment(text)]
+        pysbd_segmenter = pysbd.Segmenter(language=language, clean=False)
+        found["pysbd"] = lambda text: [str(s) for s in pysbd_segmenter.segment(text)]
     except ImportError:
         found["pysbd"] = "not installed"
-    try:
-        from syntok import segmenter as syntok_segmenter
+    if with_syntok:
+        try:
+            from syntok import segmenter as syntok_segmenter
 
-        def _syntok(text: str) -> list[str]:
-            return [
-                "".join(token.spacing + token.value for token in sentence)
-                for paragraph in syntok_segmenter.analyze(text)
-                for sentence in paragraph
-            ]
+            def _syntok(text: str) -> list[str]:
+                return [
+                    "".join(token.spacing + token.value for token in sentence)
+                    for paragraph in syntok_segmenter.analyze(text)
+                    for sentence in paragraph
+                ]
 
-        found["syntok"] = _syntok
-    except ImportError:
-        found["syntok"] = "not installed"
+            found["syntok"] = _syntok
+        except ImportError:
+            found["syntok"] = "not installed"
     try:
         import sentencex
 
-        found["sentencex"] = lambda text: list(sentencex.segment(LANGUAGE, text))
+        found["sentencex"] = lambda text: list(sentencex.segment(language, text))
     except ImportError:
         found["sentencex"] = "not installed"
     return found
@@ -382,21 +388,8 @@ def _print_categories(tables: dict[str, Counter[tuple[str, str]]]) -> None:
 
 def written_segmenters(language: str) -> dict[str, Segmenter | str]:
     """Ours and the libraries that take a language, for the hand-written gold."""
-    found: dict[str, Segmenter | str] = {"briefbot": lambda text: split_sentences(text, language)}
-    try:
-        import pysbd
-
-        segmenter = pysbd.Segmenter(language=language, clean=False)
-        found["pysbd"] = lambda text: [str(s) for s in segmenter.segment(text)]
-    except ImportError:
-        found["pysbd"] = "not installed"
-    try:
-        import sentencex
-
-        found["sentencex"] = lambda text: list(sentencex.segment(language, text))
-    except ImportError:
-        found["sentencex"] = "not installed"
-    return found
+    ours: Segmenter = lambda text: split_sentences(text, language)  # noqa: E731
+    return {"briefbot": ours, **library_segmenters(language, with_syntok=False)}
 
 
 def evaluate_written(sets: dict[str, list[Document]], errors: int = 0) -> Score:

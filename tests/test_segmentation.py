@@ -248,23 +248,32 @@ def test_a_heading_line_is_its_own_paragraph() -> None:
     ]
 
 
-def test_a_french_title_on_its_own_line_does_not_merge_into_the_dateline() -> None:
-    text = (
-        "Le gouvernement présente la réforme des retraites\n"
-        "Paris (AFP) – Le Premier ministre a présenté mardi son projet."
-    )
-    assert split_sentences(text, "fr") == [
-        "Le gouvernement présente la réforme des retraites",
-        "Paris (AFP) – Le Premier ministre a présenté mardi son projet.",
-    ]
-
-
-def test_a_german_line_cut_after_an_article_and_adjective_is_still_joined() -> None:
-    text = "Die Regierung hat einen neuen\nPlan vorgelegt. Er gilt ab Mai."
-    assert split_sentences(text, "de") == [
-        "Die Regierung hat einen neuen Plan vorgelegt.",
-        "Er gilt ab Mai.",
-    ]
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        pytest.param(
+            "Le gouvernement présente la réforme des retraites\n"
+            "Paris (AFP) – Le Premier ministre a présenté mardi son projet.",
+            "fr",
+            [
+                "Le gouvernement présente la réforme des retraites",
+                "Paris (AFP) – Le Premier ministre a présenté mardi son projet.",
+            ],
+            id="issue18-french-title-then-dateline",
+        ),
+        pytest.param(
+            "Die Regierung hat einen neuen\nPlan vorgelegt. Er gilt ab Mai.",
+            "de",
+            ["Die Regierung hat einen neuen Plan vorgelegt.", "Er gilt ab Mai."],
+            id="german-article-and-adjective-still-join",
+        ),
+    ],
+)
+def test_a_title_line_breaks_only_where_the_language_allows(
+    text: str, language: str, expected: list[str]
+) -> None:
+    """ "des retraites" ends a French heading; German "einen neuen" is a cut noun phrase."""
+    assert split_sentences(text, language) == expected
 
 
 def test_a_headline_after_sentences_on_one_line_still_breaks() -> None:
