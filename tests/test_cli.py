@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.support.shared import SEED_ARTICLE
 from translation.text.cleaning import BOILERPLATE_PATTERNS
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED = SEED_ARTICLE
 PROJECT = Path(__file__).resolve().parents[1]
 
 

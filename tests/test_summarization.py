@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import nltk
 import pytest
@@ -15,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluation.rouge import lcs_length, rouge_l, rouge_n, score_summary
+from tests.support.shared import SEED_ARTICLE
 from translation.domain import Algorithm, SummaryOptions
 from translation.text import summarization
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import language_stemmer, language_stop_words, summarize
 
-SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
 ALL_ALGORITHMS = list(Algorithm)
 
 # LSA warns when a text has fewer distinct words than sentences, as the odd inputs here do.
@@ -234,6 +233,36 @@ def test_news_avoids_near_duplicate_sentences() -> None:
     sentences = [ARTICLE[0], ARTICLE[0].replace("Montag", "Montagabend"), *ARTICLE[1:]]
     picked = summarize(sentences, "de", SummaryOptions(sentences=3))
     assert not {0, 1} <= set(picked), picked
+
+
+def test_news_keeps_the_lead_without_a_headline_to_support_a_later_sentence() -> None:
+    """Centrality or brevity alone never displaces the lead (the old default lost that way)."""
+    sentences = [
+        "Der Stadtrat hat am Montag nach langer Debatte über mehrere Varianten, Gutachten und "
+        "Einsprachen aus der Bevölkerung ein neues Verkehrskonzept für die Altstadt beschlossen.",
+        *ARTICLE[1:],
+        "Das Verkehrskonzept der Altstadt regelt den Verkehr in der Altstadt.",
+    ]
+    assert summarize(sentences, "de", SummaryOptions(sentences=3)) == [0, 1, 2]
+
+
+def test_news_skips_a_late_sentence_whose_antecedent_is_not_shown() -> None:
+    title = "Opposition will Volksabstimmung über Verkehrskonzept"
+    assert summarize(ARTICLE, "de", SummaryOptions(sentences=3), title) == [0, 1, 7]
+    sentences = [*ARTICLE[:7], "Doch die Opposition will das Verkehrskonzept vor das Volk bringen."]
+    assert summarize(sentences, "de", SummaryOptions(sentences=3), title) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
+def test_captions_and_bare_datelines_are_never_chosen(algorithm: Algorithm) -> None:
+    sentences = [
+        "Bern –",
+        "Der Stadtpräsident bei der Medienkonferenz im Rathaus. (Bild: Keystone)",
+        *ARTICLE,
+    ]
+    picked = summarize(sentences, "de", SummaryOptions(sentences=3, algorithm=algorithm))
+    assert len(picked) == 3
+    assert 0 not in picked and 1 not in picked, picked
 
 
 # -- language resources, offline ----------------------------------------------------------

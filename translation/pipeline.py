@@ -34,6 +34,7 @@ from translation.errors import (
 from translation.inputs import FileInput, InputSource, TextInput, UrlInput
 from translation.models.engine import TranslationEngine
 from translation.options import at_least
+from translation.text.bullets import strip_dateline
 from translation.text.cleaning import clean_article_text, split_title
 from translation.text.detection import NOT_PROSE_METHOD, detect_language
 from translation.text.segmentation import segment_paragraphs
@@ -250,7 +251,7 @@ class Pipeline:
         sentences = prepared.sentences
         with watch.stage("summarize"):
             picked = summarize(sentences, source, options, title=prepared.document.title)
-        summary = [sentences[i] for i in picked]
+        summary = [strip_dateline(sentences[i]) for i in picked]  # "Berlin (dpa) – " is no news
         summaries: dict[str, list[str]] = {source: summary}
         pivots: dict[str, str] = {}
         missing: dict[str, str] = {}
