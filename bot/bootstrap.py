@@ -10,6 +10,7 @@ from translation.models.argos_packages import configure_packages_dir
 from translation.models.engine import EngineOptions, TranslationEngine
 from translation.pipeline import Pipeline, PipelineLimits
 from translation.web.fetching import FetchPolicy
+from translation.web.netguard import WEB_PORTS
 
 
 def fetch_policy(config: Config) -> FetchPolicy:
@@ -17,6 +18,7 @@ def fetch_policy(config: Config) -> FetchPolicy:
         allow_private_networks=config.fetch.allow_private_networks,
         timeout_seconds=config.fetch.timeout_seconds,
         max_bytes=config.fetch.max_bytes,
+        allowed_ports=WEB_PORTS | frozenset(config.fetch.allowed_ports),
     )
 
 

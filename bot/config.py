@@ -179,6 +179,8 @@ class FetchConfig:
     allow_private_networks: bool = False
     timeout_seconds: float = 15.0
     max_bytes: int = 5_000_000
+    #: Ports fetched on public hosts besides 80 and 443 (e.g. [8080]).
+    allowed_ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         _require(
@@ -186,6 +188,8 @@ class FetchConfig:
             f"[fetch] timeout_seconds must be positive, got {self.timeout_seconds}",
         )
         _at_least("fetch", 1, self, "max_bytes")
+        bad = [port for port in self.allowed_ports if not 1 <= port <= 65535]
+        _require(not bad, f"[fetch] allowed_ports must be ports 1..65535, got {bad}")
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,9 @@ BAD_LINKS = [
     ("http://[::1", "not a valid web address", "invalid_url"),
     ("http://user:secret@news.test/", "user name or password", "blocked"),
     ("http://news.test:25/", "port 25", "blocked"),
+    # issue 13: a public host's Redis, SMTP or admin port is not a web page
+    ("http://news.test:6379/", "port 6379 is not a web port (allowed: 80, 443)", "port"),
+    ("https://news.test:8443/", "port 8443 is not a web port", "port"),
     ("https://news.test/" + "a" * 9000, "longer than", "invalid_url"),
 ]
 
@@ -260,6 +263,7 @@ HOSTILE_REDIRECTS = [
     ),
     ("gopher://news.test:70/", "not gopher:", "scheme"),
     ("http://news.test:6667/", "Refused a redirect: port 6667", "blocked"),
+    ("http://news.test:6379/", "port 6379 is not a web port", "port"),
 ]
 
 
@@ -275,6 +279,14 @@ async def test_redirects_into_forbidden_space_are_refused(
     assert refused.value.reason == reason
     assert web.server.paths_requested() == ["/start"]
     assert web.internet.connections == [(PUBLIC_IP, 80)]
+
+
+async def test_more_ports_can_be_allowed(web: Web) -> None:
+    web.internet.publish(PUBLIC_IP, 8080, web.server)
+    web.server.add("/a", ARTICLE)
+    page = await web.fetch("http://news.test:8080/a", allowed_ports=frozenset({80, 443, 8080}))
+    assert page.text == ARTICLE
+    assert web.internet.connections == [(PUBLIC_IP, 8080)]
 
 
 async def test_redirect_without_location_is_an_error(web: Web) -> None:
@@ -293,6 +305,26 @@ async def test_slow_drip_is_cut_by_the_total_time_limit(web: Web) -> None:
         await web.fetch(url, timeout_seconds=0.5)
     assert (slow.value.reason, slow.value.details) == ("timeout", {"seconds": "0.5"})
     assert time.monotonic() - started < 2.0
+
+
+async def test_reads_are_paced_whatever_the_server_slices(web: Web) -> None:
+    # issue 13: an endless body in 1-byte segments made one read call per byte, all on the
+    # event loop; paced reads pick up everything that arrived in between in one call.
+    url = web.serve("/bytes", Route(body=b"a", chunk_size=1, endless=True))
+    with pytest.raises(FetchError, match="took too long"):
+        await web.fetch(url, timeout_seconds=1.0, max_bytes=50_000_000, min_bytes_per_second=0)
+    assert web.internet.bytes_read > 2_000
+    assert web.internet.reads <= 1.0 * POLICY.reads_per_second + 10
+    assert web.internet.bytes_read / web.internet.reads > 10
+
+
+async def test_a_drip_fed_body_is_given_up_early(web: Web) -> None:
+    url = web.serve("/drip", Route(body=b"a" * 5000, chunk_size=1, drip_interval=0.01))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too slowly") as slow:
+        await web.fetch(url, timeout_seconds=5.0, slow_grace_seconds=0.3)
+    assert (slow.value.reason, slow.value.details) == ("too_slow", {"rate": "2000"})
+    assert time.monotonic() - started < 1.5
 
 
 async def test_a_server_that_never_answers_times_out(web: Web) -> None:
