@@ -31,6 +31,7 @@ from tests.support.http_servers import (
     unused_port,
 )
 from translation.errors import FetchError
+from translation.text.detection import detect_language
 from translation.web.fetching import FetchedPage, FetchPolicy, fetch_url, find_urls
 
 PUBLIC_IP = "93.184.216.34"
@@ -576,6 +577,31 @@ async def test_byte_order_marks_win(web: Web, bom: bytes, codec: str) -> None:
     page = await web.fetch(web.serve("/bom", Route(body=body, content_type="text/plain")))
     assert page.text == GERMAN
     assert page.encoding == codec
+
+
+HOSTILE_CHARSETS = [
+    "text/html; charset=unicode_escape",
+    "text/html; charset=raw-unicode-escape",
+    "text/html; charset=idna",
+    "text/plain; charset=utf-7",
+]
+
+
+@pytest.mark.parametrize("content_type", HOSTILE_CHARSETS)
+async def test_python_only_charsets_named_by_a_page_are_ignored(
+    web: Web, content_type: str
+) -> None:
+    body = b"<p>Rechnung \\u202egnp.exe\\u202c mit \\x00 und +ICIiIA-</p>"
+    page = await web.fetch(web.serve("/c", Route(body=body, content_type=content_type)))
+    assert (page.text, page.encoding) == (body.decode("ascii"), "utf-8")
+
+
+async def test_a_utf16_header_on_a_utf8_page_is_read_as_utf8(web: Web) -> None:
+    text = " ".join([GERMAN] * 6)
+    url = web.serve("/c", Route(body=text.encode(), content_type="text/plain; charset=utf-16"))
+    page = await web.fetch(url)
+    assert (page.text, page.encoding) == (text, "utf-8")
+    assert detect_language(page.text).language == "de"
 
 
 async def test_undeclared_legacy_charset_is_detected(web: Web) -> None:
