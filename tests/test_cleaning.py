@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.shared import SEED_ARTICLE_DE
 from translation.text.cleaning import (
     BOILERPLATE_PATTERNS,
     clean_article_text,
@@ -17,7 +17,7 @@ from translation.text.cleaning import (
     split_title,
 )
 
-SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED_ARTICLE = SEED_ARTICLE_DE
 
 # -- the seed article -------------------------------------------------------------------------
 

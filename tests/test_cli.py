@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.support.shared import SEED_ARTICLE_DE
 from translation.text.cleaning import BOILERPLATE_PATTERNS
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED = SEED_ARTICLE_DE
 PROJECT = Path(__file__).resolve().parents[1]
 
 

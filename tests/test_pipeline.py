@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.support.shared import SEED_ARTICLE_DE
 from translation.domain import Algorithm, PipelineResult, SummaryOptions
 from translation.errors import InputError, LimitExceededError, ModelMissingError, NoTextError
 from translation.inputs import FileInput, TextInput
 from translation.models.engine import TranslationEngine
 from translation.pipeline import Pipeline, PipelineLimits, PreparedDocument
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED = SEED_ARTICLE_DE
 
 ARTICLE_HTML = """<!doctype html><html lang="de"><head><meta charset="utf-8">
 <title>Neue Brücke eröffnet | Lokalzeitung</title></head><body>

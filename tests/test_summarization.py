@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import nltk
 import pytest
@@ -15,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluation.rouge import lcs_length, rouge_l, rouge_n, score_summary
+from tests.support.shared import SEED_ARTICLE_DE
 from translation.domain import Algorithm, SummaryOptions
 from translation.text import summarization
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import language_stemmer, language_stop_words, summarize
 
-SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED_ARTICLE = SEED_ARTICLE_DE
 ALL_ALGORITHMS = list(Algorithm)
 
 # LSA warns when a text has fewer distinct words than sentences, as the odd inputs here do.
