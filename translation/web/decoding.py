@@ -61,9 +61,10 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 # Encodings the current Encoding Standard maps to "replacement" (webencodings predates that).
 _REPLACED = frozenset({"hz", "iso2022_kr"})
 # Python codecs that some WHATWG label names (latin-1 and ascii already mean windows-1252).
-_WEB_CODECS = frozenset(
-    webencodings.lookup(label).codec_info.name for label in webencodings.LABELS
-) - _REPLACED
+_WEB_CODECS = (
+    frozenset(webencodings.lookup(label).codec_info.name for label in webencodings.LABELS)
+    - _REPLACED
+)
 
 _META_SCAN_BYTES = 32_768
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w:.\-]+)""", re.IGNORECASE)
