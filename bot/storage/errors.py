@@ -33,6 +33,7 @@ _REASONS: dict[int, Reason] = {
 class StorageError(BriefbotError):
     """The database cannot be used right now; ``reason`` says why (locked, full, corrupt, ...)."""
 
+    exit_code = 5  # briefbot run: the database is corrupt, read-only, locked or too new
     kind = "storage"
 
     def __init__(self, message: str, reason: Reason = "other") -> None:

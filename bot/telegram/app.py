@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -31,9 +31,10 @@ from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.chat import TelegramChat
 from bot.telegram.handlers import register_handlers
 from bot.telegram.i18n import SUPPORTED_UI, t
-from bot.telegram.logging_setup import setup_logging
+from bot.telegram.logging_setup import Redactor, bot_secrets, setup_logging
 from bot.telegram.loop_monitor import start_loop_monitor, stop_loop_monitor
 from bot.telegram.runtime import RUNTIME_KEY, Runtime, app_runtime
+from bot.telegram.startup_errors import describe, refused_at_start
 from bot.telegram.transport import RetryingRequest
 from translation.errors import BriefbotError
 from translation.models import argos_packages
@@ -340,7 +341,9 @@ def _webhook_kwargs(config: Config) -> dict[str, Any]:
 def run_bot(config: Config) -> None:
     """``briefbot run``: log safely, build, then poll or serve the webhook until SIGINT/SIGTERM."""
     token = config.telegram.require_token()
-    setup_logging(config.logging.level, [token, config.telegram.webhook_secret or ""])
+    secrets = bot_secrets(token, config.telegram.webhook_secret)
+    setup_logging(config.logging.level, secrets)
+    redact = Redactor(secrets)
     application = build_application(config)
     # PTB runs on the current event loop and closes it when done: give each run a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
@@ -358,8 +361,12 @@ def run_bot(config: Config) -> None:
         raise ConfigError(
             "Telegram rejected the bot token: check [telegram] token or BRIEFBOT_TELEGRAM_TOKEN"
         ) from exc
+    except (Conflict, BadRequest) as exc:  # BadRequest is a NetworkError to PTB
+        raise refused_at_start(exc, config.telegram.api_base_url, redact) from exc
     except NetworkError as exc:  # TimedOut included; only after the bootstrap retries
         raise BotApiUnreachableError(
-            f"Cannot reach the Telegram Bot API at {config.telegram.api_base_url} ({exc.message}); "
-            "check the network and [telegram] api_base_url"
+            f"Cannot reach the Telegram Bot API at {config.telegram.api_base_url} "
+            f"({describe(exc, redact)}); check the network and [telegram] api_base_url"
         ) from exc
+    except TelegramError as exc:
+        raise refused_at_start(exc, config.telegram.api_base_url, redact) from exc
