@@ -16,7 +16,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
@@ -36,6 +35,7 @@ from bot.telegram.loop_monitor import start_loop_monitor, stop_loop_monitor
 from bot.telegram.runtime import RUNTIME_KEY, Runtime, app_runtime
 from bot.telegram.startup_errors import describe, refused_at_start
 from bot.telegram.transport import RetryingRequest
+from bot.telegram.webhook import serve_until_stopped, start_webhook, stop_webhook
 from translation.errors import BriefbotError
 from translation.models import argos_packages
 from translation.models.engine import TranslationEngine
@@ -298,11 +298,7 @@ async def running(
         assert application.updater is not None
         config = _setup(application).config
         if config.telegram.mode == "webhook":
-            await application.updater.start_webhook(
-                **_webhook_kwargs(config),
-                drop_pending_updates=False,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            await start_webhook(application, config)
         else:
             await application.updater.start_polling(
                 poll_interval=poll_interval,
@@ -314,6 +310,7 @@ async def running(
         try:
             yield application
         finally:
+            await stop_webhook(application)
             if application.updater.running:
                 await application.updater.stop()
             if application.running:
@@ -324,18 +321,6 @@ async def running(
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
-
-
-def _webhook_kwargs(config: Config) -> dict[str, Any]:
-    tg = config.telegram
-    assert tg.webhook_url is not None
-    return {
-        "listen": tg.listen,
-        "port": tg.port,
-        "url_path": urlsplit(tg.webhook_url).path.lstrip("/"),
-        "webhook_url": tg.webhook_url,
-        "secret_token": tg.webhook_secret,
-    }
 
 
 def run_bot(config: Config) -> None:
@@ -354,7 +339,7 @@ def run_bot(config: Config) -> None:
     }
     try:
         if config.telegram.mode == "webhook":
-            application.run_webhook(**_webhook_kwargs(config), **common)
+            serve_until_stopped(running(application))
         else:
             application.run_polling(**common)
     except InvalidToken as exc:
