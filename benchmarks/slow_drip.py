@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_models import DEFAULT_WORK_DIR, ensure_packages, machine_info
-from benchmarks.bot_bench import write_config
+from benchmarks.bot_bench import ask_owner, write_config
 from benchmarks.bot_process import stop_bot, until
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
-from tests.support.bot_harness import OWNER_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DRIP_PAGE_BYTES = 4_000_000
@@ -119,15 +118,10 @@ class DripResult:
 
 async def _ask_lag(server: BotApiServer) -> tuple[float, int] | None:
     """(worst stall ms, stalls over 100 ms) from the owner's /stats."""
-    since = time.monotonic()
-    server.push_message(OWNER_ID, "/stats")
     try:
-        call = await server.wait_for(
-            "sendMessage", lambda c: int(c.params["chat_id"]) == OWNER_ID, 30, since=since
-        )
+        text = await ask_owner(server, "/stats")
     except AssertionError:
         return None
-    text = str(call.params.get("text", ""))
     line = next((ln for ln in text.splitlines() if "stall" in ln.lower()), "")
     found = _LAG.search(line)
     return (float(found.group(1)), int(found.group(2))) if found else None

@@ -64,6 +64,12 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _ensure_stopped(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
 def _summary_bullets(server: BotApiServer, chat: int) -> list[int]:
     return [
         parse_telegram_html(m.text or "").count("• ")
@@ -109,9 +115,7 @@ async def test_briefbot_run_survives_sigkill_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
+            _ensure_stopped(process)
     output = log.read_text("utf-8", errors="replace")
     assert "Briefbot ready" in output and "Resuming 1 unfinished job" in output
     assert output.count("Language detectors ready") == 2, "built at start, not on demand"
@@ -147,9 +151,7 @@ async def test_briefbot_run_in_webhook_mode_without_a_secret(
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
+            _ensure_stopped(process)
     output = log.read_text("utf-8", errors="replace")
     assert "generated a random secret for this run and registered it with setWebhook" in output
     assert secret not in output and DEFAULT_TOKEN not in output

@@ -105,28 +105,21 @@ async def test_a_forged_owner_update_without_the_secret_is_refused(webhook_env: 
     assert webhook_env.server.sent_messages(OWNER_ID) == []
 
 
-@pytest.mark.parametrize("secret", [None, "guessed-secret"])
-async def test_a_huge_body_without_the_secret_is_refused_before_it_is_read(
-    webhook_env: BotEnv, secret: str | None
+@pytest.mark.parametrize(
+    ("secret", "status"),
+    [(None, b"403"), ("guessed-secret", b"403"), ("configured-webhook-secret", b"413")],
+)
+async def test_a_huge_body_is_refused_before_it_is_read(
+    webhook_env: BotEnv, secret: str | None, status: bytes
 ) -> None:
+    """The secret is checked first (403), then the declared length (413), both after only
+    4 kB of the 95 MB were sent: a server that read the body first would never answer."""
     headers = {"Content-Type": "application/json", "Content-Length": str(HUGE)}
     if secret:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
     assert webhook_env.config.telegram.webhook_url is not None
     answer, seconds = await _raw_post(webhook_env.config.telegram.webhook_url, headers, b"{" * 4096)
-    assert answer.startswith(b"HTTP/1.1 403"), answer
-    assert seconds < 2.0
-
-
-async def test_a_huge_body_with_the_secret_is_refused_by_its_length(webhook_env: BotEnv) -> None:
-    headers = {
-        "Content-Type": "application/json",
-        "Content-Length": str(HUGE),
-        "X-Telegram-Bot-Api-Secret-Token": "configured-webhook-secret",
-    }
-    assert webhook_env.config.telegram.webhook_url is not None
-    answer, seconds = await _raw_post(webhook_env.config.telegram.webhook_url, headers, b"{" * 4096)
-    assert answer.startswith(b"HTTP/1.1 413"), answer
+    assert answer.startswith(b"HTTP/1.1 " + status), answer
     assert seconds < 2.0
 
 

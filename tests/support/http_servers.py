@@ -25,6 +25,7 @@ from types import TracebackType
 import httpcore
 
 from translation.web.netguard import IPAddress
+from translation.web.pacing import DelegatingStream
 
 HTML = "text/html; charset=utf-8"
 _MAX_REQUEST_HEAD = 65_536
@@ -281,11 +282,11 @@ class LoopbackInternet(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-class _CountedStream(httpcore.AsyncNetworkStream):
+class _CountedStream(DelegatingStream):
     """A TCP stream of the test internet that counts its reads in ``internet``."""
 
     def __init__(self, inner: httpcore.AsyncNetworkStream, internet: LoopbackInternet) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._internet = internet
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
@@ -293,20 +294,3 @@ class _CountedStream(httpcore.AsyncNetworkStream):
         self._internet.reads += 1
         self._internet.bytes_read += len(data)
         return data
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._inner.start_tls(ssl_context, server_hostname, timeout)
-
-    def get_extra_info(self, info: str) -> object:
-        return self._inner.get_extra_info(info)

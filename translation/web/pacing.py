@@ -22,22 +22,14 @@ from httpcore import SOCKET_OPTION
 DEFAULT_READS_PER_SECOND = 200.0
 
 
-class PacedStream(httpcore.AsyncNetworkStream):
-    """A network stream whose reads are at least ``interval`` seconds apart."""
+class DelegatingStream(httpcore.AsyncNetworkStream):
+    """A network stream that passes everything to ``inner``; subclasses change ``read``."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream, interval: float) -> None:
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
-        self._interval = interval
-        self._next_read = 0.0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        wait = self._next_read - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        try:
-            return await self._inner.read(max_bytes, timeout)
-        finally:
-            self._next_read = time.monotonic() + self._interval
+        return await self._inner.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         await self._inner.write(buffer, timeout)
@@ -51,11 +43,35 @@ class PacedStream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
     ) -> httpcore.AsyncNetworkStream:
-        tls = await self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return PacedStream(tls, self._interval)
+        return self.wrap(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def wrap(self, tls: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+        """The stream to use after the TLS handshake (the TLS stream itself by default)."""
+        return tls
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
+
+
+class PacedStream(DelegatingStream):
+    """A network stream whose reads are at least ``interval`` seconds apart."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, interval: float) -> None:
+        super().__init__(inner)
+        self._interval = interval
+        self._next_read = 0.0
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        wait = self._next_read - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            return await self._inner.read(max_bytes, timeout)
+        finally:
+            self._next_read = time.monotonic() + self._interval
+
+    def wrap(self, tls: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+        return PacedStream(tls, self._interval)
 
 
 class PacedNetworkBackend(httpcore.AsyncNetworkBackend):
