@@ -6,9 +6,10 @@ links at once to a server (a child process) that sends each a 4 MB page one byte
 segment (TCP_NODELAY), ``--drip-gap-us`` apart, until the bot hangs up. While the fetches run,
 ``--probes`` ``/start`` messages are sent from another chat, one every half second; each answer's
 latency is measured (push → ``sendMessage``). The event loop's stalls come from the bot's own
-monitor via ``/stats``, asked before the links and after the probes. With ``--baseline-dir``
-(a checkout of another commit, e.g. ``git archive d0ff57c | tar -x -C DIR``) the same scenario
-runs against that code first, and the report shows both and their ratio.
+monitor via ``/stats``, asked before the links and after the probes. Then the fetcher alone
+(``fetch_loop_probe.py``): the same drip on one event loop with nothing else on it. With
+``--baseline-dir`` (a checkout of another commit, e.g. ``git archive d0ff57c | tar -x -C DIR``)
+the same scenario runs against that code first, and the report shows both and their ratio.
 
 Usage: python -m benchmarks.load_test --slow-drip 5 [--baseline-dir DIR] [--probes 10]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import re
@@ -246,6 +248,42 @@ def report(results: list[DripResult], args: argparse.Namespace) -> str:
     return "\n".join(rows)
 
 
+PROBE_SECONDS = 10.0
+
+
+def fetcher_alone(code_dir: Path, args: argparse.Namespace) -> dict[str, float]:
+    """``fetch_loop_probe.py`` on ``code_dir``'s fetcher: loop stalls without the bot around."""
+    probe = Path(__file__).with_name("fetch_loop_probe.py")
+    command = [sys.executable, str(probe), str(args.slow_drip), str(PROBE_SECONDS)]
+    child = subprocess.run(
+        [*command, str(args.drip_gap_us)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(code_dir)},
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"fetch_loop_probe failed on {code_dir}: {child.stderr[-500:]}")
+    result: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report_alone(rows: list[tuple[str, dict[str, float]]]) -> str:
+    lines = [
+        f"\nThe fetcher alone: {PROBE_SECONDS:g} s of the same drip on one event loop "
+        "(benchmarks/fetch_loop_probe.py)",
+        "",
+        "| code | worst loop stall ms | p99 stall ms | stalls > 100 ms | CPU s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, row in rows:
+        lines.append(
+            f"| {label} | {row['worst_stall_ms']:.0f} | {row['p99_stall_ms']:.0f} "
+            f"| {row['stalls_over_100ms']:.0f} | {row['cpu_s']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def run_scenario(args: argparse.Namespace) -> int:
     """Entry point of ``load_test --slow-drip N``."""
     work_dir: Path = getattr(args, "work_dir", DEFAULT_WORK_DIR)
@@ -257,6 +295,8 @@ def run_scenario(args: argparse.Namespace) -> int:
     for label, code_dir in runs:
         with tempfile.TemporaryDirectory(prefix="briefbot-drip-") as temp:
             results.append(asyncio.run(run_once(label, code_dir, packages_dir, Path(temp), args)))
+    alone = [(label, fetcher_alone(code_dir, args)) for label, code_dir in runs]
     print(machine_info())
     print(report(results, args))
+    print(report_alone(alone))
     return 0
