@@ -22,6 +22,7 @@ monitor reports it (``/stats`` after the traffic, and its shutdown log line). No
 prints figures and always stops by itself.
 
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
+       python -m benchmarks.load_test --slow-drip 5 [--baseline-dir DIR]   (issue 13)
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from benchmarks.bot_bench import start_briefbot
 from benchmarks.bot_bench import write_config as write_bot_config
 from benchmarks.bot_process import peak_rss_mb, sample_rss, stop_bot, until
 from benchmarks.replies import Request, classify, is_answered
+from benchmarks.slow_drip import run_scenario as run_slow_drip
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import OWNER_ID, ArticleServer
 
@@ -330,7 +332,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--keep-temp", action="store_true", help="keep config, database, log")
+    parser.add_argument(
+        "--slow-drip", type=int, default=0, help="N: the slow-drip scenario (see slow_drip.py)"
+    )
+    parser.add_argument("--probes", type=int, default=10, help="slow drip: /start probes")
+    parser.add_argument("--drip-gap-us", type=int, default=50, help="slow drip: µs per byte")
+    parser.add_argument("--baseline-dir", type=Path, default=None, help="slow drip: old code")
     args = parser.parse_args(argv)
+    if args.slow_drip:
+        return run_slow_drip(args)
     if not (args.eval_dir / "mt_de_fr.jsonl").is_file():
         print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.cli_logging import configure_cli_logging
 from bot.core.requests import Source
 from translation import (
     Algorithm,
@@ -72,6 +73,9 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML config file (or env BRIEFBOT_CONFIG)")
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help="show library logs too"
+    )
     parser = _Parser(prog="briefbot", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -402,9 +406,8 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # `run` logs as [logging] configures it: PTB's lines are part of an operator's log
+    configure_cli_logging(verbose=getattr(args, "verbose", False) or args.command == "run")
     try:
         from bot.config import load_config
 

@@ -149,3 +149,23 @@ async def test_german_users_get_german_link_errors(env: BotEnv, articles: Articl
     assert "Diesen Link kann ich nicht öffnen: Nur öffentliche Webseiten sind erlaubt." in port
     for visible in (missing, image, port):
         assert "The page" not in visible and "Refused" not in visible and "link" not in visible
+
+
+SPOOFING = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+
+async def test_bidi_overrides_in_a_page_title_do_not_reach_the_reply(
+    env: BotEnv, articles: ArticleServer
+) -> None:
+    """Issue 13 (title spoofing): U+202E in a title would make "Verkehrskonzept.exe" read
+    backwards in the linked heading; every bidi control is dropped from titles and bullets."""
+    spoofed = "Stadtrat \u202eexe.tpeznoksrhekreV\u202c beschließt \u2067neues\u2069 Konzept"
+    page = (
+        german_article_html()
+        .replace("Neues Verkehrskonzept | Stadtanzeiger", spoofed)
+        .replace("Stadtrat beschließt neues Verkehrskonzept für die Innenstadt", spoofed)
+    )
+    reply = await env.ask_one(PRIVATE_CHAT, articles.add("/spoof", page))
+    raw = reply.text or ""
+    assert "exe.tpeznoksrhekreV" in raw, raw  # the title is there, minus its controls
+    assert not set(SPOOFING) & set(raw), raw

@@ -134,6 +134,12 @@ def test_env_overrides_each_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.models.install == (str(tmp_path / "a,b.argosmodel"), "de-en")
 
 
+def test_allowed_ports_add_to_the_web_ports(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, ""), env={}).fetch.allowed_ports == {80, 443}
+    config = load_config(write(tmp_path, "[fetch]\nallowed_ports = [8080]\n"), env={})
+    assert config.fetch.allowed_ports == {80, 443, 8080}
+
+
 def test_empty_env_value_unsets_an_optional_string(tmp_path: Path) -> None:
     path = write(tmp_path, "[telegram]\ntoken = 'from-file'\n")
     config = load_config(path, env={"BRIEFBOT_TELEGRAM_TOKEN": ""})
@@ -172,6 +178,11 @@ def test_empty_env_value_unsets_an_optional_string(tmp_path: Path) -> None:
         ("[limits]\nqueue_size = -1\n", {}, r"\[limits\] queue_size must be at least 1, got -1"),
         ("[limits]\nper_user_per_minute = 0\n", {}, "per_user_per_minute must be at least 1"),
         ("[fetch]\ntimeout_seconds = 0\n", {}, "timeout_seconds must be positive"),
+        (
+            "[fetch]\nallowed_ports = [8080, 0]\n",
+            {},
+            r"allowed_ports must be ports 1..65535, got \[0\]",
+        ),
         ("[cache]\nttl_days = 0\n", {}, "ttl_days must be at least 1"),
         ("[defaults]\ntarget_languages = []\n", {}, "at least one language"),
         ("[defaults]\ntarget_languages = ['english']\n", {}, "not a language code"),

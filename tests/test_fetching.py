@@ -31,6 +31,7 @@ from tests.support.http_servers import (
     unused_port,
 )
 from translation.errors import FetchError
+from translation.text.detection import detect_language
 from translation.web.fetching import FetchedPage, FetchPolicy, fetch_url, find_urls
 
 PUBLIC_IP = "93.184.216.34"
@@ -185,6 +186,9 @@ BAD_LINKS = [
     ("http://[::1", "not a valid web address", "invalid_url"),
     ("http://user:secret@news.test/", "user name or password", "blocked"),
     ("http://news.test:25/", "port 25", "blocked"),
+    # issue 13: a public host's Redis, SMTP or admin port is not a web page
+    ("http://news.test:6379/", "port 6379 is not a web port (allowed: 80, 443)", "port"),
+    ("https://news.test:8443/", "port 8443 is not a web port", "port"),
     ("https://news.test/" + "a" * 9000, "longer than", "invalid_url"),
 ]
 
@@ -260,6 +264,7 @@ HOSTILE_REDIRECTS = [
     ),
     ("gopher://news.test:70/", "not gopher:", "scheme"),
     ("http://news.test:6667/", "Refused a redirect: port 6667", "blocked"),
+    ("http://news.test:6379/", "port 6379 is not a web port", "port"),
 ]
 
 
@@ -275,6 +280,14 @@ async def test_redirects_into_forbidden_space_are_refused(
     assert refused.value.reason == reason
     assert web.server.paths_requested() == ["/start"]
     assert web.internet.connections == [(PUBLIC_IP, 80)]
+
+
+async def test_more_ports_can_be_allowed(web: Web) -> None:
+    web.internet.publish(PUBLIC_IP, 8080, web.server)
+    web.server.add("/a", ARTICLE)
+    page = await web.fetch("http://news.test:8080/a", allowed_ports=frozenset({80, 443, 8080}))
+    assert page.text == ARTICLE
+    assert web.internet.connections == [(PUBLIC_IP, 8080)]
 
 
 async def test_redirect_without_location_is_an_error(web: Web) -> None:
@@ -293,6 +306,26 @@ async def test_slow_drip_is_cut_by_the_total_time_limit(web: Web) -> None:
         await web.fetch(url, timeout_seconds=0.5)
     assert (slow.value.reason, slow.value.details) == ("timeout", {"seconds": "0.5"})
     assert time.monotonic() - started < 2.0
+
+
+async def test_reads_are_paced_whatever_the_server_slices(web: Web) -> None:
+    # issue 13: an endless body in 1-byte segments made one read call per byte, all on the
+    # event loop; paced reads pick up everything that arrived in between in one call.
+    url = web.serve("/bytes", Route(body=b"a", chunk_size=1, endless=True))
+    with pytest.raises(FetchError, match="took too long"):
+        await web.fetch(url, timeout_seconds=1.0, max_bytes=50_000_000, min_bytes_per_second=0)
+    assert web.internet.bytes_read > 2_000
+    assert web.internet.reads <= 1.0 * POLICY.reads_per_second + 10
+    assert web.internet.bytes_read / web.internet.reads > 10
+
+
+async def test_a_drip_fed_body_is_given_up_early(web: Web) -> None:
+    url = web.serve("/drip", Route(body=b"a" * 5000, chunk_size=1, drip_interval=0.01))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too slowly") as slow:
+        await web.fetch(url, timeout_seconds=5.0, slow_grace_seconds=0.3)
+    assert (slow.value.reason, slow.value.details) == ("too_slow", {"rate": "2000"})
+    assert time.monotonic() - started < 1.5
 
 
 async def test_a_server_that_never_answers_times_out(web: Web) -> None:
@@ -544,6 +577,31 @@ async def test_byte_order_marks_win(web: Web, bom: bytes, codec: str) -> None:
     page = await web.fetch(web.serve("/bom", Route(body=body, content_type="text/plain")))
     assert page.text == GERMAN
     assert page.encoding == codec
+
+
+HOSTILE_CHARSETS = [
+    "text/html; charset=unicode_escape",
+    "text/html; charset=raw-unicode-escape",
+    "text/html; charset=idna",
+    "text/plain; charset=utf-7",
+]
+
+
+@pytest.mark.parametrize("content_type", HOSTILE_CHARSETS)
+async def test_python_only_charsets_named_by_a_page_are_ignored(
+    web: Web, content_type: str
+) -> None:
+    body = b"<p>Rechnung \\u202egnp.exe\\u202c mit \\x00 und +ICIiIA-</p>"
+    page = await web.fetch(web.serve("/c", Route(body=body, content_type=content_type)))
+    assert (page.text, page.encoding) == (body.decode("ascii"), "utf-8")
+
+
+async def test_a_utf16_header_on_a_utf8_page_is_read_as_utf8(web: Web) -> None:
+    text = " ".join([GERMAN] * 6)
+    url = web.serve("/c", Route(body=text.encode(), content_type="text/plain; charset=utf-16"))
+    page = await web.fetch(url)
+    assert (page.text, page.encoding) == (text, "utf-8")
+    assert detect_language(page.text).language == "de"
 
 
 async def test_undeclared_legacy_charset_is_detected(web: Web) -> None:

@@ -298,3 +298,34 @@ async def test_committed_data_survives_a_sigkilled_writer(storage_opener: Storag
         assert await storage.cache.get("key") == {"cached": True}
     finally:
         await storage.close()
+
+
+async def _database_with_damaged_pages(path: Path, pages: int) -> None:
+    """A cache full of entries, then ``pages`` pages in the middle of the file overwritten."""
+    storage = await Storage.open(path)
+    for i in range(600):
+        await storage.cache.put(f"k{i}", {"text": f"value {i} " * 50})
+    await storage.close()
+    _overwrite_middle_pages(path, pages)
+
+
+def _overwrite_middle_pages(path: Path, pages: int) -> None:
+    with sqlite3.connect(path) as conn:
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        page_count = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    data = bytearray(path.read_bytes())
+    for page in range(page_count // 2, page_count // 2 + pages):
+        data[page * page_size : (page + 1) * page_size] = b"\xa5" * page_size
+    path.write_bytes(bytes(data))
+
+
+async def test_a_few_damaged_pages_are_refused_at_start(tmp_path: Path) -> None:
+    """Issue 13: three bad pages in a 1,000-page file opened fine and served every request
+    that missed them; ``PRAGMA quick_check`` at start refuses the file in one line."""
+    path = tmp_path / "bot.sqlite3"
+    await _database_with_damaged_pages(path, pages=3)
+    with pytest.raises(StorageError, match="is corrupt") as info:
+        await Storage.open(path)
+    assert info.value.reason == "corrupt"
+    assert info.value.exit_code == 5
+    assert str(path) in info.value.message and "\n" not in info.value.message

@@ -37,6 +37,7 @@ from translation.options import at_least
 from translation.text.bullets import strip_dateline
 from translation.text.cleaning import clean_article_text, split_title
 from translation.text.detection import NOT_PROSE_METHOD, detect_language
+from translation.text.normalize import normalize_text
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import summarize
 from translation.web.decoding import decode_bytes
@@ -197,8 +198,9 @@ class Pipeline:
         if not text.strip():
             raise NoTextError("There is no text to summarize.")
         self._check_length(text)
-        title = doc.title.strip() if doc.title and doc.title.strip() else None
-        return Document(text=text, title=title, url=doc.url)
+        # the title gets the text's treatment too: no bidi overrides or other invisible marks
+        title = normalize_text(doc.title) if doc.title else None
+        return Document(text=text, title=title or None, url=doc.url)
 
     def _check_length(self, text: str) -> None:
         if len(text) > self.limits.max_text_chars:
