@@ -50,6 +50,15 @@ if TYPE_CHECKING:
     from translation.text.detection import detect_language
     from translation.text.detection import preload as preload_detectors
     from translation.web.decoding import decode_bytes
+    from translation.web.feeds import (
+        Feed,
+        FeedEntry,
+        FeedError,
+        FeedPoll,
+        FeedUnavailable,
+        Validators,
+        poll_feed,
+    )
     from translation.web.fetching import FetchPolicy, find_urls
 
 #: public name -> (module, attribute)
@@ -99,6 +108,18 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "decode_bytes": ("translation.web.decoding", "decode_bytes"),
     "FetchPolicy": ("translation.web.fetching", "FetchPolicy"),
     "find_urls": ("translation.web.fetching", "find_urls"),
+    **{
+        name: ("translation.web.feeds", name)
+        for name in (
+            "Feed",
+            "FeedEntry",
+            "FeedError",
+            "FeedPoll",
+            "FeedUnavailable",
+            "Validators",
+            "poll_feed",
+        )
+    },
 }
 
 __all__ = [
@@ -108,6 +129,11 @@ __all__ = [
     "Detection",
     "Document",
     "EngineOptions",
+    "Feed",
+    "FeedEntry",
+    "FeedError",
+    "FeedPoll",
+    "FeedUnavailable",
     "FetchError",
     "FetchPolicy",
     "FileInput",
@@ -128,6 +154,7 @@ __all__ = [
     "TextInput",
     "TranslationEngine",
     "UrlInput",
+    "Validators",
     "build_test_package",
     "configure_packages_dir",
     "decode_bytes",
@@ -135,6 +162,7 @@ __all__ = [
     "find_urls",
     "install_package",
     "list_installed",
+    "poll_feed",
     "preload_detectors",
 ]
 

@@ -93,4 +93,35 @@ class RestartApology:
     ui: str
 
 
-View = ProgressView | SummaryView | TranslationView | Refusal | Failure | RestartApology
+@dataclass(frozen=True)
+class FeedArticleView:
+    """A new article of a followed feed: its linked title, the source, and its summary in the
+    chat's languages (None when the article could not be summarized: title and link only)."""
+
+    title: str
+    url: str
+    feed_title: str
+    summary: SummaryView | None
+    ui: str
+
+
+@dataclass(frozen=True)
+class FeedPausedView:
+    """A feed failed too often in a row and is no longer polled until a chat resumes it."""
+
+    feed_title: str
+    url: str
+    error: BaseException
+    ui: str
+
+
+View = (
+    ProgressView
+    | SummaryView
+    | TranslationView
+    | Refusal
+    | Failure
+    | RestartApology
+    | FeedArticleView
+    | FeedPausedView
+)

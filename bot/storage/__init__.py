@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
 from bot.storage.errors import StorageError
+from bot.storage.feeds_store import FeedsStore
 from bot.storage.jobs_store import MAX_ATTEMPTS, Job, JobsStore, JobStatus, move_unfinished_jobs
 from bot.storage.results_cache import ResultsCache, make_cache_key
 from bot.storage.settings_store import (
@@ -53,6 +54,7 @@ class Storage:
     cache: ResultsCache
     jobs: JobsStore
     stats: StatsStore
+    feeds: FeedsStore
 
     @classmethod
     async def open(
@@ -71,6 +73,7 @@ class Storage:
             cache=ResultsCache(db, max_entries=cache_max_entries, ttl_seconds=cache_ttl_seconds),
             jobs=JobsStore(db),
             stats=StatsStore(db),
+            feeds=FeedsStore(db),
         )
         try:
             await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)

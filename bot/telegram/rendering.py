@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.config import LimitsConfig
 from bot.core.views import (
     Failure,
+    FeedArticleView,
+    FeedPausedView,
     ProgressView,
     Refusal,
     RestartApology,
@@ -14,10 +16,14 @@ from bot.core.views import (
 )
 from bot.telegram.error_messages import error_html
 from bot.telegram.formatting import (
+    MESSAGE_LIMIT,
+    escape,
     language_name,
     render_full_translation,
     render_summary,
     render_text,
+    truncate,
+    utf16_len,
 )
 
 
@@ -45,4 +51,28 @@ def render_html(view: View, limits: LimitsConfig) -> str:
         return error_html(view.error, view.ui, limits)
     if isinstance(view, RestartApology):
         return render_text("error.restart_apology", view.ui)
+    if isinstance(view, FeedArticleView):
+        return feed_article_html(view)
+    if isinstance(view, FeedPausedView):
+        return render_text(
+            "feeds.paused_notice", view.ui, title=view.feed_title, error=_error_line(view.error)
+        )
     raise TypeError(f"no rendering for {type(view).__name__}")
+
+
+def _error_line(error: BaseException) -> str:
+    return str(getattr(error, "message", error))
+
+
+def feed_article_html(view: FeedArticleView) -> str:
+    """A feed article: its summary (which links the title) or, without one, the linked title;
+    then the feed it came from."""
+    source = render_text("feeds.source", view.ui, feed=view.feed_title)
+    if view.summary is not None:
+        summary = view.summary
+        body = render_summary(summary.result, summary.targets, view.ui, summary.show_source)
+        if utf16_len(body) + utf16_len(source) + 9 <= MESSAGE_LIMIT:
+            return f"{body}\n\n<i>{source}</i>"
+        return body
+    title = escape(truncate(view.title, 500))
+    return f'<b><a href="{escape(view.url)}">{title}</a></b>\n<i>{source}</i>'

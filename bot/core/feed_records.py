@@ -1,0 +1,53 @@
+"""What the feed storage port hands back: feeds, their polling state and subscriptions.
+
+Plain data shared by the feed logic (``bot.core.feeds``) and every storage backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DeliveryMode = Literal["each", "digest"]
+DELIVERY_MODES: tuple[DeliveryMode, ...] = ("each", "digest")
+#: The job kind of one article delivered to one chat (the durable jobs table).
+FEED_ARTICLE_JOB = "feed_article"
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed as polled: shared by every chat that follows it."""
+
+    id: int
+    url: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    interval_seconds: float
+    next_poll_at: float
+    failures: int
+    paused: bool
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat following a feed."""
+
+    chat_id: int
+    feed_id: int
+    url: str
+    title: str
+    mode: DeliveryMode
+    paused: bool
+    feed_paused: bool
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article to deliver to one chat unless it saw it already (by URL or by text)."""
+
+    url: str
+    content_hash: str
+    title: str
+    feed_title: str
