@@ -120,7 +120,7 @@ class FeedService:
         self.config = config
         self.policy = policy
         self._poller = poller or self._fetch
-        self._clock = clock
+        self.clock = clock
         self._pacer = HostPacer(config.host_interval_seconds)
         self._tick_lock = asyncio.Lock()
         self._delivering: set[int] = set()
@@ -148,7 +148,7 @@ class FeedService:
             poll = await self._poller(url, None, True)
         feed = poll.feed
         assert feed is not None  # an unconditional request cannot be "not modified"
-        now = self._clock()
+        now = self.clock()
         interval = self.interval(feed.update_seconds)
         feed_id = await self.repo.add_feed(poll.url, feed.title, interval, now)
         await self.repo.record_poll(
@@ -192,7 +192,7 @@ class FeedService:
         article. Ticks never overlap; a failure of one feed never stops the others."""
         report = TickReport()
         async with self._tick_lock:
-            due = await self.repo.due_feeds(self._clock())
+            due = await self.repo.due_feeds(self.clock())
             results = await asyncio.gather(*(self._poll_due(f, chat) for f in due))
             report.polled = len(due)
             report.failed = sum(1 for queued in results if queued is None)
@@ -210,7 +210,7 @@ class FeedService:
         except FetchError as exc:
             await self._failed(feed, exc, chat)
             return None
-        now = self._clock()
+        now = self.clock()
         announced = poll.feed.update_seconds if poll.feed else None
         interval = self.interval(announced) if poll.feed else feed.interval_seconds
         await self.repo.record_poll(
@@ -247,7 +247,7 @@ class FeedService:
     async def _failed(self, feed: FeedState, exc: FetchError, chat: ChatPort) -> None:
         """Back off (honouring Retry-After); the last allowed failure pauses the feed and
         tells its chats once."""
-        now = self._clock()
+        now = self.clock()
         backoff = min(
             self.config.max_interval_minutes * 60.0,
             feed.interval_seconds * 2 ** min(feed.failures, 10),
