@@ -273,12 +273,21 @@ class FeedsConfig:
     #: Articles already in the feed delivered at the first follow (0: start from now).
     initial_articles: int = 0
     max_feed_bytes: int = 2_000_000
+    #: Digest mode: articles shown with sentences (the rest as links), default hours and zone.
+    digest_top: int = 3
+    digest_hours: tuple[int, ...] = (8,)
+    digest_timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         _at_least("feeds", 1, self, "max_feeds_per_chat", "min_interval_minutes", "tick_seconds")
         _at_least("feeds", 1, self, "max_articles_per_poll", "max_articles_per_day")
         _at_least("feeds", 1, self, "max_failures", "max_feed_bytes")
         _at_least("feeds", 0, self, "initial_articles")
+        _at_least("feeds", 1, self, "digest_top")
+        _require(
+            bool(self.digest_hours) and all(0 <= h <= 23 for h in self.digest_hours),
+            f"[feeds] digest_hours must be hours 0-23, got {list(self.digest_hours)}",
+        )
         _require(
             self.min_interval_minutes <= self.default_interval_minutes <= self.max_interval_minutes,
             "[feeds] needs min_interval_minutes <= default_interval_minutes"

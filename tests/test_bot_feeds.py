@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,47 @@ async def test_a_restart_in_the_middle_of_a_delivery_neither_loses_nor_repeats(
         delivered = [visible(m) for m in server.sent_messages(PRIVATE_CHAT)[1:]]
         assert len(delivered) == 2
         assert HEADLINES[1] in delivered[0] and HEADLINES[2] in delivered[1]
+
+
+def next_local_hour(hour: int, after: float) -> float:
+    """The first ``hour``:00 UTC at least two hours after ``after`` (past any poll interval)."""
+    moment = datetime.fromtimestamp(after, UTC).replace(hour=hour, minute=0, second=0)
+    while moment.timestamp() < after + 2 * HOUR:
+        moment += timedelta(days=1)
+    return moment.timestamp()
+
+
+async def tick_at(env: BotEnv, when: float) -> None:
+    await tick(env, when - time.time())
+
+
+async def test_digest_at_the_chosen_hour_top_articles_then_links_split_cleanly(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    settings = {"digest_top": 2, "max_articles_per_poll": 30, "max_articles_per_day": 100}
+    async with news() as site, feed_bot(tmp_path, packages_dir, engine, **settings) as env:
+        feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
+        await env.ask(PRIVATE_CHAT, f"/follow {feed}")
+        listing = await env.ask_one(PRIVATE_CHAT, "/feeds")
+        await env.press(PRIVATE_CHAT, USER_ID, buttons(listing)["⇄ 1"], listing.message_id)
+        assert "1. Stadtanzeiger — digest" in visible(env.server.sent_messages(PRIVATE_CHAT)[-1])
+        saved = await env.ask_one(PRIVATE_CHAT, "/digest 8 UTC")
+        assert "Digests come at 8:00 (UTC)" in visible(saved)
+        before = len(env.server.sent_messages(PRIVATE_CHAT))
+
+        extra = [Item(f"Meldung Nummer {n}", site.url(f"/meldung/{n}")) for n in range(18)]
+        site.add("/rss.xml", rss([*items(site, 1, 2), *extra, *items(site, 0)]), RSS_TYPE)
+        eight = next_local_hour(8, time.time())
+        await tick_at(env, eight - 600)
+        assert len(env.server.sent_messages(PRIVATE_CHAT)) == before, "waits for 8:00"
+        await tick_at(env, eight + 60)
+        parts = [visible(m) for m in env.server.sent_messages(PRIVATE_CHAT)[before:]]
+        assert len(parts) == 3, parts  # the top two, then 15 + 3 links
+        assert parts[0].startswith("Digest: 20 new articles")
+        # oldest first in the feed: the top two are the newest, with sentences and source
+        assert HEADLINES[2] in parts[0] and HEADLINES[1] in parts[0]
+        assert parts[0].count("Stadtanzeiger") == 2 and len(parts[0].splitlines()) > 6
+        assert parts[1].count("• ") == 15 and parts[2].count("• ") == 3
+        assert not any("/meldung/" in p for p in site.paths_requested()), "links not fetched"
+        await tick_at(env, eight + 2 * HOUR)
+        assert len(env.server.sent_messages(PRIVATE_CHAT)) == before + 3, "sent once"

@@ -12,6 +12,9 @@ DeliveryMode = Literal["each", "digest"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("each", "digest")
 #: The job kind of one article delivered to one chat (the durable jobs table).
 FEED_ARTICLE_JOB = "feed_article"
+#: The job kind of one digest (several articles) delivered to one chat.
+FEED_DIGEST_JOB = "feed_digest"
+FEED_JOBS = (FEED_ARTICLE_JOB, FEED_DIGEST_JOB)
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,13 @@ class NewArticle:
     content_hash: str
     title: str
     feed_title: str
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When a chat gets its digest: full ``hours`` in ``timezone``."""
+
+    chat_id: int
+    hours: tuple[int, ...]
+    timezone: str
+    last_run_at: float

@@ -13,18 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import FeedsConfig
 from bot.core.errors import StorageError
 from bot.core.feed_records import (
-    FEED_ARTICLE_JOB,
+    FEED_DIGEST_JOB,
+    FEED_JOBS,
     DeliveryMode,
+    DigestSchedule,
     FeedState,
     NewArticle,
     Subscription,
@@ -33,7 +38,14 @@ from bot.core.ports import ChatPort, FeedsRepository
 from bot.core.records import Job
 from bot.core.requests import Source
 from bot.core.service import BriefService
-from bot.core.views import FeedArticleView, FeedPausedView, SummaryView
+from bot.core.views import (
+    DigestEntry,
+    FeedArticleView,
+    FeedDigestView,
+    FeedPausedView,
+    SummaryView,
+    View,
+)
 from translation import (
     Algorithm,
     BriefbotError,
@@ -49,6 +61,13 @@ from translation import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Links per digest message after the first: short enough for Telegram's 4096 characters.
+DIGEST_LINKS_PER_MESSAGE = 15
+#: Top articles (with sentences) per digest message.
+DIGEST_TOP_PER_MESSAGE = 3
+#: Sentences of each top article in a digest.
+DIGEST_SENTENCES = 2
 
 #: ``(url, validators, discover)`` -> the poll; tests and benchmarks may count calls.
 Poller = Callable[[str, Validators | None, bool], Awaitable[FeedPoll]]
@@ -78,7 +97,30 @@ class TickReport:
     polled: int = 0
     failed: int = 0
     queued: int = 0
+    digests: int = 0
     delivered: int = 0
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; ValueError when there is none of that name."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def digest_due(schedule: DigestSchedule, now: float) -> bool:
+    """True when one of the schedule's full hours (in its time zone) passed since its last
+    digest."""
+    if not schedule.hours:
+        return False
+    local = datetime.fromtimestamp(schedule.last_run_at, zone(schedule.timezone))
+    moment = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for _ in range(48):
+        if moment.hour in schedule.hours:
+            return moment.timestamp() <= now
+        moment += timedelta(hours=1)
+    return False
 
 
 class HostPacer:
@@ -183,7 +225,27 @@ class FeedService:
         paused: bool | None = None,
         mode: DeliveryMode | None = None,
     ) -> Subscription | None:
+        if mode == "digest" and await self.repo.digest_schedule(chat_id) is None:
+            config = self.config
+            await self.repo.set_digest_schedule(
+                chat_id, config.digest_hours, config.digest_timezone, self.clock()
+            )
         return await self.repo.update_subscription(chat_id, feed_id, paused=paused, mode=mode)
+
+    async def set_digest_hours(self, chat_id: int, hours: Iterable[int], timezone: str) -> None:
+        """The chat's digest hours (0-23) in an IANA time zone; ValueError if invalid."""
+        hours = tuple(hours)
+        zone(timezone)
+        if not hours or any(not 0 <= h <= 23 for h in hours):
+            raise ValueError("digest hours are 0-23")
+        await self.repo.set_digest_schedule(chat_id, hours, timezone.strip(), self.clock())
+
+    async def digest_schedule(self, chat_id: int) -> DigestSchedule:
+        schedule = await self.repo.digest_schedule(chat_id)
+        if schedule is not None:
+            return schedule
+        config = self.config
+        return DigestSchedule(chat_id, config.digest_hours, config.digest_timezone, self.clock())
 
     # -- the scheduler's work -------------------------------------------------------------------
 
@@ -197,6 +259,7 @@ class FeedService:
             report.polled = len(due)
             report.failed = sum(1 for queued in results if queued is None)
             report.queued = sum(queued or 0 for queued in results)
+            report.digests = await self._take_due_digests()
             report.delivered = await self.deliver_pending(chat)
         return report
 
@@ -226,11 +289,27 @@ class FeedService:
         entries = poll.feed.entries[: self.config.max_articles_per_poll]
         queued = 0
         for sub in await self.repo.followers(feed.id):
-            queued += len(await self._enqueue(sub.chat_id, feed.id, poll.feed, entries, now))
+            digest = sub.mode == "digest"
+            jobs = await self._enqueue(sub.chat_id, feed.id, poll.feed, entries, now, digest)
+            queued += len(jobs)
         return queued
 
+    async def _take_due_digests(self) -> int:
+        now = self.clock()
+        taken = 0
+        for schedule in await self.repo.waiting_digests():
+            if digest_due(schedule, now) and await self.repo.take_digest(schedule.chat_id, now):
+                taken += 1
+        return taken
+
     async def _enqueue(
-        self, chat_id: int, feed_id: int, feed: Feed, entries: Iterable[FeedEntry], now: float
+        self,
+        chat_id: int,
+        feed_id: int,
+        feed: Feed,
+        entries: Iterable[FeedEntry],
+        now: float,
+        digest: bool = False,
     ) -> list[int]:
         # Oldest first, so a chat reads them in the order they were published.
         articles = [
@@ -242,6 +321,7 @@ class FeedService:
             {"feed_id": feed_id},
             daily_limit=self.config.max_articles_per_day,
             now=now,
+            digest=digest,
         )
 
     async def _failed(self, feed: FeedState, exc: FetchError, chat: ChatPort) -> None:
@@ -277,7 +357,7 @@ class FeedService:
         jobs = [
             job
             for job in await self.service.storage.jobs.unfinished_jobs()
-            if job.kind == FEED_ARTICLE_JOB and job.id not in self._delivering
+            if job.kind in FEED_JOBS and job.id not in self._delivering
         ]
         by_article: dict[str, list[Job]] = defaultdict(list)
         for job in jobs:
@@ -300,9 +380,14 @@ class FeedService:
                 return False
             if not await jobs.mark_running(job.id):
                 return False
-            view = await self._article_view(job, chat)
+            views: list[View]
+            if job.kind == FEED_DIGEST_JOB:
+                views = list(await self._digest_views(job, chat))
+            else:
+                views = [await self._article_view(job, chat)]
             try:
-                await chat.send(job.chat_id, view)
+                for view in views:
+                    await chat.send(job.chat_id, view)
             except Exception as exc:
                 log.warning("Could not deliver job %s to chat %s: %r", job.id, job.chat_id, exc)
                 await jobs.mark_failed(job.id, f"{type(exc).__name__}: {exc}"[:500])
@@ -337,3 +422,50 @@ class FeedService:
         except (BriefbotError, TimeoutError) as exc:
             log.info("Feed article %s not summarized: %r", url, exc)
         return FeedArticleView(title, url, str(payload.get("feed_title", "")), summary, ui)
+
+    async def _digest_views(self, job: Job, chat: ChatPort) -> list[FeedDigestView]:
+        """The digest's messages: the top articles with their first sentences translated into
+        the chat's first language, then the rest as links in messages of bounded size."""
+        items = [dict(item) for item in job.payload.get("items", [])]
+        settings = await self.service.settings(job.chat_id)
+        ui = settings.ui_language or self.service.config.defaults.ui_language
+        target = settings.target_languages[0]
+        options = SummaryOptions(DIGEST_SENTENCES, algorithm=Algorithm(settings.algorithm))
+        top: list[DigestEntry] = []
+        for item in items[: self.config.digest_top]:
+            source = Source("url", str(item["url"]))
+            sentences: tuple[str, ...] = ()
+            try:
+                async with asyncio.timeout(self.service.config.limits.job_timeout_seconds):
+                    result, _hit = await self.service.summarize(
+                        source.content_key(),
+                        functools.partial(self.service.prepare, source, chat),
+                        settings.target_languages,
+                        options,
+                    )
+                lines = result.summaries.get(target) or next(iter(result.summaries.values()), [])
+                sentences = tuple(lines[:DIGEST_SENTENCES])
+            except (BriefbotError, TimeoutError) as exc:
+                log.info("Digest article %s not summarized: %r", item["url"], exc)
+            top.append(_digest_entry(item, sentences))
+        rest = [_digest_entry(item) for item in items[self.config.digest_top :]]
+        chunks = [
+            top[i : i + DIGEST_TOP_PER_MESSAGE] for i in range(0, len(top), DIGEST_TOP_PER_MESSAGE)
+        ]
+        chunks += [
+            rest[i : i + DIGEST_LINKS_PER_MESSAGE]
+            for i in range(0, len(rest), DIGEST_LINKS_PER_MESSAGE)
+        ]
+        return [
+            FeedDigestView(tuple(chunk), len(items), number == 0, ui)
+            for number, chunk in enumerate(chunks)
+        ]
+
+
+def _digest_entry(item: dict[str, object], sentences: tuple[str, ...] = ()) -> DigestEntry:
+    return DigestEntry(
+        str(item.get("title") or item["url"]),
+        str(item["url"]),
+        str(item.get("feed_title", "")),
+        sentences,
+    )

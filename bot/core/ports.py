@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from bot.core.feed_records import DeliveryMode, FeedState, NewArticle, Subscription
+from bot.core.feed_records import (
+    DeliveryMode,
+    DigestSchedule,
+    FeedState,
+    NewArticle,
+    Subscription,
+)
 from bot.core.records import Job, StatsSummary
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
@@ -176,7 +182,18 @@ class FeedsRepository(Protocol):
         *,
         daily_limit: int,
         now: float,
+        digest: bool = False,
     ) -> list[int]: ...
+
+    async def set_digest_schedule(
+        self, chat_id: int, hours: Sequence[int], timezone: str, now: float
+    ) -> None: ...
+
+    async def digest_schedule(self, chat_id: int) -> DigestSchedule | None: ...
+
+    async def waiting_digests(self) -> list[DigestSchedule]: ...
+
+    async def take_digest(self, chat_id: int, now: float) -> int | None: ...
 
 
 @runtime_checkable

@@ -115,6 +115,27 @@ class FeedPausedView:
     ui: str
 
 
+@dataclass(frozen=True)
+class DigestEntry:
+    """One article of a digest: with its first translated sentences, or as a link only."""
+
+    title: str
+    url: str
+    feed_title: str
+    sentences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedDigestView:
+    """One message of a digest; ``total`` counts the articles of the whole digest, and only
+    its first part (``first``) carries the heading."""
+
+    entries: tuple[DigestEntry, ...]
+    total: int
+    first: bool
+    ui: str
+
+
 View = (
     ProgressView
     | SummaryView
@@ -124,4 +145,5 @@ View = (
     | RestartApology
     | FeedArticleView
     | FeedPausedView
+    | FeedDigestView
 )

@@ -14,7 +14,9 @@ from typing import Any
 
 from bot.core.feed_records import (
     FEED_ARTICLE_JOB,
+    FEED_DIGEST_JOB,
     DeliveryMode,
+    DigestSchedule,
     FeedState,
     NewArticle,
     Subscription,
@@ -216,10 +218,12 @@ class FeedsStore:
         *,
         daily_limit: int,
         now: float,
+        digest: bool = False,
     ) -> list[int]:
         """Queue a delivery job for each article this chat has not seen (by URL or hash), up to
         ``daily_limit`` deliveries in 24 hours; returns the new job ids. Articles past the limit
-        are marked seen so they do not arrive late in a burst."""
+        are marked seen so they do not arrive late in a burst. With ``digest`` they wait for
+        the chat's next digest instead (no job; ``take_digest`` makes one)."""
         jobs: list[int] = []
         async with self._db.transaction() as tx:
             delivered = await _delivered_since(tx, chat_id, now - 86400.0)
@@ -234,7 +238,13 @@ class FeedsStore:
                         "VALUES (?, ?, ?, ?)",
                         (chat_id, key, int(send and key == article.url), now),
                     )
-                if send:
+                if send and digest:
+                    await tx.execute(
+                        "INSERT OR IGNORE INTO feed_digest_items (chat_id, url, title, "
+                        "feed_title, at) VALUES (?, ?, ?, ?, ?)",
+                        (chat_id, article.url, article.title, article.feed_title, now),
+                    )
+                elif send:
                     job_payload = {
                         **payload,
                         "url": article.url,
@@ -243,6 +253,56 @@ class FeedsStore:
                     }
                     jobs.append(await _insert_job(tx, chat_id, job_payload, now))
         return jobs
+
+    # -- digests --------------------------------------------------------------------------------
+
+    async def set_digest_schedule(
+        self, chat_id: int, hours: Sequence[int], timezone: str, now: float
+    ) -> None:
+        """Set a chat's digest hours; the next digest comes at the next of them."""
+        await self._db.execute(
+            "INSERT INTO feed_digest_schedules (chat_id, hours, timezone, last_run_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET hours = excluded.hours, "
+            "timezone = excluded.timezone, last_run_at = excluded.last_run_at",
+            (chat_id, ",".join(str(h) for h in sorted(set(hours))), timezone, now),
+        )
+
+    async def digest_schedule(self, chat_id: int) -> DigestSchedule | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM feed_digest_schedules WHERE chat_id = ?", (chat_id,)
+        )
+        return _schedule(row) if row is not None else None
+
+    async def waiting_digests(self) -> list[DigestSchedule]:
+        """Schedules of chats that have articles waiting for their digest."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM feed_digest_schedules d WHERE EXISTS "
+            "(SELECT 1 FROM feed_digest_items i WHERE i.chat_id = d.chat_id) ORDER BY chat_id"
+        )
+        return [_schedule(row) for row in rows]
+
+    async def take_digest(self, chat_id: int, now: float) -> int | None:
+        """Move the waiting articles (newest first) into one digest job; its id, or None."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT url, title, feed_title FROM feed_digest_items WHERE chat_id = ? "
+                "ORDER BY at DESC, rowid DESC",
+                (chat_id,),
+            )
+            await tx.execute("DELETE FROM feed_digest_items WHERE chat_id = ?", (chat_id,))
+            await tx.execute(
+                "UPDATE feed_digest_schedules SET last_run_at = ? WHERE chat_id = ?",
+                (now, chat_id),
+            )
+            if not rows:
+                return None
+            items = [dict(row) for row in rows]
+            return await _insert_job(tx, chat_id, {"items": items}, now, FEED_DIGEST_JOB)
+
+
+def _schedule(row: Any) -> DigestSchedule:
+    hours = tuple(int(h) for h in str(row["hours"]).split(",") if h.strip().isdigit())
+    return DigestSchedule(row["chat_id"], hours, row["timezone"], row["last_run_at"])
 
 
 async def _seen(tx: Session, chat_id: int, keys: Sequence[str]) -> bool:
@@ -262,9 +322,11 @@ async def _delivered_since(tx: Session, chat_id: int, since: float) -> int:
     return int(row[0]) if row else 0
 
 
-async def _insert_job(tx: Session, chat_id: int, payload: dict[str, Any], now: float) -> int:
+async def _insert_job(
+    tx: Session, chat_id: int, payload: dict[str, Any], now: float, kind: str = FEED_ARTICLE_JOB
+) -> int:
     return await tx.insert(
         "INSERT INTO jobs (chat_id, kind, payload, status, attempts, created_at, updated_at) "
         "VALUES (?, ?, ?, 'queued', 0, ?, ?)",
-        (chat_id, FEED_ARTICLE_JOB, json.dumps(payload, ensure_ascii=False), now, now),
+        (chat_id, kind, json.dumps(payload, ensure_ascii=False), now, now),
     )

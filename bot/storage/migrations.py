@@ -115,6 +115,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             at REAL NOT NULL,
             PRIMARY KEY (chat_id, key)
         );
+
+        -- Digest mode: new articles wait here until one of the chat's digest hours.
+        CREATE TABLE feed_digest_schedules (
+            chat_id INTEGER PRIMARY KEY,
+            hours TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            last_run_at REAL NOT NULL
+        );
+        CREATE TABLE feed_digest_items (
+            chat_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            feed_title TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (chat_id, url)
+        );
         """,
     ),
 )

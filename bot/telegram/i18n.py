@@ -265,6 +265,12 @@ EN: dict[str, str] = {
         "Resume it with /feeds once the site works again."
     ),
     "feeds.source": "Source: {feed}",
+    "feeds.digest_title": "Digest: {count} new articles",
+    "feeds.digest_usage": (
+        "Send /digest followed by hours (0-23) and optionally a time zone, for example "
+        "/digest 8,18 Europe/Berlin. Now: {hours} ({timezone})."
+    ),
+    "feeds.digest_saved": "Digests come at {hours} ({timezone}).",
 }
 
 DE: dict[str, str] = {
@@ -537,6 +543,12 @@ DE: dict[str, str] = {
         "Setze ihn mit /feeds fort, sobald die Seite wieder funktioniert."
     ),
     "feeds.source": "Quelle: {feed}",
+    "feeds.digest_title": "Übersicht: {count} neue Artikel",
+    "feeds.digest_usage": (
+        "Sende /digest und Stunden (0-23), optional mit Zeitzone, zum Beispiel "
+        "/digest 8,18 Europe/Berlin. Jetzt: {hours} ({timezone})."
+    ),
+    "feeds.digest_saved": "Übersichten kommen um {hours} ({timezone}).",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "de": DE}

@@ -6,6 +6,7 @@ from bot.config import LimitsConfig
 from bot.core.views import (
     Failure,
     FeedArticleView,
+    FeedDigestView,
     FeedPausedView,
     ProgressView,
     Refusal,
@@ -53,6 +54,8 @@ def render_html(view: View, limits: LimitsConfig) -> str:
         return render_text("error.restart_apology", view.ui)
     if isinstance(view, FeedArticleView):
         return feed_article_html(view)
+    if isinstance(view, FeedDigestView):
+        return feed_digest_html(view)
     if isinstance(view, FeedPausedView):
         return render_text(
             "feeds.paused_notice", view.ui, title=view.feed_title, error=_error_line(view.error)
@@ -76,3 +79,23 @@ def feed_article_html(view: FeedArticleView) -> str:
         return body
     title = escape(truncate(view.title, 500))
     return f'<b><a href="{escape(view.url)}">{title}</a></b>\n<i>{source}</i>'
+
+
+def _link(title: str, url: str, budget: int) -> str:
+    return f'<a href="{escape(url)}">{escape(truncate(title, budget))}</a>'
+
+
+def feed_digest_html(view: FeedDigestView) -> str:
+    """One digest message: top articles as a linked title, its sentences and the source; the
+    others as a bulleted list of links. Budgets keep any part within one message."""
+    lines = []
+    if view.first:
+        lines.append(f"<b>{render_text('feeds.digest_title', view.ui, count=view.total)}</b>")
+    for entry in view.entries:
+        source = escape(truncate(entry.feed_title, 80))
+        if entry.sentences:
+            text = escape(truncate(" ".join(entry.sentences), 700))
+            lines.append(f"\n<b>{_link(entry.title, entry.url, 200)}</b>\n{text}\n<i>{source}</i>")
+        else:
+            lines.append(f"• {_link(entry.title, entry.url, 150)} — <i>{source}</i>")
+    return "\n".join(lines)

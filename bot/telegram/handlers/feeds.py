@@ -15,7 +15,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.core.feed_records import Subscription
+from bot.core.feed_records import DeliveryMode, Subscription
 from bot.core.feeds import FeedLimitReached, FeedService
 from bot.telegram.authz import may_change_settings
 from bot.telegram.callback_data import CallbackPayload
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 FEED_ACTIONS = frozenset({"feed"})
 #: What a button under /feeds may do to one subscription.
-FEED_OPS = ("pause", "resume", "unfollow")
+FEED_OPS = ("pause", "resume", "unfollow", "mode")
 #: The first tick after start (resumes deliveries a restart interrupted) comes this soon.
 FIRST_TICK_SECONDS = 5.0
 
@@ -119,18 +119,17 @@ def feeds_list_html(subs: list[Subscription], ui: str) -> str:
 def feeds_keyboard(
     rt: Runtime, chat_id: int, subs: list[Subscription], ui: str
 ) -> InlineKeyboardMarkup | None:
-    """One row per feed: pause or resume, unfollow."""
+    """One row per feed: pause or resume, switch each/digest, unfollow."""
     if not subs:
         return None
     rows = []
     for number, sub in enumerate(subs, 1):
         toggle = "resume" if sub.paused or sub.feed_paused else "pause"
+        ops = (toggle, "mode", "unfollow")
         rows.append(
             [
-                _button(rt, chat_id, t(f"feeds.button.{toggle}", ui, number=number), toggle, sub),
-                _button(
-                    rt, chat_id, t("feeds.button.unfollow", ui, number=number), "unfollow", sub
-                ),
+                _button(rt, chat_id, t(f"feeds.button.{op}", ui, number=number), op, sub)
+                for op in ops
             ]
         )
     return InlineKeyboardMarkup(rows)
@@ -170,6 +169,40 @@ async def unfollow_command(update: Update, context: BriefContext) -> None:
     await _reply(update, render_text("feeds.unfollowed", ui, title=sub.title or sub.url))
 
 
+async def digest_command(update: Update, context: BriefContext) -> None:
+    """``/digest 8,18 Europe/Berlin``: when digest-mode feeds arrive in this chat."""
+    chat = update.effective_chat
+    assert chat is not None
+    rt = runtime(context)
+    _settings, ui = await settings_and_ui(update, rt)
+    if not await _allowed(update, context, ui):
+        return
+    feeds = _feeds(rt)
+    schedule = await feeds.digest_schedule(chat.id)
+    args = context.args or []
+    hours = parse_hours(args[0]) if args else None
+    timezone = args[1] if len(args) > 1 else schedule.timezone
+    try:
+        if hours is None:
+            raise ValueError("no hours")
+        await feeds.set_digest_hours(chat.id, hours, timezone)
+    except ValueError:
+        shown = ", ".join(f"{h}:00" for h in schedule.hours)
+        text = render_text("feeds.digest_usage", ui, hours=shown, timezone=schedule.timezone)
+        await _reply(update, text)
+        return
+    shown = ", ".join(f"{h}:00" for h in sorted(set(hours)))
+    await _reply(update, render_text("feeds.digest_saved", ui, hours=shown, timezone=timezone))
+
+
+def parse_hours(text: str) -> tuple[int, ...] | None:
+    """``8,18`` -> (8, 18); None unless every part is an hour 0-23."""
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or not all(p.isdigit() and 0 <= int(p) <= 23 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
 def pick_subscription(subs: list[Subscription], which: str) -> Subscription | None:
     """A subscription by its number in /feeds or by its address."""
     which = which.strip()
@@ -193,6 +226,16 @@ async def on_feed_button(update: Update, context: BriefContext, payload: Callbac
     feeds = _feeds(rt)
     if op == "unfollow":
         changed = await feeds.unfollow(chat.id, feed_id)
+    elif op == "mode":
+        current = next(
+            (s for s in await feeds.subscriptions(chat.id) if s.feed_id == feed_id), None
+        )
+        mode: DeliveryMode = (
+            "each" if current is not None and current.mode == "digest" else "digest"
+        )
+        changed = (
+            current is not None and await feeds.change(chat.id, feed_id, mode=mode) is not None
+        )
     else:
         changed = await feeds.change(chat.id, feed_id, paused=op == "pause") is not None
     subs = await feeds.subscriptions(chat.id)
@@ -242,4 +285,5 @@ def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
         CommandHandler("follow", follow_command, NEW_MESSAGES),
         CommandHandler("feeds", feeds_command, NEW_MESSAGES),
         CommandHandler("unfollow", unfollow_command, NEW_MESSAGES),
+        CommandHandler("digest", digest_command, NEW_MESSAGES),
     ]
