@@ -344,3 +344,37 @@ async def test_digest_at_the_chosen_hour_top_articles_then_links_split_cleanly(
         assert not any("/meldung/" in p for p in site.paths_requested()), "links not fetched"
         await tick_at(env, eight + 2 * HOUR)
         assert len(env.server.sent_messages(PRIVATE_CHAT)) == before + 3, "sent once"
+
+
+async def test_opml_export_then_import_into_another_chat(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
+        rss_url = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
+        atom_url = site.add("/atom.xml", atom(items(site, 1)), ATOM_TYPE)
+        await env.ask(PRIVATE_CHAT, f"/follow {rss_url}")
+        await env.ask(PRIVATE_CHAT, f"/follow {atom_url}")
+        exported = await env.ask_one(PRIVATE_CHAT, "/export")
+        assert exported.document is not None
+        assert exported.document.file_name == "briefbot-feeds.opml"
+        opml = exported.document.content
+
+        other = 2002
+        env.server.add_chat(other)
+        gone = b'<outline text="Weg" xmlUrl="' + site.url("/weg.xml").encode() + b'"/></body>'
+        reply = await env.ask_one(
+            other,
+            None,
+            caption="/import",
+            document=("feeds.opml", "text/x-opml", opml.replace(b"</body>", gone)),
+        )
+        assert "Imported 2 of 3 feeds." in visible(reply) and "Not followed: Weg" in visible(reply)
+        imported = await feeds_of(env).subscriptions(other)
+        assert [s.url for s in imported] == [rss_url, atom_url]
+        assert [s.title for s in imported] == ["Stadtanzeiger", "Tagesblatt"]
+
+        bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml>&a;</opml>'
+        refusal = await env.ask_one(
+            other, None, caption="/import", document=("x.opml", "text/x-opml", bomb)
+        )
+        assert "could not read that file" in visible(refusal)

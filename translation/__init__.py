@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         poll_feed,
     )
     from translation.web.fetching import FetchPolicy, find_urls
+    from translation.web.opml import OpmlError, OpmlFeed, build_opml, parse_opml
 
 #: public name -> (module, attribute)
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -120,6 +121,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "poll_feed",
         )
     },
+    **{
+        name: ("translation.web.opml", name)
+        for name in ("OpmlError", "OpmlFeed", "build_opml", "parse_opml")
+    },
 }
 
 __all__ = [
@@ -146,6 +151,8 @@ __all__ = [
     "ModelLoadError",
     "ModelMissingError",
     "NoTextError",
+    "OpmlError",
+    "OpmlFeed",
     "Pipeline",
     "PipelineLimits",
     "PipelineResult",
@@ -155,6 +162,7 @@ __all__ = [
     "TranslationEngine",
     "UrlInput",
     "Validators",
+    "build_opml",
     "build_test_package",
     "configure_packages_dir",
     "decode_bytes",
@@ -162,6 +170,7 @@ __all__ = [
     "find_urls",
     "install_package",
     "list_installed",
+    "parse_opml",
     "poll_feed",
     "preload_detectors",
 ]

@@ -271,6 +271,11 @@ EN: dict[str, str] = {
         "/digest 8,18 Europe/Berlin. Now: {hours} ({timezone})."
     ),
     "feeds.digest_saved": "Digests come at {hours} ({timezone}).",
+    "feeds.export_caption": "The feeds followed in this chat (OPML, for any feed reader).",
+    "feeds.import_usage": "Send an OPML file (exported by a feed reader) with the caption /import.",
+    "feeds.import_invalid": "I could not read that file: {error}",
+    "feeds.import_done": "Imported {count} of {total} feeds.",
+    "feeds.import_failures": "Not followed: {feeds}",
 }
 
 DE: dict[str, str] = {
@@ -549,6 +554,13 @@ DE: dict[str, str] = {
         "/digest 8,18 Europe/Berlin. Jetzt: {hours} ({timezone})."
     ),
     "feeds.digest_saved": "Übersichten kommen um {hours} ({timezone}).",
+    "feeds.export_caption": "Die in diesem Chat verfolgten Feeds (OPML, für jeden Feedreader).",
+    "feeds.import_usage": (
+        "Sende eine OPML-Datei (aus einem Feedreader exportiert) mit der Bildunterschrift /import."
+    ),
+    "feeds.import_invalid": "Ich konnte die Datei nicht lesen: {error}",
+    "feeds.import_done": "{count} von {total} Feeds importiert.",
+    "feeds.import_failures": "Nicht verfolgt: {feeds}",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "de": DE}

@@ -13,7 +13,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.feed_records import DeliveryMode, Subscription
 from bot.core.feeds import FeedLimitReached, FeedService
@@ -31,7 +31,14 @@ from bot.telegram.runtime import (
     settings_and_ui,
     ui_language,
 )
-from translation import FeedError, FetchError
+from translation import (
+    FeedError,
+    FetchError,
+    InputError,
+    OpmlFeed,
+    build_opml,
+    parse_opml,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,8 @@ FEED_ACTIONS = frozenset({"feed"})
 FEED_OPS = ("pause", "resume", "unfollow", "mode")
 #: The first tick after start (resumes deliveries a restart interrupted) comes this soon.
 FIRST_TICK_SECONDS = 5.0
+#: A document whose caption is ``/import`` (or ``/import@botname``) is an OPML import.
+IMPORT_CAPTION = r"^/import(@\w+)?(\s|$)"
 
 
 def _feeds(rt: Runtime) -> FeedService:
@@ -203,6 +212,58 @@ def parse_hours(text: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts)
 
 
+async def export_command(update: Update, context: BriefContext) -> None:
+    """``/export``: the chat's feeds as an OPML file."""
+    chat = update.effective_chat
+    message = update.effective_message
+    assert chat is not None and message is not None
+    rt = runtime(context)
+    _settings, ui = await settings_and_ui(update, rt)
+    subs = await _feeds(rt).subscriptions(chat.id)
+    if not subs:
+        await _reply(update, render_text("feeds.list_empty", ui))
+        return
+    data = build_opml(OpmlFeed(s.title or s.url, s.url) for s in subs)
+    caption = render_text("feeds.export_caption", ui)
+    await rt.chat.send_document(
+        chat.id, "briefbot-feeds.opml", data, caption=caption, reply_to=message.message_id
+    )
+
+
+async def import_command(update: Update, context: BriefContext) -> None:
+    """An OPML document with the caption ``/import``: follow every feed it lists (up to the
+    chat's limit), then say which could not be followed."""
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
+    rt = runtime(context)
+    _settings, ui = await settings_and_ui(update, rt)
+    if not await _allowed(update, context, ui):
+        return
+    if message.document is None:
+        await _reply(update, render_text("feeds.import_usage", ui))
+        return
+    try:
+        data = await rt.chat.download(message.document.file_id, rt.config.limits.max_file_bytes)
+        listed = parse_opml(data)
+    except InputError as exc:
+        await _reply(update, render_text("feeds.import_invalid", ui, error=exc.message))
+        return
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    failed: list[str] = []
+    for feed in listed:
+        try:
+            await _feeds(rt).follow(chat.id, feed.url)
+        except (FeedLimitReached, FetchError) as exc:
+            log.info("Import of %s into chat %s failed: %r", feed.url, chat.id, exc)
+            failed.append(feed.title)
+    done = len(listed) - len(failed)
+    text = render_text("feeds.import_done", ui, count=done, total=len(listed))
+    if failed:
+        text += "\n" + render_text("feeds.import_failures", ui, feeds=", ".join(failed))
+    await _reply(update, text)
+
+
 def pick_subscription(subs: list[Subscription], which: str) -> Subscription | None:
     """A subscription by its number in /feeds or by its address."""
     which = which.strip()
@@ -286,4 +347,6 @@ def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
         CommandHandler("feeds", feeds_command, NEW_MESSAGES),
         CommandHandler("unfollow", unfollow_command, NEW_MESSAGES),
         CommandHandler("digest", digest_command, NEW_MESSAGES),
+        CommandHandler("export", export_command, NEW_MESSAGES),
+        MessageHandler(NEW_MESSAGES & filters.CaptionRegex(IMPORT_CAPTION), import_command),
     ]
