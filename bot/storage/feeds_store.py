@@ -300,6 +300,18 @@ class FeedsStore:
             return await _insert_job(tx, chat_id, {"items": items}, now, FEED_DIGEST_JOB)
 
 
+async def move_chat_feeds(tx: Session, old_chat_id: int, new_chat_id: int) -> None:
+    """Group → supergroup: subscriptions, seen articles and digests follow the chat (where the
+    new chat already has its own, those win)."""
+    tables = ("feed_subscriptions", "feed_seen", "feed_digest_items", "feed_digest_schedules")
+    for table in tables:
+        await tx.execute(
+            f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+            (new_chat_id, old_chat_id),
+        )
+        await tx.execute(f"DELETE FROM {table} WHERE chat_id = ?", (old_chat_id,))
+
+
 def _schedule(row: Any) -> DigestSchedule:
     hours = tuple(int(h) for h in str(row["hours"]).split(",") if h.strip().isdigit())
     return DigestSchedule(row["chat_id"], hours, row["timezone"], row["last_run_at"])

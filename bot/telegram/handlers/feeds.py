@@ -71,6 +71,21 @@ async def _allowed(update: Update, context: BriefContext, ui: str) -> bool:
     return False
 
 
+async def _where(update: Update, context: BriefContext) -> tuple[Chat, Runtime, str]:
+    """The chat, the runtime and the UI language to answer in."""
+    chat = update.effective_chat
+    assert chat is not None
+    rt = runtime(context)
+    _settings, ui = await settings_and_ui(update, rt)
+    return chat, rt, ui
+
+
+async def _may_change(update: Update, context: BriefContext) -> tuple[Chat, Runtime, str] | None:
+    """Like ``_where``, for changes: None (after telling the sender) unless they may."""
+    chat, rt, ui = await _where(update, context)
+    return (chat, rt, ui) if await _allowed(update, context, ui) else None
+
+
 def follow_error_html(exc: Exception, ui: str, rt: Runtime) -> str:
     if isinstance(exc, FeedLimitReached):
         return render_text("feeds.limit", ui, limit=exc.limit)
@@ -80,12 +95,10 @@ def follow_error_html(exc: Exception, ui: str, rt: Runtime) -> str:
 
 
 async def follow_command(update: Update, context: BriefContext) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
-    if not await _allowed(update, context, ui):
+    where = await _may_change(update, context)
+    if where is None:
         return
+    chat, rt, ui = where
     if not context.args:
         await _reply(update, render_text("feeds.follow_usage", ui))
         return
@@ -152,21 +165,16 @@ def _button(
 
 
 async def feeds_command(update: Update, context: BriefContext) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
+    chat, rt, ui = await _where(update, context)
     subs = await _feeds(rt).subscriptions(chat.id)
     await _reply(update, feeds_list_html(subs, ui), feeds_keyboard(rt, chat.id, subs, ui))
 
 
 async def unfollow_command(update: Update, context: BriefContext) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
-    if not await _allowed(update, context, ui):
+    where = await _may_change(update, context)
+    if where is None:
         return
+    chat, rt, ui = where
     if not context.args:
         await _reply(update, render_text("feeds.unfollow_usage", ui))
         return
@@ -180,12 +188,10 @@ async def unfollow_command(update: Update, context: BriefContext) -> None:
 
 async def digest_command(update: Update, context: BriefContext) -> None:
     """``/digest 8,18 Europe/Berlin``: when digest-mode feeds arrive in this chat."""
-    chat = update.effective_chat
-    assert chat is not None
-    rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
-    if not await _allowed(update, context, ui):
+    where = await _may_change(update, context)
+    if where is None:
         return
+    chat, rt, ui = where
     feeds = _feeds(rt)
     schedule = await feeds.digest_schedule(chat.id)
     args = context.args or []
@@ -214,11 +220,9 @@ def parse_hours(text: str) -> tuple[int, ...] | None:
 
 async def export_command(update: Update, context: BriefContext) -> None:
     """``/export``: the chat's feeds as an OPML file."""
-    chat = update.effective_chat
     message = update.effective_message
-    assert chat is not None and message is not None
-    rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
+    assert message is not None
+    chat, rt, ui = await _where(update, context)
     subs = await _feeds(rt).subscriptions(chat.id)
     if not subs:
         await _reply(update, render_text("feeds.list_empty", ui))
@@ -233,12 +237,12 @@ async def export_command(update: Update, context: BriefContext) -> None:
 async def import_command(update: Update, context: BriefContext) -> None:
     """An OPML document with the caption ``/import``: follow every feed it lists (up to the
     chat's limit), then say which could not be followed."""
-    chat, message = update.effective_chat, update.effective_message
-    assert chat is not None and message is not None
-    rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
-    if not await _allowed(update, context, ui):
+    message = update.effective_message
+    assert message is not None
+    where = await _may_change(update, context)
+    if where is None:
         return
+    chat, rt, ui = where
     if message.document is None:
         await _reply(update, render_text("feeds.import_usage", ui))
         return
