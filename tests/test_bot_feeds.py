@@ -378,3 +378,23 @@ async def test_opml_export_then_import_into_another_chat(
             other, None, caption="/import", document=("x.opml", "text/x-opml", bomb)
         )
         assert "could not read that file" in visible(refusal)
+
+
+async def test_polls_are_conditional_and_the_interval_follows_the_feed_within_bounds(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
+        body = rss(items(site, 0), extra="<ttl>600</ttl>")  # ten hours: above the 6 h maximum
+        feed = site.route(
+            "/rss.xml", Route(body=body, content_type=RSS_TYPE, headers={"ETag": '"v1"'})
+        )
+        await env.ask(PRIVATE_CHAT, f"/follow {feed}")
+        (state,) = await env.storage.db.fetchall("SELECT interval_seconds, etag FROM feeds")
+        assert (state["interval_seconds"], state["etag"]) == (6 * HOUR, '"v1"')
+
+        site.route("/rss.xml", Route(status=304, content_type=None, headers={"ETag": '"v1"'}))
+        await tick(env, 7 * HOUR)
+        assert site.requests[-1].headers.get("if-none-match") == '"v1"'
+        assert len(env.server.sent_messages(PRIVATE_CHAT)) == 1
+        (state,) = await env.storage.db.fetchall("SELECT failures, next_poll_at FROM feeds")
+        assert state["failures"] == 0 and state["next_poll_at"] > time.time() + 12 * HOUR
