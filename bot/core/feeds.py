@@ -17,7 +17,7 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config import FeedsConfig
 from bot.core.errors import StorageError
 from bot.core.feed_records import (
+    FEED_ARTICLE_JOB,
     FEED_DIGEST_JOB,
     FEED_JOBS,
     DeliveryMode,
@@ -273,6 +274,9 @@ class FeedService:
         except FetchError as exc:
             await self._failed(feed, exc, chat)
             return None
+        except Exception:  # one bad feed must never stop the others' polls
+            log.exception("Polling feed %s failed", feed.url)
+            return None
         now = self.clock()
         announced = poll.feed.update_seconds if poll.feed else None
         interval = self.interval(announced) if poll.feed else feed.interval_seconds
@@ -352,24 +356,35 @@ class FeedService:
     # -- deliveries -----------------------------------------------------------------------------
 
     async def deliver_pending(self, chat: ChatPort) -> int:
-        """Deliver every unfinished feed article job (new ones and those a restart left),
-        one article at a time so its followers after the first get the cached summary."""
+        """Deliver every unfinished feed job (new ones and those a restart left) in the order
+        they were queued. First each new article is summarized once, articles side by side (as
+        many as there are workers); the deliveries then come from the results cache, and an
+        article that cannot be fetched is tried once per pass, not once per chat."""
         jobs = [
             job
             for job in await self.service.storage.jobs.unfinished_jobs()
             if job.kind in FEED_JOBS and job.id not in self._delivering
         ]
-        by_article: dict[str, list[Job]] = defaultdict(list)
+        firsts: dict[str, Job] = {}
         for job in jobs:
-            by_article[str(job.payload.get("url", ""))].append(job)
-        delivered = 0
-        for group in by_article.values():
-            for job in group:
-                delivered += await self.deliver_job(job, chat)
-        return delivered
+            if job.kind == FEED_ARTICLE_JOB:
+                firsts.setdefault(str(job.payload["url"]), job)
+        failed: set[str] = set()
+        workers = asyncio.Semaphore(self.service.config.limits.workers)
 
-    async def deliver_job(self, job: Job, chat: ChatPort) -> bool:
-        """Send one article to one chat and mark its job done; True when it went out."""
+        async def warm(url: str, job: Job) -> None:
+            async with workers:
+                if await self._summary(job, chat) is None:
+                    failed.add(url)
+
+        await asyncio.gather(*(warm(url, job) for url, job in firsts.items()))
+        return sum([await self.deliver_job(job, chat, failed) for job in jobs])
+
+    async def deliver_job(
+        self, job: Job, chat: ChatPort, failed: Collection[str] = frozenset()
+    ) -> bool:
+        """Send one article (or digest) to one chat and mark its job done; True when it went
+        out. Articles in ``failed`` go out as their linked title without a summary."""
         jobs = self.service.storage.jobs
         if job.id in self._delivering:
             return False
@@ -384,7 +399,7 @@ class FeedService:
             if job.kind == FEED_DIGEST_JOB:
                 views = list(await self._digest_views(job, chat))
             else:
-                views = [await self._article_view(job, chat)]
+                views = [await self._article_view(job, chat, failed)]
             try:
                 for view in views:
                     await chat.send(job.chat_id, view)
@@ -400,27 +415,36 @@ class FeedService:
         finally:
             self._delivering.discard(job.id)
 
-    async def _article_view(self, job: Job, chat: ChatPort) -> FeedArticleView:
-        payload = job.payload
-        url, title = str(payload["url"]), str(payload.get("title") or payload["url"])
+    async def _summary(self, job: Job, chat: ChatPort) -> SummaryView | None:
+        """The article's summary for this job's chat (cached by content and settings), or None
+        when it cannot be fetched or summarized."""
+        url = str(job.payload["url"])
         settings = await self.service.settings(job.chat_id)
-        ui = settings.ui_language or self.service.config.defaults.ui_language
-        summary: SummaryView | None = None
         source = Source("url", url)
         try:
             async with asyncio.timeout(self.service.config.limits.job_timeout_seconds):
-                summary = await self.service.summary_view(
+                return await self.service.summary_view(
                     source.content_key(),
-                    lambda: self.service.prepare(source, chat),
+                    functools.partial(self.service.prepare, source, chat),
                     settings.target_languages,
                     SummaryOptions(
                         settings.summary_sentences, algorithm=Algorithm(settings.algorithm)
                     ),
                     show_source=False,
-                    ui=ui,
+                    ui=settings.ui_language or self.service.config.defaults.ui_language,
                 )
         except (BriefbotError, TimeoutError) as exc:
             log.info("Feed article %s not summarized: %r", url, exc)
+            return None
+
+    async def _article_view(
+        self, job: Job, chat: ChatPort, failed: Collection[str]
+    ) -> FeedArticleView:
+        payload = job.payload
+        url, title = str(payload["url"]), str(payload.get("title") or payload["url"])
+        settings = await self.service.settings(job.chat_id)
+        ui = settings.ui_language or self.service.config.defaults.ui_language
+        summary = None if url in failed else await self._summary(job, chat)
         return FeedArticleView(title, url, str(payload.get("feed_title", "")), summary, ui)
 
     async def _digest_views(self, job: Job, chat: ChatPort) -> list[FeedDigestView]:

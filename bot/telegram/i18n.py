@@ -22,6 +22,12 @@ SHARED: dict[str, str] = {
     "stats.latency_line": "{stage}: {ms} ms",
     "models.line": "{source} → {target}: {name} {version}",
     "settings.option.selected": "✓ {label}",
+    # -- feeds: layout of /feeds and its buttons ---------------------------------------------
+    "feeds.line": "{number}. {title} — {mode}",
+    "feeds.button.pause": "⏸ {number}",
+    "feeds.button.resume": "▶️ {number}",
+    "feeds.button.unfollow": "✖️ {number}",
+    "feeds.button.mode": "⇄ {number}",
 }
 
 EN: dict[str, str] = {
@@ -245,15 +251,10 @@ EN: dict[str, str] = {
     "feeds.error.redirect_loop": "That feed address redirects in a loop.",
     "feeds.list_title": "Feeds followed in this chat:",
     "feeds.list_empty": "This chat follows no feeds. Add one with /follow and an address.",
-    "feeds.line": "{number}. {title} — {mode}",
     "feeds.line_paused": "{number}. {title} — paused",
     "feeds.line_failing": "{number}. {title} — paused after errors",
     "feeds.mode.each": "each article",
     "feeds.mode.digest": "digest",
-    "feeds.button.pause": "⏸ {number}",
-    "feeds.button.resume": "▶️ {number}",
-    "feeds.button.unfollow": "✖️ {number}",
-    "feeds.button.mode": "⇄ {number}",
     "feeds.changed": "Saved.",
     "feeds.unfollowed": "Unfollowed {title}.",
     "feeds.unfollow_usage": (
@@ -528,15 +529,10 @@ DE: dict[str, str] = {
     "feeds.list_empty": (
         "Dieser Chat verfolgt keine Feeds. Füge einen mit /follow und einer Adresse hinzu."
     ),
-    "feeds.line": "{number}. {title} — {mode}",
     "feeds.line_paused": "{number}. {title} — pausiert",
     "feeds.line_failing": "{number}. {title} — nach Fehlern pausiert",
     "feeds.mode.each": "jeder Artikel",
     "feeds.mode.digest": "Übersicht",
-    "feeds.button.pause": "⏸ {number}",
-    "feeds.button.resume": "▶️ {number}",
-    "feeds.button.unfollow": "✖️ {number}",
-    "feeds.button.mode": "⇄ {number}",
     "feeds.changed": "Gespeichert.",
     "feeds.unfollowed": "{title} wird nicht mehr verfolgt.",
     "feeds.unfollow_usage": (
