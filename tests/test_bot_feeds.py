@@ -80,6 +80,17 @@ def visible(message: Any) -> str:
     return parse_telegram_html(message.text)
 
 
+async def follow_rss_and_atom(
+    env: BotEnv, site: PageServer, rss_article: int, atom_article: int
+) -> tuple[str, str]:
+    """The private chat follows an RSS and an Atom feed of one article each."""
+    rss_url = site.add("/rss.xml", rss(items(site, rss_article)), RSS_TYPE)
+    atom_url = site.add("/atom.xml", atom(items(site, atom_article)), ATOM_TYPE)
+    for url in (rss_url, atom_url):
+        await env.ask(PRIVATE_CHAT, f"/follow {url}")
+    return rss_url, atom_url
+
+
 async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     for _ in range(int(seconds / 0.02)):
         if condition():
@@ -137,10 +148,7 @@ async def test_same_article_in_two_feeds_or_updated_is_delivered_once_per_chat(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
-        rss_url = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
-        atom_url = site.add("/atom.xml", atom(items(site, 0)), ATOM_TYPE)
-        await env.ask(PRIVATE_CHAT, f"/follow {rss_url}")
-        await env.ask(PRIVATE_CHAT, f"/follow {atom_url}")
+        rss_url, _atom = await follow_rss_and_atom(env, site, 0, 0)
         env.server.add_chat(GROUP_CHAT)
         await env.ask(GROUP_CHAT, f"/follow {rss_url}", user_id=USER_ID, sender_chat=GROUP_CHAT)
         before = len(env.server.sent_messages(PRIVATE_CHAT))
@@ -354,10 +362,7 @@ async def test_opml_export_then_import_into_another_chat(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
-        rss_url = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
-        atom_url = site.add("/atom.xml", atom(items(site, 1)), ATOM_TYPE)
-        await env.ask(PRIVATE_CHAT, f"/follow {rss_url}")
-        await env.ask(PRIVATE_CHAT, f"/follow {atom_url}")
+        rss_url, atom_url = await follow_rss_and_atom(env, site, 0, 1)
         exported = await env.ask_one(PRIVATE_CHAT, "/export")
         assert exported.document is not None
         assert exported.document.file_name == "briefbot-feeds.opml"

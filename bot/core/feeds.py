@@ -357,9 +357,9 @@ class FeedService:
 
     async def deliver_pending(self, chat: ChatPort) -> int:
         """Deliver every unfinished feed job (new ones and those a restart left) in the order
-        they were queued. First each new article is summarized once, articles side by side (as
-        many as there are workers); the deliveries then come from the results cache, and an
-        article that cannot be fetched is tried once per pass, not once per chat."""
+        they were queued. Each new article is summarized once, articles side by side (as many
+        as there are workers); a delivery waits only for its own article, then comes from the
+        results cache. An article that cannot be fetched is tried once per pass, not per chat."""
         jobs = [
             job
             for job in await self.service.storage.jobs.unfinished_jobs()
@@ -377,8 +377,19 @@ class FeedService:
                 if await self._summary(job, chat) is None:
                     failed.add(url)
 
-        await asyncio.gather(*(warm(url, job) for url, job in firsts.items()))
-        return sum([await self.deliver_job(job, chat, failed) for job in jobs])
+        warming = {url: asyncio.ensure_future(warm(url, job)) for url, job in firsts.items()}
+        delivered = 0
+        try:
+            for job in jobs:
+                ready = warming.get(str(job.payload.get("url", "")))
+                if ready is not None:
+                    await ready  # the first chat's summary, then this one from the cache
+                delivered += await self.deliver_job(job, chat, failed)
+        finally:
+            for task in warming.values():
+                task.cancel()
+            await asyncio.gather(*warming.values(), return_exceptions=True)
+        return delivered
 
     async def deliver_job(
         self, job: Job, chat: ChatPort, failed: Collection[str] = frozenset()
