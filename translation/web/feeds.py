@@ -371,7 +371,7 @@ async def poll_feed(
         return FeedPoll(url, None, response.validators)
     if discover and response.content_type in HTML_TYPES:
         html = response.body.decode("utf-8", errors="replace")
-        links = discover_feeds(html, response.final_url)
+        links = await asyncio.to_thread(discover_feeds, html, response.final_url)  # CPU work
         if not links:
             raise FeedError("That page is not a feed and links to none.", "not_a_feed")
         response = await fetch_feed_bytes(links[0], policy, resolver=resolver, network=network)

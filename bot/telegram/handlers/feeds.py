@@ -7,6 +7,7 @@ settings (``authz.may_change_settings``), for commands and for each button press
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -248,7 +249,7 @@ async def import_command(update: Update, context: BriefContext) -> None:
         return
     try:
         data = await rt.chat.download(message.document.file_id, rt.config.limits.max_file_bytes)
-        listed = parse_opml(data)
+        listed = await asyncio.to_thread(parse_opml, data)  # up to a 2 MB XML parse
     except InputError as exc:
         await _reply(update, render_text("feeds.import_invalid", ui, error=exc.message))
         return
