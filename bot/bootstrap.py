@@ -7,12 +7,14 @@ tests), so they all behave alike and close what they opened.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from bot.config import Config
-from bot.core.ports import StoragePort
+from bot.core.feeds import FeedService
+from bot.core.ports import FeedsStoragePort, StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
 from translation import (
@@ -67,6 +69,7 @@ class Core:
         self._storage = storage
         self._owns_storage = storage is None
         self._service: BriefService | None = None
+        self._feeds: FeedService | None = None
 
     @property
     def engine(self) -> TranslationEngine:
@@ -77,6 +80,13 @@ class Core:
         if self._service is None:
             raise RuntimeError("the core is not started")
         return self._service
+
+    @property
+    def feeds(self) -> FeedService:
+        """Feed subscriptions; needs a storage that keeps them (``FeedsStoragePort``)."""
+        if self._feeds is None:
+            raise RuntimeError("the core is not started or its storage keeps no feeds")
+        return self._feeds
 
     async def start(self) -> BriefService:
         """Open storage, make the service and install ``[models] install`` (failures are
@@ -92,6 +102,11 @@ class Core:
             executor=self.pipeline.executor or self.executor,
             progress_delay=self.progress_delay,
         )
+        if isinstance(self._storage, FeedsStoragePort):
+            policy = dataclasses.replace(
+                self.config.fetch, max_bytes=self.config.feeds.max_feed_bytes
+            )
+            self._feeds = FeedService(self._service, self._storage.feeds, self.config.feeds, policy)
         if self._install_models and self.config.models.install:
             for result in await self._service.install_models(
                 self.config.models.install, skip_installed=True
@@ -104,6 +119,7 @@ class Core:
 
     async def close(self) -> None:
         self._service = None
+        self._feeds = None
         if self._owns_storage and self._storage is not None:
             await self._storage.close()
             self._storage = None

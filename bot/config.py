@@ -242,6 +242,48 @@ class CacheConfig:
 
 
 @dataclass(frozen=True)
+class FeedsConfig:
+    """Feed subscriptions: limits per chat and how often feeds are polled."""
+
+    max_feeds_per_chat: int = 20
+    #: Polling interval bounds; a feed's own TTL / sy:updatePeriod is clamped into them.
+    min_interval_minutes: int = 10
+    max_interval_minutes: int = 360
+    default_interval_minutes: int = 30
+    #: How often the scheduler looks for due feeds.
+    tick_seconds: int = 60
+    max_articles_per_poll: int = 10
+    max_articles_per_day: int = 50
+    #: Consecutive failures after which a feed is paused and its chats are told.
+    max_failures: int = 5
+    #: Seconds between two requests to the same host (politeness).
+    host_interval_seconds: float = 2.0
+    #: Articles already in the feed delivered at the first follow (0: start from now).
+    initial_articles: int = 0
+    max_feed_bytes: int = 2_000_000
+    #: Digest mode: articles shown with sentences (the rest as links), default hours and zone.
+    digest_top: int = 3
+    digest_hours: tuple[int, ...] = (8,)
+    digest_timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        _at_least("feeds", 1, self, "max_feeds_per_chat", "min_interval_minutes", "tick_seconds")
+        _at_least("feeds", 1, self, "max_articles_per_poll", "max_articles_per_day")
+        _at_least("feeds", 1, self, "max_failures", "max_feed_bytes")
+        _at_least("feeds", 0, self, "initial_articles")
+        _at_least("feeds", 1, self, "digest_top")
+        _require(
+            bool(self.digest_hours) and all(0 <= h <= 23 for h in self.digest_hours),
+            f"[feeds] digest_hours must be hours 0-23, got {list(self.digest_hours)}",
+        )
+        _require(
+            self.min_interval_minutes <= self.default_interval_minutes <= self.max_interval_minutes,
+            "[feeds] needs min_interval_minutes <= default_interval_minutes"
+            " <= max_interval_minutes",
+        )
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: LogLevel = "INFO"
 
@@ -257,6 +299,7 @@ class Config:
     translation: TranslationConfig = field(default_factory=TranslationConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
 
     def redacted(self) -> dict[str, dict[str, Any]]:
         """Every setting as plain data with secrets masked: safe to log or show to owners."""

@@ -25,6 +25,7 @@ from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
 from bot.core.records import Job, StatsSummary
 from bot.core.requests import (
+    REQUEST_KINDS,
     Destination,
     Origin,
     Request,
@@ -558,6 +559,7 @@ class BriefService:
     async def resume_unfinished(self, chat: ChatPort) -> int:
         """Resume (or, after too many attempts, apologize for) every unfinished job."""
         jobs = await self.storage.jobs.unfinished_jobs()
+        jobs = [job for job in jobs if job.kind in REQUEST_KINDS]  # others resume elsewhere
         for job in jobs:
             self.spawn(self._resume(job, chat), name=f"briefbot-resume-{job.id}")
         if jobs:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.storage import sql
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
 from bot.storage.errors import StorageError
+from bot.storage.feeds_store import FeedsStore, move_chat_feeds
 from bot.storage.jobs_store import MAX_ATTEMPTS, Job, JobsStore, JobStatus, move_unfinished_jobs
 from bot.storage.rate_limits import RateLimitStore
 from bot.storage.results_cache import ResultsCache, make_cache_key
@@ -60,6 +61,7 @@ class Storage:
     jobs: JobsStore
     stats: StatsStore
     rate_limits: RateLimitStore
+    feeds: FeedsStore
 
     @classmethod
     async def open(
@@ -101,6 +103,7 @@ class Storage:
             jobs=JobsStore(db),
             stats=StatsStore(db),
             rate_limits=RateLimitStore(db),
+            feeds=FeedsStore(db),
         )
         try:
             await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)
@@ -114,7 +117,7 @@ class Storage:
         await self.db.close()
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup: settings, pending jobs and statistics follow it.
+        """A group became a supergroup: settings, pending jobs, statistics and feeds follow it.
 
         Idempotent (Telegram reports the migration in both chats). If the new chat already has
         settings of its own, those win.
@@ -125,6 +128,7 @@ class Storage:
             await move_chat_settings(tx, old_chat_id, new_chat_id)
             await move_unfinished_jobs(tx, old_chat_id, new_chat_id)
             await move_chat_requests(tx, old_chat_id, new_chat_id)
+            await move_chat_feeds(tx, old_chat_id, new_chat_id)
 
 
 async def open_storage(config: Config) -> Storage:

@@ -92,6 +92,63 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX rate_limit_events_key_at ON rate_limit_events (key, at);
         """,
     ),
+    (
+        3,
+        """
+        -- Feeds are shared by every chat that follows them: one fetch serves all.
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            etag TEXT,
+            last_modified TEXT,
+            interval_seconds REAL NOT NULL,
+            next_poll_at REAL NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX feeds_due ON feeds (next_poll_at) WHERE paused = 0;
+
+        CREATE TABLE feed_subscriptions (
+            chat_id INTEGER NOT NULL,
+            feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+            mode TEXT NOT NULL DEFAULT 'each' CHECK (mode IN ('each', 'digest')),
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (chat_id, feed_id)
+        );
+        CREATE INDEX feed_subscriptions_feed ON feed_subscriptions (feed_id);
+
+        -- An article a chat has seen, by canonical URL and by content hash: delivered once
+        -- even when several feeds carry it or a feed updates it.
+        CREATE TABLE feed_seen (
+            chat_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            delivered INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (chat_id, key)
+        );
+
+        -- Digest mode: new articles wait here until one of the chat's digest hours.
+        CREATE TABLE feed_digest_schedules (
+            chat_id INTEGER PRIMARY KEY,
+            hours TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            last_run_at REAL NOT NULL
+        );
+        CREATE TABLE feed_digest_items (
+            chat_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            feed_title TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (chat_id, url)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

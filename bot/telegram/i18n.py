@@ -22,6 +22,12 @@ SHARED: dict[str, str] = {
     "stats.latency_line": "{stage}: {ms} ms",
     "models.line": "{source} → {target}: {name} {version}",
     "settings.option.selected": "✓ {label}",
+    # -- feeds: layout of /feeds and its buttons ---------------------------------------------
+    "feeds.line": "{number}. {title} — {mode}",
+    "feeds.button.pause": "⏸ {number}",
+    "feeds.button.resume": "▶️ {number}",
+    "feeds.button.unfollow": "✖️ {number}",
+    "feeds.button.mode": "⇄ {number}",
 }
 
 EN: dict[str, str] = {
@@ -233,6 +239,46 @@ EN: dict[str, str] = {
         "Owner: install the missing models on the server with\n{command}\nor, offline, from "
         ".argosmodel files: briefbot models install PATH (or /models install PATH here)."
     ),
+    # -- feeds: /follow, /feeds, /unfollow, deliveries -----------------------------------------
+    "feeds.follow_usage": (
+        "Send /follow followed by the address of a news feed (RSS, Atom) or of a news page "
+        "that links its feed."
+    ),
+    "feeds.followed": "Now following {title}. New articles will arrive here from now on.",
+    "feeds.followed_latest": "Now following {title}. Here are the latest {count} articles.",
+    "feeds.already": "This chat already follows {title}.",
+    "feeds.limit": "This chat follows {limit} feeds, the most allowed. Unfollow one first.",
+    "feeds.error.not_a_feed": "That page is not a news feed and does not link to one.",
+    "feeds.error.malformed": "That feed is broken (it is not valid XML).",
+    "feeds.error.redirect_loop": "That feed address redirects in a loop.",
+    "feeds.list_title": "Feeds followed in this chat:",
+    "feeds.list_empty": "This chat follows no feeds. Add one with /follow and an address.",
+    "feeds.line_paused": "{number}. {title} — paused",
+    "feeds.line_failing": "{number}. {title} — paused after errors",
+    "feeds.mode.each": "each article",
+    "feeds.mode.digest": "digest",
+    "feeds.changed": "Saved.",
+    "feeds.unfollowed": "Unfollowed {title}.",
+    "feeds.unfollow_usage": (
+        "Send /unfollow followed by the number shown by /feeds or the feed's address."
+    ),
+    "feeds.not_followed": "This chat does not follow that feed.",
+    "feeds.paused_notice": (
+        "⚠️ The feed {title} failed several times in a row and is paused: {error} "
+        "Resume it with /feeds once the site works again."
+    ),
+    "feeds.source": "Source: {feed}",
+    "feeds.digest_title": "Digest: {count} new articles",
+    "feeds.digest_usage": (
+        "Send /digest followed by hours (0-23) and optionally a time zone, for example "
+        "/digest 8,18 Europe/Berlin. Now: {hours} ({timezone})."
+    ),
+    "feeds.digest_saved": "Digests come at {hours} ({timezone}).",
+    "feeds.export_caption": "The feeds followed in this chat (OPML, for any feed reader).",
+    "feeds.import_usage": "Send an OPML file (exported by a feed reader) with the caption /import.",
+    "feeds.import_invalid": "I could not read that file: {error}",
+    "feeds.import_done": "Imported {count} of {total} feeds.",
+    "feeds.import_failures": "Not followed: {feeds}",
 }
 
 DE: dict[str, str] = {
@@ -469,6 +515,52 @@ DE: dict[str, str] = {
         "offline aus .argosmodel-Dateien: briefbot models install PFAD (oder hier /models "
         "install PFAD)."
     ),
+    # -- feeds: /follow, /feeds, /unfollow, deliveries -----------------------------------------
+    "feeds.follow_usage": (
+        "Sende /follow und die Adresse eines Newsfeeds (RSS, Atom) oder einer Nachrichtenseite, "
+        "die ihren Feed verlinkt."
+    ),
+    "feeds.followed": "{title} wird jetzt verfolgt. Neue Artikel kommen ab jetzt hierher.",
+    "feeds.followed_latest": "{title} wird jetzt verfolgt. Hier die neuesten {count} Artikel.",
+    "feeds.already": "Dieser Chat verfolgt {title} bereits.",
+    "feeds.limit": (
+        "Dieser Chat verfolgt {limit} Feeds, mehr sind nicht erlaubt. Entfolge zuerst einem."
+    ),
+    "feeds.error.not_a_feed": "Diese Seite ist kein Newsfeed und verlinkt auch keinen.",
+    "feeds.error.malformed": "Dieser Feed ist defekt (kein gültiges XML).",
+    "feeds.error.redirect_loop": "Diese Feed-Adresse leitet im Kreis weiter.",
+    "feeds.list_title": "In diesem Chat verfolgte Feeds:",
+    "feeds.list_empty": (
+        "Dieser Chat verfolgt keine Feeds. Füge einen mit /follow und einer Adresse hinzu."
+    ),
+    "feeds.line_paused": "{number}. {title} — pausiert",
+    "feeds.line_failing": "{number}. {title} — nach Fehlern pausiert",
+    "feeds.mode.each": "jeder Artikel",
+    "feeds.mode.digest": "Übersicht",
+    "feeds.changed": "Gespeichert.",
+    "feeds.unfollowed": "{title} wird nicht mehr verfolgt.",
+    "feeds.unfollow_usage": (
+        "Sende /unfollow und die Nummer aus /feeds oder die Adresse des Feeds."
+    ),
+    "feeds.not_followed": "Dieser Chat verfolgt diesen Feed nicht.",
+    "feeds.paused_notice": (
+        "⚠️ Der Feed {title} ist mehrmals hintereinander fehlgeschlagen und pausiert: {error} "
+        "Setze ihn mit /feeds fort, sobald die Seite wieder funktioniert."
+    ),
+    "feeds.source": "Quelle: {feed}",
+    "feeds.digest_title": "Übersicht: {count} neue Artikel",
+    "feeds.digest_usage": (
+        "Sende /digest und Stunden (0-23), optional mit Zeitzone, zum Beispiel "
+        "/digest 8,18 Europe/Berlin. Jetzt: {hours} ({timezone})."
+    ),
+    "feeds.digest_saved": "Übersichten kommen um {hours} ({timezone}).",
+    "feeds.export_caption": "Die in diesem Chat verfolgten Feeds (OPML, für jeden Feedreader).",
+    "feeds.import_usage": (
+        "Sende eine OPML-Datei (aus einem Feedreader exportiert) mit der Bildunterschrift /import."
+    ),
+    "feeds.import_invalid": "Ich konnte die Datei nicht lesen: {error}",
+    "feeds.import_done": "{count} von {total} Feeds importiert.",
+    "feeds.import_failures": "Nicht verfolgt: {feeds}",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "de": DE}

@@ -132,6 +132,21 @@ def _unbalanced_closer(url: str) -> bool:
     return opener is not None and url.count(opener) < url.count(url[-1])
 
 
+def guarded_backend(
+    policy: FetchPolicy,
+    resolver: Resolver | None = None,
+    network: httpcore.AsyncNetworkBackend | None = None,
+) -> GuardedNetworkBackend:
+    """The TCP layer every fetch (articles, feeds) goes through: the address and port guard over
+    paced socket reads."""
+    return GuardedNetworkBackend(
+        allow_private_networks=policy.allow_private_networks,
+        resolver=resolver or system_resolver,
+        inner=PacedNetworkBackend(network, policy.reads_per_second),
+        allowed_ports=policy.allowed_ports,
+    )
+
+
 async def fetch_url(
     url: str,
     policy: FetchPolicy,
@@ -144,12 +159,7 @@ async def fetch_url(
     ``resolver`` replaces DNS and ``network`` the raw TCP layer *under* the address guard, which
     always applies: tests use them to stand in for the internet on loopback.
     """
-    backend = GuardedNetworkBackend(
-        allow_private_networks=policy.allow_private_networks,
-        resolver=resolver or system_resolver,
-        inner=PacedNetworkBackend(network, policy.reads_per_second),
-        allowed_ports=policy.allowed_ports,
-    )
+    backend = guarded_backend(policy, resolver, network)
     try:
         async with asyncio.timeout(policy.timeout_seconds):
             return await _fetch(url, policy, backend)

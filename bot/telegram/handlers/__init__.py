@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram.handlers import callbacks, commands, errors, messages, owner, settings
+from bot.telegram.handlers import callbacks, commands, errors, feeds, messages, owner, settings
 from bot.telegram.runtime import BriefApplication
 
 
@@ -13,6 +13,7 @@ def register_handlers(application: BriefApplication) -> None:
     for handler in (
         *commands.handlers(),
         *settings.handlers(),
+        *feeds.handlers(),
         *owner.handlers(),
         callbacks.handler(),
         *messages.handlers(),
@@ -20,3 +21,4 @@ def register_handlers(application: BriefApplication) -> None:
     ):
         application.add_handler(handler)
     application.add_error_handler(errors.on_error)
+    feeds.schedule(application)
