@@ -27,8 +27,9 @@ INTERVAL = 0.01
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n"
 
 
-def serve(ports: Any, gap: float) -> None:
-    """One byte per connection per ``gap``, from one sender thread (no GIL contention)."""
+def serve(ports: Any, gap: float, sent: Any = None) -> None:
+    """One byte per connection per ``gap``, from one sender thread (no GIL contention);
+    ``sent`` (a shared counter), when given, counts the bytes."""
     listener = socket.create_server(("127.0.0.1", 0))
     ports.put(listener.getsockname()[1])
     connections: list[socket.socket] = []
@@ -50,9 +51,12 @@ def serve(ports: Any, gap: float) -> None:
         for conn in current:
             try:
                 conn.send(b"a")
-            except OSError:
+            except OSError:  # the client hung up: that is the point
                 with lock:
                     connections.remove(conn)
+        if sent is not None:
+            with sent.get_lock():
+                sent.value += len(current)
         deadline = time.perf_counter() + gap
         while time.perf_counter() < deadline:
             pass

@@ -2,8 +2,9 @@
 segments for the whole fetch deadline, then ``/start`` probes from an unrelated chat.
 
 A real ``briefbot run`` process (loopback Bot API, storage in a temp dir) gets ``--slow-drip``
-links at once to a server (a child process) that sends each a 4 MB page one byte per TCP
-segment (TCP_NODELAY), ``--drip-gap-us`` apart, until the bot hangs up. While the fetches run,
+links at once to a server (a child process, ``fetch_loop_probe.serve``) that sends each an
+endless page one byte per TCP segment (TCP_NODELAY), ``--drip-gap-us`` apart, until the bot
+hangs up. While the fetches run,
 ``--probes`` ``/start`` messages are sent from another chat, one every half second; each answer's
 latency is measured (push → ``sendMessage``). The event loop's stalls come from the bot's own
 monitor via ``/stats``, asked before the links and after the probes. Then the fetcher alone
@@ -22,24 +23,21 @@ import json
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from benchmarks.bench_models import DEFAULT_WORK_DIR, ensure_packages, machine_info
 from benchmarks.bot_bench import ask_owner, write_config
 from benchmarks.bot_process import stop_bot, until
+from benchmarks.fetch_loop_probe import serve
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DRIP_PAGE_BYTES = 4_000_000
 FIRST_DRIP_CHAT = 810_000
 PROBE_CHAT = 820_000
 _LAG = re.compile(r"(\d+) ms[^\n]*?(\d+)")
@@ -53,7 +51,7 @@ class DripServer:
         context = multiprocessing.get_context("spawn")
         self.sent = context.Value("q", 0)
         ports = context.Queue()
-        self._process = context.Process(target=_serve_drip, args=(ports, self.sent, gap))
+        self._process = context.Process(target=serve, args=(ports, gap, self.sent))
         self._process.start()
         self.port = int(ports.get(timeout=30))
 
@@ -64,46 +62,6 @@ class DripServer:
     def close(self) -> None:
         self._process.terminate()
         self._process.join(10)
-
-
-def _serve_drip(ports: Any, sent: Any, gap: float) -> None:
-    """Accept in a thread; one sender thread gives every connection one byte per ``gap``."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    ports.put(listener.getsockname()[1])
-    connections: list[socket.socket] = []
-    lock = threading.Lock()
-
-    def accept() -> None:
-        while True:
-            conn, _ = listener.accept()
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.recv(65_536)
-            conn.sendall(_DRIP_HEAD)
-            with lock:
-                connections.append(conn)
-
-    threading.Thread(target=accept, daemon=True).start()
-    while True:
-        with lock:
-            current = list(connections)
-        for conn in current:
-            try:
-                conn.send(b"a")
-            except OSError:  # the bot hung up: that is the point
-                with lock:
-                    connections.remove(conn)
-                conn.close()
-        with sent.get_lock():
-            sent.value += len(current)
-        deadline = time.perf_counter() + gap
-        while time.perf_counter() < deadline:  # finer than time.sleep
-            pass
-
-
-_DRIP_HEAD = (
-    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-    f"Content-Length: {DRIP_PAGE_BYTES}\r\nConnection: close\r\n\r\n"
-).encode()
 
 
 @dataclass
