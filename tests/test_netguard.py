@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import httpcore
 import pytest
 
 from tests.support.http_servers import LoopbackInternet, PageServer, StaticResolver
@@ -214,8 +213,23 @@ async def test_system_resolver_reads_localhost_from_the_hosts_file() -> None:
 
 
 async def test_allowing_private_networks_reaches_loopback() -> None:
+    """The opt-in (tests, intranets) really connects: a request goes out, the page comes back."""
     async with PageServer() as server:
+        server.add("/intern", "<p>Nur im Intranet</p>")
         backend = GuardedNetworkBackend(allow_private_networks=True)
-        stream = await backend.connect_tcp("127.0.0.1", server.port)
-        assert isinstance(stream, httpcore.AsyncNetworkStream)
-        await stream.aclose()
+        stream = await backend.connect_tcp("127.0.0.1", server.port, timeout=5.0)
+        try:
+            await stream.write(
+                b"GET /intern HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )
+            response = b""
+            while chunk := await stream.read(65536, timeout=5.0):
+                response += chunk
+        finally:
+            await stream.aclose()
+    assert response.startswith(b"HTTP/1.1 200")
+    assert response.endswith(b"<p>Nur im Intranet</p>")
+    assert server.paths_requested() == ["/intern"]
+    assert await GuardedNetworkBackend(allow_private_networks=True).checked_addresses(
+        "127.0.0.1", server.port
+    ) == [ipaddress.ip_address("127.0.0.1")]
