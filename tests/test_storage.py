@@ -235,6 +235,9 @@ async def test_job_lifecycle(storage: Storage) -> None:
         False,
     )
     assert job.created_at == job.updated_at > 0
+    who = (job.id, job.chat_id, job.user_id, job.message_id, job.reply_to_message_id, job.kind)
+    assert who == (job_id, -7, 3, 30, None, "summary")
+    assert (job.progress_message_id, job.error) == (None, None)
     assert await storage.jobs.mark_running(job_id)
     assert await storage.jobs.set_progress_message(job_id, 31)
     assert await storage.jobs.mark_done(job_id)
