@@ -93,14 +93,16 @@ def test_idle_keys_are_forgotten_once_there_are_many() -> None:
     assert limiter.acquire("recent") == pytest.approx(30.0), "an active key keeps its log"
 
 
-def test_few_idle_keys_are_kept() -> None:
+def test_the_sweep_starts_at_1024_keys() -> None:
     clock = Clock()
     limiter = SlidingWindowLimiter(1, window=60.0, clock=clock)
     for key in range(1022):
         limiter.acquire(key)
     clock.now += 120
-    limiter.acquire("new")  # 1023 keys: below the threshold, nothing is swept
+    limiter.acquire("a")  # 1023 keys: below the threshold, nothing is swept
     assert len(limiter._events) == 1023
+    limiter.acquire("b")  # 1024 keys: the expired ones go
+    assert set(limiter._events) == {"a", "b"}
 
 
 def test_queue_refuses_past_capacity_and_frees_slots() -> None:

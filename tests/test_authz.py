@@ -86,7 +86,8 @@ async def test_a_failed_lookup_refuses(
     server.fail_next("getChatMember", 400, description="Bad Request: user not found")
     chat = Chat(GROUP, Chat.SUPERGROUP)
     assert await may_change_settings(bot, chat, _user(7)) is False
-    assert f"getChatMember failed in chat {GROUP}" in caplog.text
+    [record] = [r for r in caplog.records if r.name == "bot.telegram.authz"]
+    assert record.getMessage() == f"getChatMember failed in chat {GROUP}: User not found"
     assert await may_change_settings(bot, chat, _user(7)) is True, "the next lookup counts"
 
 

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "CI": "true"}
         command = [str(Path(sys.executable).with_name("mutmut")), "run"]
         command += ["--max-children", str(args.jobs), *patterns()]
-        done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=False)
+        done = subprocess.run(command, cwd=ROOT, env=env, check=False)
         if done.returncode != 0:
             print(f"mutmut run failed with exit code {done.returncode}", file=sys.stderr)
             return done.returncode
