@@ -8,7 +8,9 @@ import pytest
 
 from bot.core.settings import GROUP_MODES
 from bot.telegram import i18n
+from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.i18n import DE, EN, pick_ui_language, t
+from bot.telegram.keyboards import algorithm_keyboard, mode_keyboard
 from translation.domain import Algorithm
 
 
@@ -34,11 +36,30 @@ def test_german_is_actually_translated() -> None:
     assert identical <= set(i18n.SHARED)
 
 
-def test_settings_offer_a_label_for_every_algorithm_and_group_mode() -> None:
-    for algorithm in Algorithm:
-        assert t(f"settings.algorithm.{algorithm.value}", "de")
-    for mode in GROUP_MODES:
-        assert t(f"settings.mode.{mode}", "en")
+@pytest.mark.parametrize("ui", ["en", "de"])
+def test_settings_offer_a_label_for_every_algorithm_and_group_mode(ui: str) -> None:
+    """Each choice in the algorithm and group-mode menus has its own label in the user's
+    language, and the button carries that choice (not the key, not a neighbour's label)."""
+    codec = CallbackCodec(derive_secret("123456:TEST-token"))
+    table = {"en": EN, "de": DE}[ui]
+    menus = [
+        ("algo", [a.value for a in Algorithm], algorithm_keyboard, "settings.algorithm"),
+        ("mode", [str(mode) for mode in GROUP_MODES], mode_keyboard, "settings.mode"),
+    ]
+    for action, values, keyboard, prefix in menus:
+        labels = {value: table[f"{prefix}.{value}"] for value in values}
+        assert len(set(labels.values())) == len(values), labels  # no two choices look alike
+        assert not any(label.startswith(prefix) for label in labels.values())
+        markup = keyboard(codec, -100, ui, current="none-selected")
+        shown = {
+            button.text: codec.decode(str(button.callback_data), -100)
+            for row in markup.inline_keyboard
+            for button in row
+        }
+        for value, label in labels.items():
+            assert shown[label].action == action and shown[label].args == (value,), label
+    assert t("settings.mode.off", "de") == "Aus"
+    assert t("settings.algorithm.lead", "de") == "Erste Sätze (Lead)"
 
 
 def test_command_descriptions_fit_telegram_limits() -> None:

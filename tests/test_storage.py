@@ -207,6 +207,16 @@ def test_cache_key_normalizes_content_and_options() -> None:
     assert len({key, *different}) == len(different) + 1
 
 
+def test_cache_keys_are_stable_across_releases() -> None:
+    """The cache lives in SQLite across restarts and upgrades: the same request must keep its
+    key, or every entry silently stops being found. A deliberate format change updates these
+    values (and should bump the pipeline version instead)."""
+    key = make_cache_key("Ein Text über Bern.", ["fr", "en"], 3, "news", "v1")
+    assert key == "3411a149e6b6f18d49a4140267bf059a67e9d233e782e40f40cb5c827195f43a"
+    full = make_cache_key("Ein Text über Bern.", ["fr", "en"], 3, "news", "v1", kind="full")
+    assert full == "1f2f6b2d37c86cce5b9103364c4c003fd97a424659895fe2da8faddfd225aa19"
+
+
 async def test_cache_put_get_and_counters(storage: Storage) -> None:
     value = {"summaries": {"de": ["Satz eins."], "en": ["Sentence one."]}, "title": "Ä <b>"}
     assert await storage.cache.get("k1") is None
@@ -262,6 +272,9 @@ async def test_job_lifecycle(storage: Storage) -> None:
         False,
     )
     assert job.created_at == job.updated_at > 0
+    who = (job.id, job.chat_id, job.user_id, job.message_id, job.reply_to_message_id, job.kind)
+    assert who == (job_id, -7, 3, 30, None, "summary")
+    assert (job.progress_message_id, job.error) == (None, None)
     assert await storage.jobs.mark_running(job_id)
     assert await storage.jobs.set_progress_message(job_id, 31)
     assert await storage.jobs.mark_done(job_id)
