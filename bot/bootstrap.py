@@ -6,8 +6,14 @@ import dataclasses
 from concurrent.futures import Executor
 
 from bot.config import Config
+from bot.storage.translation_memory import SqliteTranslationMemory
 from translation.models.argos_packages import configure_packages_dir
 from translation.models.engine import EngineOptions, TranslationEngine
+from translation.models.memory import (
+    LayeredTranslationMemory,
+    LruTranslationMemory,
+    TranslationMemory,
+)
 from translation.pipeline import Pipeline, PipelineLimits
 from translation.web.fetching import FetchPolicy
 
@@ -34,9 +40,21 @@ def engine_options(config: Config) -> EngineOptions:
     return EngineOptions(**dataclasses.asdict(config.translation))
 
 
-def build_engine(config: Config) -> TranslationEngine:
+def translation_memory(config: Config) -> TranslationMemory:
+    """Recently translated sentences in memory, in front of the bot's SQLite file (which it
+    never creates: a CLI run without the bot's database gets the in-memory part only)."""
+    return LayeredTranslationMemory(
+        LruTranslationMemory(), SqliteTranslationMemory(config.storage.path)
+    )
+
+
+def build_engine(config: Config, *, memory: TranslationMemory | None = None) -> TranslationEngine:
     configure_packages_dir(config.models.packages_dir)
-    return TranslationEngine(config.models.packages_dir, engine_options(config))
+    return TranslationEngine(
+        config.models.packages_dir,
+        engine_options(config),
+        memory=memory if memory is not None else translation_memory(config),
+    )
 
 
 def build_pipeline(config: Config, executor: Executor | None = None) -> Pipeline:
