@@ -27,7 +27,12 @@ import sentencepiece as spm
 
 from translation.errors import ModelLoadError, ModelMissingError
 from translation.models.argos_packages import InstalledPackage, current_packages_dir, list_installed
-from translation.models.batching import MAX_INPUT_TOKENS, length_bucket, plan_batches
+from translation.models.batching import (
+    BUCKET_GROWTH,
+    MAX_INPUT_TOKENS,
+    length_bucket,
+    plan_batches,
+)
 from translation.models.memory import Remembered, TranslationMemory
 from translation.models.scheduler import DecodeScheduler
 
@@ -347,7 +352,8 @@ def memory_key(package: InstalledPackage, options: EngineOptions) -> str:
     return (
         f"{package.path}|{package.version}|{identity}|{package.target_prefix}|"
         f"{options.compute_type}|beam {options.beam_size}|lp {LENGTH_PENALTY}|"
-        f"bound {options.length_ratio}x+{options.length_extra}<={options.max_decoding_length}"
+        f"bound {options.length_ratio}x+{options.length_extra}<={options.max_decoding_length}|"
+        f"buckets {BUCKET_GROWTH}"
     )
 
 
