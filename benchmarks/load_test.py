@@ -21,7 +21,11 @@ the bot's peak RSS (the kernel's VmHWM), and the event loop's worst stall as the
 monitor reports it (``/stats`` after the traffic, and its shutdown log line). Not a test: it
 prints figures and always stops by itself.
 
+To compare two versions of the bot in one session with the same traffic, run the bot of another
+checkout with ``--bot-pythonpath DIR`` (e.g. ``git archive`` of the main commit unpacked there).
+
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
+    [--workers 2] [--bot-pythonpath DIR]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import asyncio
 import html
 import itertools
 import json
+import os
 import random
 import re
 import statistics
@@ -293,7 +298,13 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
     def stall(ms: float | None) -> str:
         return "not reported" if ms is None else f"{ms:.0f} ms"
 
+    summaries = sum(1 for r in result.requests if r.outcome == "summary")
+    first = min(result.requests, key=lambda r: r.at)
     facts = [
+        ("summaries per second (answered / traffic time)",
+         f"{summaries / result.traffic_seconds:.2f}"),
+        ("first request (idle bot)", f"{first.outcome}, {_ms(first.latency)} ms"),
+        ("bot code", args.bot_pythonpath or "this checkout"),
         ("chats", f"{args.chats} ({args.requests_per_chat} requests each; every "
          f"{args.eager_every}th sends {args.per_user + 2} in a burst)"),
         ("limits", f"queue {args.queue_size}, workers {args.workers}, "
@@ -330,7 +341,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--keep-temp", action="store_true", help="keep config, database, log")
+    parser.add_argument(
+        "--bot-pythonpath", type=Path, default=None, help="run the bot from this source tree"
+    )
     args = parser.parse_args(argv)
+    if args.bot_pythonpath is not None:  # the bot subprocess inherits the environment
+        os.environ["PYTHONPATH"] = str(args.bot_pythonpath.resolve())
     if not (args.eval_dir / "mt_de_fr.jsonl").is_file():
         print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
         return 2
