@@ -32,14 +32,13 @@ from benchmarks.bench_models import (
     print_machine,
     quantile,
 )
+from benchmarks.latency import PAIRS, TARGETS
 from translation.domain import SummaryOptions
 from translation.inputs import TextInput
 from translation.models.engine import EngineOptions, TranslationEngine
 from translation.models.memory import LruTranslationMemory
 from translation.pipeline import Pipeline, PreparedDocument
 
-TARGETS = ("en", "fr")
-PAIRS = (("de", "en"), ("en", "fr"))
 TARGET_SECONDS = 0.5
 WITH, WITHOUT = "with the memory", "without the memory"
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,17 +55,34 @@ from translation.models.engine import EngineOptions, TranslationEngine
 
 @dataclass(frozen=True)
 class Outcome:
+    """``cpu`` is this process's CPU time (all threads): on a shared, overloaded machine the
+    work done is steadier than the wall time, which depends on what else runs."""
+
     name: str
     sentences: int
     seconds: float
     tokens: int
+    cpu: float | None = None
 
     def row(self) -> str:
+        cpu = "–" if self.cpu is None else f"{self.cpu:.1f}"
         return (
             f"{self.name:<28} {self.sentences:>6} {self.seconds:>9.2f} "
             f"{self.sentences / self.seconds:>10.1f} {self.tokens:>9} "
-            f"{self.tokens / self.seconds:>9.0f}"
+            f"{self.tokens / self.seconds:>9.0f} {cpu:>9}"
         )
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_cpu(run: Callable[[], int]) -> tuple[float, int, float]:
+    """Wall seconds, the run's result (tokens) and the CPU seconds it took."""
+    started = cpu_seconds()
+    seconds, tokens = timed(run)
+    return seconds, tokens, cpu_seconds() - started
 
 
 def forced_length(tokens: int, factor: float) -> int:
@@ -236,12 +254,12 @@ def measure_batched(
             raw, tokenized, args.beam_size, args.length_factor, defaults.max_batch_size
         ),
     }
-    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in contenders}
+    runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in contenders}
     names = list(contenders)
     for round_number in range(max(1, args.repeat)):
         shift = round_number % len(names)  # rotate the order: no contender always goes first
         for name in names[shift:] + names[:shift]:
-            runs[name].append(timed(contenders[name]))
+            runs[name].append(timed_cpu(contenders[name]))
     engine.close()
     return [_median_outcome(name, len(sentences), runs[name]) for name in contenders]
 
@@ -307,7 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
 
-    print(f"{'contender':<28} {'sent':>6} {'seconds':>9} {'sent/s':>10} {'tokens':>9} {'tok/s':>9}")
+    print(
+        f"{'contender':<28} {'sent':>6} {'seconds':>9} {'sent/s':>10} {'tokens':>9} "
+        f"{'tok/s':>9} {'CPU s':>9}"
+    )
     for outcome in outcomes:
         print(outcome.row())
     _ratios(ours, outcomes[1:])
@@ -315,17 +336,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _median_outcome(name: str, sentences: int, runs: list[tuple[float, int]]) -> Outcome:
+def _median_outcome(name: str, sentences: int, runs: list[tuple[float, int, float]]) -> Outcome:
     ordered = sorted(runs)
-    seconds, tokens = ordered[len(ordered) // 2]
-    return Outcome(name, sentences, seconds, tokens)
+    seconds, tokens, _ = ordered[len(ordered) // 2]
+    cpu = sorted(run[2] for run in runs)[len(runs) // 2]
+    return Outcome(name, sentences, seconds, tokens, cpu)
 
 
 def _ratios(ours: Outcome, others: list[Outcome]) -> None:
     for other in others:
         sentences = (ours.sentences / ours.seconds) / (other.sentences / other.seconds)
         tokens = (ours.tokens / ours.seconds) / (other.tokens / other.seconds)
-        print(f"# ours / {other.name}: {sentences:.2f}x sentences/s, {tokens:.2f}x tokens/s")
+        cpu = f", {other.cpu / ours.cpu:.2f}x by CPU time" if ours.cpu and other.cpu else ""
+        print(f"# ours / {other.name}: {sentences:.2f}x sentences/s, {tokens:.2f}x tokens/s{cpu}")
 
 
 if __name__ == "__main__":
