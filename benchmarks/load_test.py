@@ -25,7 +25,7 @@ To compare two versions of the bot in one session with the same traffic, run the
 checkout with ``--bot-pythonpath DIR`` (e.g. ``git archive`` of the main commit unpacked there).
 
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
-    [--workers 2] [--bot-pythonpath DIR]
+    [--workers 8] [--bot-pythonpath DIR]
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from benchmarks.bot_bench import start_briefbot
 from benchmarks.bot_bench import write_config as write_bot_config
 from benchmarks.bot_process import peak_rss_mb, sample_rss, stop_bot, until
 from benchmarks.replies import Request, classify, is_answered
+from bot.config import LimitsConfig
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import OWNER_ID, ArticleServer
 
@@ -335,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--start-timeout", type=float, default=60.0)
     parser.add_argument("--size", choices=("tiny", "base"), default="tiny")
     parser.add_argument("--queue-size", type=int, default=24)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=LimitsConfig().workers)
     parser.add_argument("--per-user", type=int, default=3, help="requests per user per minute")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)

@@ -191,7 +191,7 @@ class FetchConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     queue_size: int = 32
-    workers: int = 2
+    workers: int = 8
     per_user_per_minute: int = 6
     per_chat_per_minute: int = 20
     max_text_chars: int = 100_000
