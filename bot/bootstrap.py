@@ -17,18 +17,36 @@ from bot.core.feeds import FeedService
 from bot.core.ports import FeedsStoragePort, StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
+from bot.storage.translation_memory import SqliteTranslationMemory
 from translation import (
     Pipeline,
     TranslationEngine,
     configure_packages_dir,
 )
+from translation.models.memory import (
+    LayeredTranslationMemory,
+    LruTranslationMemory,
+    TranslationMemory,
+)
 
 log = logging.getLogger(__name__)
 
 
-def build_engine(config: Config) -> TranslationEngine:
+def translation_memory(config: Config) -> TranslationMemory:
+    """Recently translated sentences in memory, in front of the bot's SQLite file (which it
+    never creates: a CLI run without the bot's database gets the in-memory part only)."""
+    return LayeredTranslationMemory(
+        LruTranslationMemory(), SqliteTranslationMemory(config.storage.path)
+    )
+
+
+def build_engine(config: Config, *, memory: TranslationMemory | None = None) -> TranslationEngine:
     configure_packages_dir(config.models.packages_dir)
-    return TranslationEngine(config.models.packages_dir, config.translation)
+    return TranslationEngine(
+        config.models.packages_dir,
+        config.translation,
+        memory=memory if memory is not None else translation_memory(config),
+    )
 
 
 def build_pipeline(

@@ -214,7 +214,7 @@ class LimitsConfig(PipelineLimits):
     admission limits."""
 
     queue_size: int = 32
-    workers: int = 2
+    workers: int = 8
     per_user_per_minute: int = 6
     per_chat_per_minute: int = 20
     job_timeout_seconds: int = 120

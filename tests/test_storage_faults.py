@@ -32,6 +32,7 @@ TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings
     "feed_seen",
     "feed_digest_schedules",
     "feed_digest_items",
+    "translation_memory",
 }
 
 

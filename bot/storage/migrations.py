@@ -149,6 +149,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        4,
+        """
+        -- Sentence-level translation memory (bot.storage.translation_memory): ``model`` is a
+        -- hash of the package identity and the options that change an output.
+        CREATE TABLE translation_memory (
+            model TEXT NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            last_used REAL NOT NULL,
+            PRIMARY KEY (model, source)
+        );
+        CREATE INDEX translation_memory_last_used ON translation_memory (last_used);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

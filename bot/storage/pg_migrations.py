@@ -148,6 +148,22 @@ PG_MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        4,
+        """
+        -- The translation memory (kept in the SQLite file by bot.storage.translation_memory
+        -- today); created here too so both backends keep one schema version.
+        CREATE TABLE translation_memory (
+            model TEXT NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            last_used DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (model, source)
+        );
+        CREATE INDEX translation_memory_last_used ON translation_memory (last_used);
+        """,
+    ),
 )
 
 PG_LATEST_VERSION = PG_MIGRATIONS[-1][0]
