@@ -21,7 +21,12 @@ the bot's peak RSS (the kernel's VmHWM), and the event loop's worst stall as the
 monitor reports it (``/stats`` after the traffic, and its shutdown log line). Not a test: it
 prints figures and always stops by itself.
 
+To compare two versions of the bot in one session with the same traffic, run the bot of another
+checkout with ``--bot-pythonpath DIR`` (e.g. ``git archive`` of the main commit unpacked there).
+
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
+    [--workers 8] [--bot-pythonpath DIR]
+       python -m benchmarks.load_test --slow-drip 5 [--baseline-dir DIR]   (issue 13)
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import asyncio
 import html
 import itertools
 import json
+import os
 import random
 import re
 import statistics
@@ -55,6 +61,8 @@ from benchmarks.bot_bench import start_briefbot
 from benchmarks.bot_bench import write_config as write_bot_config
 from benchmarks.bot_process import peak_rss_mb, sample_rss, stop_bot, until
 from benchmarks.replies import Request, classify, is_answered
+from benchmarks.slow_drip import run_scenario as run_slow_drip
+from bot.config import LimitsConfig
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import OWNER_ID, ArticleServer
 
@@ -293,7 +301,13 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
     def stall(ms: float | None) -> str:
         return "not reported" if ms is None else f"{ms:.0f} ms"
 
+    summaries = sum(1 for r in result.requests if r.outcome == "summary")
+    first = min(result.requests, key=lambda r: r.at)
     facts = [
+        ("summaries per second (answered / traffic time)",
+         f"{summaries / result.traffic_seconds:.2f}"),
+        ("first request (idle bot)", f"{first.outcome}, {_ms(first.latency)} ms"),
+        ("bot code", args.bot_pythonpath or "this checkout"),
         ("chats", f"{args.chats} ({args.requests_per_chat} requests each; every "
          f"{args.eager_every}th sends {args.per_user + 2} in a burst)"),
         ("limits", f"queue {args.queue_size}, workers {args.workers}, "
@@ -324,13 +338,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--start-timeout", type=float, default=60.0)
     parser.add_argument("--size", choices=("tiny", "base"), default="tiny")
     parser.add_argument("--queue-size", type=int, default=24)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=LimitsConfig().workers)
     parser.add_argument("--per-user", type=int, default=3, help="requests per user per minute")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--keep-temp", action="store_true", help="keep config, database, log")
+    parser.add_argument(
+        "--slow-drip", type=int, default=0, help="N: the slow-drip scenario (see slow_drip.py)"
+    )
+    parser.add_argument("--probes", type=int, default=10, help="slow drip: /start probes")
+    parser.add_argument("--drip-gap-us", type=int, default=50, help="slow drip: µs per byte")
+    parser.add_argument("--baseline-dir", type=Path, default=None, help="slow drip: old code")
+    parser.add_argument(
+        "--bot-pythonpath", type=Path, default=None, help="run the bot from this source tree"
+    )
     args = parser.parse_args(argv)
+    if args.bot_pythonpath is not None:  # the bot subprocess inherits the environment
+        os.environ["PYTHONPATH"] = str(args.bot_pythonpath.resolve())
+    if args.slow_drip:
+        return run_slow_drip(args)
     if not (args.eval_dir / "mt_de_fr.jsonl").is_file():
         print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
         return 2

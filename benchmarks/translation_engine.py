@@ -4,6 +4,10 @@ Runs the first ``--limit`` German sentences of ``mt_de_en.jsonl`` through a tran
 sized de→en test package (random weights, built once and cached under ``--work-dir``), with
 the same beam size and compute type for every contender, and the same decoding amount:
 
+* plain CTranslate2 (the baseline to reach): pre-tokenized input sorted by length (longest
+  first), fixed batches of ``--baseline-batch`` (32), each batch bounded to
+  ``ceil(factor × its longest source)``, all submitted asynchronously to 2 replicas with one
+  thread each: CTranslate2 used the simple way.
 * raw CTranslate2 (the ceiling): pre-tokenized input, sentences grouped by exact token count,
   every group forced to ``min = max decoding length = ceil(factor × source tokens)``;
   all groups submitted asynchronously to a Translator with inter_threads 2, intra_threads 1.
@@ -25,8 +29,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,17 +55,34 @@ from translation.models.engine import EngineOptions, TranslationEngine
 
 @dataclass(frozen=True)
 class Outcome:
+    """``cpu`` is this process's CPU time (all threads): on a shared, overloaded machine the
+    work done is steadier than the wall time, which depends on what else runs."""
+
     name: str
     sentences: int
     seconds: float
     tokens: int
+    cpu: float | None = None
 
     def row(self) -> str:
+        cpu = "–" if self.cpu is None else f"{self.cpu:.1f}"
         return (
             f"{self.name:<28} {self.sentences:>6} {self.seconds:>9.2f} "
             f"{self.sentences / self.seconds:>10.1f} {self.tokens:>9} "
-            f"{self.tokens / self.seconds:>9.0f}"
+            f"{self.tokens / self.seconds:>9.0f} {cpu:>9}"
         )
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_cpu(run: Callable[[], int]) -> tuple[float, int, float]:
+    """Wall seconds, the run's result (tokens) and the CPU seconds it took."""
+    started = cpu_seconds()
+    seconds, tokens = timed(run)
+    return seconds, tokens, cpu_seconds() - started
 
 
 def forced_length(tokens: int, factor: float) -> int:
@@ -86,6 +108,28 @@ def run_raw(
                 length_penalty=0.2,
                 min_decoding_length=forced,
                 max_decoding_length=forced,
+                replace_unknowns=True,
+            )
+        )
+    return sum(len(result.result().hypotheses[0]) for result in pending)
+
+
+def run_plain_sorted(
+    translator: Any, tokenized: list[list[str]], beam: int, factor: float, batch: int
+) -> int:
+    """The simple way: sort by length, cut into fixed batches, one bound per batch."""
+    ordered = sorted(tokenized, key=len, reverse=True)
+    pending = []
+    for start in range(0, len(ordered), batch):
+        chunk = ordered[start : start + batch]
+        pending.extend(
+            translator.translate_batch(
+                chunk,
+                asynchronous=True,
+                max_batch_size=batch,
+                beam_size=beam,
+                length_penalty=0.2,
+                max_decoding_length=forced_length(len(chunk[0]), factor),
                 replace_unknowns=True,
             )
         )
@@ -202,17 +246,20 @@ def measure_batched(
         "ours (TranslationEngine)": lambda: sum(
             engine.translate(sentences, "de", "en").output_tokens
         ),
+        "plain CT2, sorted batches": lambda: run_plain_sorted(
+            raw, tokenized, args.beam_size, args.length_factor, args.baseline_batch
+        ),
         "raw CT2, same batches": lambda: run_raw_planned(raw, tokenized, options),
         "raw CT2, exact lengths": lambda: run_raw(
             raw, tokenized, args.beam_size, args.length_factor, defaults.max_batch_size
         ),
     }
-    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in contenders}
+    runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in contenders}
     names = list(contenders)
     for round_number in range(max(1, args.repeat)):
         shift = round_number % len(names)  # rotate the order: no contender always goes first
         for name in names[shift:] + names[:shift]:
-            runs[name].append(timed(contenders[name]))
+            runs[name].append(timed_cpu(contenders[name]))
     engine.close()
     return [_median_outcome(name, len(sentences), runs[name]) for name in contenders]
 
@@ -233,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compute-type", default=EngineOptions().compute_type)
     parser.add_argument("--length-factor", type=float, default=1.1)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-batch", type=int, default=32)
     parser.add_argument("--skip-stock", action="store_true")
     args = parser.parse_args(argv)
 
@@ -277,7 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
 
-    print(f"{'contender':<28} {'sent':>6} {'seconds':>9} {'sent/s':>10} {'tokens':>9} {'tok/s':>9}")
+    print(
+        f"{'contender':<28} {'sent':>6} {'seconds':>9} {'sent/s':>10} {'tokens':>9} "
+        f"{'tok/s':>9} {'CPU s':>9}"
+    )
     for outcome in outcomes:
         print(outcome.row())
     _ratios(ours, outcomes[1:])
@@ -285,17 +336,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _median_outcome(name: str, sentences: int, runs: list[tuple[float, int]]) -> Outcome:
+def _median_outcome(name: str, sentences: int, runs: list[tuple[float, int, float]]) -> Outcome:
     ordered = sorted(runs)
-    seconds, tokens = ordered[len(ordered) // 2]
-    return Outcome(name, sentences, seconds, tokens)
+    seconds, tokens, _ = ordered[len(ordered) // 2]
+    cpu = sorted(run[2] for run in runs)[len(runs) // 2]
+    return Outcome(name, sentences, seconds, tokens, cpu)
 
 
 def _ratios(ours: Outcome, others: list[Outcome]) -> None:
     for other in others:
         sentences = (ours.sentences / ours.seconds) / (other.sentences / other.seconds)
         tokens = (ours.tokens / ours.seconds) / (other.tokens / other.seconds)
-        print(f"# ours / {other.name}: {sentences:.2f}x sentences/s, {tokens:.2f}x tokens/s")
+        cpu = f", {other.cpu / ours.cpu:.2f}x by CPU time" if ours.cpu and other.cpu else ""
+        print(f"# ours / {other.name}: {sentences:.2f}x sentences/s, {tokens:.2f}x tokens/s{cpu}")
 
 
 if __name__ == "__main__":

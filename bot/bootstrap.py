@@ -13,46 +13,40 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from bot.config import Config
-from bot.core.ports import StoragePort
+from bot.core.feeds import FeedService
+from bot.core.ports import FeedsStoragePort, StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
+from bot.storage.translation_memory import SqliteTranslationMemory
 from translation import (
-    EngineOptions,
-    FetchPolicy,
     Pipeline,
-    PipelineLimits,
     TranslationEngine,
     configure_packages_dir,
+)
+from translation.models.memory import (
+    LayeredTranslationMemory,
+    LruTranslationMemory,
+    TranslationMemory,
 )
 
 log = logging.getLogger(__name__)
 
 
-def fetch_policy(config: Config) -> FetchPolicy:
-    return FetchPolicy(
-        allow_private_networks=config.fetch.allow_private_networks,
-        timeout_seconds=config.fetch.timeout_seconds,
-        max_bytes=config.fetch.max_bytes,
+def translation_memory(config: Config) -> TranslationMemory:
+    """Recently translated sentences in memory, in front of the bot's SQLite file (which it
+    never creates: a CLI run without the bot's database gets the in-memory part only)."""
+    return LayeredTranslationMemory(
+        LruTranslationMemory(), SqliteTranslationMemory(config.storage.path)
     )
 
 
-def pipeline_limits(config: Config) -> PipelineLimits:
-    return PipelineLimits(
-        max_text_chars=config.limits.max_text_chars,
-        max_sentences=config.limits.max_sentences,
-        max_file_bytes=config.limits.max_file_bytes,
-    )
-
-
-def engine_options(config: Config) -> EngineOptions:
-    """The ``[translation]`` settings as the engine takes them (tools that build their own
-    engine, like evaluation scripts, translate exactly as the bot does)."""
-    return EngineOptions(**dataclasses.asdict(config.translation))
-
-
-def build_engine(config: Config) -> TranslationEngine:
+def build_engine(config: Config, *, memory: TranslationMemory | None = None) -> TranslationEngine:
     configure_packages_dir(config.models.packages_dir)
-    return TranslationEngine(config.models.packages_dir, engine_options(config))
+    return TranslationEngine(
+        config.models.packages_dir,
+        config.translation,
+        memory=memory if memory is not None else translation_memory(config),
+    )
 
 
 def build_pipeline(
@@ -62,8 +56,8 @@ def build_pipeline(
 ) -> Pipeline:
     return Pipeline(
         engine or build_engine(config),
-        fetch_policy=fetch_policy(config),
-        limits=pipeline_limits(config),
+        fetch_policy=config.fetch,
+        limits=config.limits,
         executor=executor,
     )
 
@@ -93,6 +87,7 @@ class Core:
         self._storage = storage
         self._owns_storage = storage is None
         self._service: BriefService | None = None
+        self._feeds: FeedService | None = None
 
     @property
     def engine(self) -> TranslationEngine:
@@ -103,6 +98,13 @@ class Core:
         if self._service is None:
             raise RuntimeError("the core is not started")
         return self._service
+
+    @property
+    def feeds(self) -> FeedService:
+        """Feed subscriptions; needs a storage that keeps them (``FeedsStoragePort``)."""
+        if self._feeds is None:
+            raise RuntimeError("the core is not started or its storage keeps no feeds")
+        return self._feeds
 
     async def start(self) -> BriefService:
         """Open storage, make the service and install ``[models] install`` (failures are
@@ -118,6 +120,11 @@ class Core:
             executor=self.pipeline.executor or self.executor,
             progress_delay=self.progress_delay,
         )
+        if isinstance(self._storage, FeedsStoragePort):
+            policy = dataclasses.replace(
+                self.config.fetch, max_bytes=self.config.feeds.max_feed_bytes
+            )
+            self._feeds = FeedService(self._service, self._storage.feeds, self.config.feeds, policy)
         if self._install_models and self.config.models.install:
             for result in await self._service.install_models(
                 self.config.models.install, skip_installed=True
@@ -130,6 +137,7 @@ class Core:
 
     async def close(self) -> None:
         self._service = None
+        self._feeds = None
         if self._owns_storage and self._storage is not None:
             await self._storage.close()
             self._storage = None

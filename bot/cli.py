@@ -1,7 +1,7 @@
 """The ``briefbot`` command line: the pipeline from a shell, model management, and ``run``.
 
-Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch),
-never a traceback.
+Errors are one line on stderr with a documented exit code (2 usage/input, 3 model, 4 fetch,
+5 storage), never a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.cli_logging import configure_cli_logging
 from bot.core.requests import Source
 from translation import (
     Algorithm,
@@ -72,6 +73,9 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML config file (or env BRIEFBOT_CONFIG)")
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help="show library logs too"
+    )
     parser = _Parser(prog="briefbot", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -105,7 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=["tiny", "base"], default="tiny")
     p.add_argument("--out", type=Path, required=True)
 
+    p = sub.add_parser(
+        "demo", parents=[common], help="the whole pipeline with tiny random-weight test models"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("input", nargs="?", default="examples/artikel-de.txt", help="FILE or URL")
+
     sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    db = sub.add_parser("db", parents=[common], help="manage the database")
+    db.add_subparsers(dest="db_command", required=True, parser_class=_Parser).add_parser(
+        "migrate", parents=[common], help="bring the [storage] schema up to date"
+    )
     return parser
 
 
@@ -314,14 +328,54 @@ def _models_list(args: argparse.Namespace, config: Any) -> int:
             }
         )
         return 0
+    print(f"Models directory: {config.models.packages_dir}")
     if not packages:
-        print(f"No models installed in {config.models.packages_dir}.")
+        print("No models installed there (see 'briefbot models install --help').")
         return 0
     for p in packages:
         print(f"{p.from_code}→{p.to_code}  {p.from_name} → {p.to_name}  v{p.version}")
     for src, targets in reachable.items():
         print(f"{src} reaches: {', '.join(targets) or '-'}")
     return 0
+
+
+DEMO_PAIRS = (("de", "en"), ("en", "fr"))
+
+
+def _cmd_demo(args: argparse.Namespace, config: Any) -> int:
+    """``summarize --to en,fr`` with tiny test packages built into a temporary models folder:
+    the whole pipeline in seconds, without a bot token or real models."""
+    import dataclasses
+    import tempfile
+
+    from translation import build_test_package, install_package
+
+    with tempfile.TemporaryDirectory(prefix="briefbot-demo-") as tmp:
+        root = Path(tmp)
+        for from_code, to_code in DEMO_PAIRS:
+            package = build_test_package(from_code, to_code, root / "files")
+            install_package(str(package), packages_dir=root / "models")
+        demo = dataclasses.replace(
+            config,
+            models=dataclasses.replace(config.models, packages_dir=root / "models", install=()),
+            storage=dataclasses.replace(config.storage, path=root / "demo.sqlite3"),
+        )
+        for name, value in (("to", ["en", "fr"]), ("sentences", None), ("ratio", None)):
+            setattr(args, name, value)
+        args.algorithm = None
+        if not args.json:
+            print(DEMO_NOTICE + "\n")
+        code = _cmd_summarize(args, demo)
+        if not args.json:
+            print("\n" + DEMO_NOTICE)
+        return code
+
+
+DEMO_NOTICE = (
+    "[demo] Translation by tiny test models with RANDOM weights, built just now: language "
+    "detection, extraction and the summary are real, the English and French lines are "
+    "meaningless by design. Real models: see 'Install translation models' in the README."
+)
 
 
 def _cmd_run(args: argparse.Namespace, config: Any) -> int:
@@ -331,20 +385,29 @@ def _cmd_run(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
+def _cmd_db(args: argparse.Namespace, config: Any) -> int:
+    from bot.storage import migrate_storage
+
+    location, version = asyncio.run(migrate_storage(config))
+    print(f"{location}: schema version {version}")
+    return 0
+
+
 COMMANDS = {
     "summarize": _cmd_summarize,
     "translate": _cmd_translate,
     "detect": _cmd_detect,
     "models": _cmd_models,
+    "demo": _cmd_demo,
     "run": _cmd_run,
+    "db": _cmd_db,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # `run` logs as [logging] configures it: PTB's lines are part of an operator's log
+    configure_cli_logging(verbose=getattr(args, "verbose", False) or args.command == "run")
     try:
         from bot.config import load_config
 

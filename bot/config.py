@@ -17,28 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+import platformdirs
+
 from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, GroupMode, valid_sentences
-from translation import Algorithm, BriefbotError, EngineOptions
+from translation import Algorithm, BriefbotError, EngineOptions, FetchPolicy, PipelineLimits
+from translation.options import OptionError
 
 ENV_PREFIX = "BRIEFBOT_"
+APP_NAME = "briefbot"
+#: Environment variables of other tools honoured when Briefbot's own key is not set.
+FALLBACK_ENV = {("models", "packages_dir"): "ARGOS_PACKAGES_DIR"}
 CONFIG_ENV = "BRIEFBOT_CONFIG"
 REDACTED = "***"
 _SECRETS = ("token", "webhook_secret")
 
 Mode = Literal["polling", "webhook"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-ComputeType = Literal[
-    "default",
-    "auto",
-    "int8",
-    "int8_float32",
-    "int8_float16",
-    "int8_bfloat16",
-    "int16",
-    "float16",
-    "bfloat16",
-    "float32",
-]
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
 _PACKAGE_CODE = re.compile(r"^[a-z]{2,3}(?:_[A-Za-z]{2,4})?-[a-z]{2,3}(?:_[A-Za-z]{2,4})?$")
@@ -75,6 +69,9 @@ class TelegramConfig:
     webhook_secret: str | None = None
     listen: str = "127.0.0.1"
     port: int = 8443
+    #: How long a Bot API call that certainly did not reach Telegram (refused connection, 5xx)
+    #: is retried, at start and later.
+    retry_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_base_url", self.api_base_url.rstrip("/"))
@@ -84,6 +81,10 @@ class TelegramConfig:
             f"got {self.api_base_url!r}",
         )
         _require(1 <= self.port <= 65535, f"[telegram] port must be 1..65535, got {self.port}")
+        _require(
+            self.retry_seconds >= 0,
+            f"[telegram] retry_seconds must be 0 or more, got {self.retry_seconds}",
+        )
         if self.mode == "webhook":
             _require(bool(self.webhook_url), "[telegram] mode = 'webhook' requires a webhook_url")
         if self.webhook_url:
@@ -124,16 +125,47 @@ class TelegramConfig:
         return self.token
 
 
+_POSTGRES_URL = re.compile(r"^postgres(?:ql)?://[^/?#]*(?:/[^/?#]*)?(?:\?.*)?$")
+
+
 @dataclass(frozen=True)
 class StorageConfig:
-    path: Path = Path("data/briefbot.sqlite3")
+    """SQLite at ``path`` (the default), or PostgreSQL shared by several processes at ``url``."""
+
+    path: Path = field(default_factory=lambda: user_data_dir() / "briefbot.sqlite3")
+    url: str | None = None
+    pool_size: int = 10
+
+    def __post_init__(self) -> None:
+        if self.url is not None:
+            _require(
+                bool(_POSTGRES_URL.match(self.url.strip())),
+                "[storage] url must be a PostgreSQL URL like "
+                f"postgresql://user:password@host:5432/dbname, got {self.safe_url!r}",
+            )
+        _require(
+            1 <= self.pool_size <= 100,
+            f"[storage] pool_size must be between 1 and 100, got {self.pool_size}",
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StorageConfig(path={self.path!r}, url={self.safe_url!r}, pool_size={self.pool_size})"
+        )
+
+    @property
+    def safe_url(self) -> str | None:
+        """The url with its password masked, for messages and logs."""
+        if self.url is None:
+            return None
+        return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\1{REDACTED}@", self.url)
 
 
 @dataclass(frozen=True)
 class ModelsConfig:
     """Where argos packages live, and what to install at start (paths or codes like "de-en")."""
 
-    packages_dir: Path = Path("data/argos-packages")
+    packages_dir: Path = field(default_factory=lambda: user_data_dir() / "argos-packages")
     install: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -172,60 +204,28 @@ class DefaultsConfig:
         )
 
 
-@dataclass(frozen=True)
-class FetchConfig:
-    allow_private_networks: bool = False
-    timeout_seconds: float = 15.0
-    max_bytes: int = 5_000_000
-
-    def __post_init__(self) -> None:
-        _require(
-            self.timeout_seconds > 0,
-            f"[fetch] timeout_seconds must be positive, got {self.timeout_seconds}",
-        )
-        _at_least("fetch", 1, self, "max_bytes")
+#: ``[fetch]`` is the fetcher's own policy (its fields, defaults and range checks).
+FetchConfig = FetchPolicy
 
 
 @dataclass(frozen=True)
-class LimitsConfig:
+class LimitsConfig(PipelineLimits):
+    """``[limits]``: the pipeline's input limits (inherited, one definition) plus the bot's
+    admission limits."""
+
     queue_size: int = 32
-    workers: int = 2
+    workers: int = 8
     per_user_per_minute: int = 6
     per_chat_per_minute: int = 20
-    max_text_chars: int = 100_000
-    max_file_bytes: int = 2_000_000
-    max_sentences: int = 1000
     job_timeout_seconds: int = 120
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _at_least("limits", 1, self, *(f.name for f in dataclasses.fields(self)))
 
 
-_ENGINE = EngineOptions()
-
-
-@dataclass(frozen=True)
-class TranslationConfig:
-    """The engine's CTranslate2 settings, with its defaults (chosen by measurement, see
-    ``EngineOptions``); the field names are EngineOptions' own."""
-
-    beam_size: int = _ENGINE.beam_size
-    compute_type: ComputeType = "int8"
-    inter_threads: int = _ENGINE.inter_threads
-    intra_threads: int = _ENGINE.intra_threads
-    max_loaded_models: int = _ENGINE.max_loaded_models
-    #: Longest output per sentence: length_ratio × source tokens + length_extra (a model that
-    #: never ends a sentence stops there).
-    length_ratio: float = _ENGINE.length_ratio
-    length_extra: int = _ENGINE.length_extra
-
-    def __post_init__(self) -> None:
-        _at_least("translation", 1, self, "beam_size", "inter_threads", "max_loaded_models")
-        _at_least("translation", 0, self, "intra_threads", "length_extra")
-        _require(
-            self.length_ratio > 0,
-            f"[translation] length_ratio must be positive, got {self.length_ratio}",
-        )
+#: ``[translation]`` is the engine's own options (defaults chosen by measurement).
+TranslationConfig = EngineOptions
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,48 @@ class CacheConfig:
     @property
     def ttl_seconds(self) -> float:
         return self.ttl_days * 86400.0
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    """Feed subscriptions: limits per chat and how often feeds are polled."""
+
+    max_feeds_per_chat: int = 20
+    #: Polling interval bounds; a feed's own TTL / sy:updatePeriod is clamped into them.
+    min_interval_minutes: int = 10
+    max_interval_minutes: int = 360
+    default_interval_minutes: int = 30
+    #: How often the scheduler looks for due feeds.
+    tick_seconds: int = 60
+    max_articles_per_poll: int = 10
+    max_articles_per_day: int = 50
+    #: Consecutive failures after which a feed is paused and its chats are told.
+    max_failures: int = 5
+    #: Seconds between two requests to the same host (politeness).
+    host_interval_seconds: float = 2.0
+    #: Articles already in the feed delivered at the first follow (0: start from now).
+    initial_articles: int = 0
+    max_feed_bytes: int = 2_000_000
+    #: Digest mode: articles shown with sentences (the rest as links), default hours and zone.
+    digest_top: int = 3
+    digest_hours: tuple[int, ...] = (8,)
+    digest_timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        _at_least("feeds", 1, self, "max_feeds_per_chat", "min_interval_minutes", "tick_seconds")
+        _at_least("feeds", 1, self, "max_articles_per_poll", "max_articles_per_day")
+        _at_least("feeds", 1, self, "max_failures", "max_feed_bytes")
+        _at_least("feeds", 0, self, "initial_articles")
+        _at_least("feeds", 1, self, "digest_top")
+        _require(
+            bool(self.digest_hours) and all(0 <= h <= 23 for h in self.digest_hours),
+            f"[feeds] digest_hours must be hours 0-23, got {list(self.digest_hours)}",
+        )
+        _require(
+            self.min_interval_minutes <= self.default_interval_minutes <= self.max_interval_minutes,
+            "[feeds] needs min_interval_minutes <= default_interval_minutes"
+            " <= max_interval_minutes",
+        )
 
 
 @dataclass(frozen=True)
@@ -257,6 +299,7 @@ class Config:
     translation: TranslationConfig = field(default_factory=TranslationConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
 
     def redacted(self) -> dict[str, dict[str, Any]]:
         """Every setting as plain data with secrets masked: safe to log or show to owners."""
@@ -270,14 +313,24 @@ class Config:
                     values[key] = value.value
                 elif isinstance(value, tuple):
                     values[key] = list(value)
+                elif isinstance(value, frozenset):
+                    values[key] = sorted(value)
             out[section.name] = values
         for secret in _SECRETS:
             if out["telegram"][secret]:
                 out["telegram"][secret] = REDACTED
+        out["storage"]["url"] = self.storage.safe_url
         return out
 
 
 SECTIONS: dict[str, type[Any]] = get_type_hints(Config)
+
+
+def user_data_dir() -> Path:
+    """Where models and the database live unless configured: the platform's per-user data
+    directory (``~/.local/share/briefbot`` on Linux, ``$XDG_DATA_HOME`` honoured), so the bot
+    and the CLI find the same models wherever they are started from."""
+    return platformdirs.user_data_path(APP_NAME)
 
 
 def _looks_like_path(item: str) -> bool:
@@ -342,6 +395,13 @@ def _env_scalar(raw: str, kind: type) -> Any:
 def _converter(hint: Any) -> tuple[Callable[[Any], Any], Callable[[str], Any]]:
     """(from TOML value, from env text) for one annotated field type."""
     origin = get_origin(hint)
+    if origin is frozenset:
+        item_type: Any = get_args(hint)[0]
+        from_toml_items, from_env_items = _converter(tuple[item_type, ...])
+        return (
+            lambda value: frozenset(from_toml_items(value)),
+            lambda raw: frozenset(from_env_items(raw)),
+        )
     if origin is tuple:
         item = get_args(hint)[0]
         from_toml, _ = _converter(item)
@@ -458,6 +518,9 @@ def _build_section(
             where, parse, raw, base = env_name, from_env, env[env_name], Path.cwd()
         elif key in values:
             where, parse, raw, base = f"[{section}] {key}", from_toml, values[key], base_dir
+        elif env.get(FALLBACK_ENV.get((section, key), "")):
+            where = FALLBACK_ENV[(section, key)]
+            parse, raw, base = from_env, env[where], Path.cwd()
         else:
             continue
         try:
@@ -466,7 +529,10 @@ def _build_section(
             raise ConfigError(f"{where} must be {exc}, got {raw!r}") from None
         kwargs[key] = _resolve_paths(section, key, value, base)
     _resolve_default_paths(cls, kwargs, base_dir)
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except OptionError as exc:  # the pipeline's own option types name the key, not the section
+        raise ConfigError(f"[{section}] {exc}") from None
 
 
 def _resolve_paths(section: str, key: str, value: Any, base: Path) -> Any:

@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaluation.paths import default_eval_dir
 from translation.text.segmentation import split_sentences
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
+DEFAULT_EVAL_DIR = default_eval_dir()
 DEFAULT_GOLD = Path(__file__).resolve().parent / "segmentation_gold_de.json"
 LANGUAGE = "de"
 TARGET_F1 = 0.97
@@ -152,6 +153,56 @@ def load_gold(gold_path: Path, eval_dir: Path) -> dict[str, list[Document]]:
     }
 
 
+WRITTEN_LANGUAGES = ("de", "en", "fr", "ru")
+DEFAULT_WRITTEN_DIR = Path(__file__).resolve().parent
+
+
+def _written_documents(path: Path) -> list[Document]:
+    """One sentence a line, blank lines between paragraphs, "---" between documents.
+
+    Sentences of a paragraph are joined by a space (by a line break after a headline, a line
+    without closing punctuation), paragraphs by a blank line; every sentence end but a
+    document's last is a gold boundary.
+    """
+    documents: list[Document] = []
+    paragraphs: list[list[str]] = [[]]
+
+    def close() -> None:
+        kept = [p for p in paragraphs if p]
+        text, ends = "", set[int]()
+        for number, paragraph in enumerate(kept):
+            if number:
+                text += "\n\n"
+            for index, sentence in enumerate(paragraph):
+                heading = index and not _LINE_END.search(paragraph[index - 1])
+                text += ("\n" if heading else " " if index else "") + sentence
+                ends.add(len(text))
+        if kept:
+            documents.append(Document(f"{path.stem}/{len(documents) + 1}", text, ends))
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        if stripped == "---":
+            close()
+            paragraphs = [[]]
+        elif not stripped:
+            paragraphs.append([])
+        else:
+            paragraphs[-1].append(stripped)
+    close()
+    return documents
+
+
+def load_written(directory: Path) -> dict[str, list[Document]]:
+    """The hand-written gold per language (``segmentation_gold_written_<lang>.txt``)."""
+    return {
+        language: _written_documents(directory / f"segmentation_gold_written_{language}.txt")
+        for language in WRITTEN_LANGUAGES
+    }
+
+
 # -- scoring ------------------------------------------------------------------------------------
 
 
@@ -234,33 +285,39 @@ def _ours(text: str) -> list[str]:
     return split_sentences(text, LANGUAGE)
 
 
-def library_segmenters() -> dict[str, Segmenter | str]:
-    """Each library's segmenter, or the reason it cannot run."""
+def library_segmenters(
+    language: str = LANGUAGE, with_syntok: bool = True
+) -> dict[str, Segmenter | str]:
+    """Each library's segmenter for the language, or the reason it cannot run.
+
+    syntok has no language setting; it is left out where languages vary.
+    """
     found: dict[str, Segmenter | str] = {}
     try:
         import pysbd
 
-        pysbd_de = pysbd.Segmenter(language=LANGUAGE, clean=False)
-        found["pysbd"] = lambda text: [str(s) for s in pysbd_de.segment(text)]
+        pysbd_segmenter = pysbd.Segmenter(language=language, clean=False)
+        found["pysbd"] = lambda text: [str(s) for s in pysbd_segmenter.segment(text)]
     except ImportError:
         found["pysbd"] = "not installed"
-    try:
-        from syntok import segmenter as syntok_segmenter
+    if with_syntok:
+        try:
+            from syntok import segmenter as syntok_segmenter
 
-        def _syntok(text: str) -> list[str]:
-            return [
-                "".join(token.spacing + token.value for token in sentence)
-                for paragraph in syntok_segmenter.analyze(text)
-                for sentence in paragraph
-            ]
+            def _syntok(text: str) -> list[str]:
+                return [
+                    "".join(token.spacing + token.value for token in sentence)
+                    for paragraph in syntok_segmenter.analyze(text)
+                    for sentence in paragraph
+                ]
 
-        found["syntok"] = _syntok
-    except ImportError:
-        found["syntok"] = "not installed"
+            found["syntok"] = _syntok
+        except ImportError:
+            found["syntok"] = "not installed"
     try:
         import sentencex
 
-        found["sentencex"] = lambda text: list(sentencex.segment(LANGUAGE, text))
+        found["sentencex"] = lambda text: list(sentencex.segment(language, text))
     except ImportError:
         found["sentencex"] = "not installed"
     return found
@@ -329,14 +386,47 @@ def _print_categories(tables: dict[str, Counter[tuple[str, str]]]) -> None:
         print(f"{kind:<20}{count:>6}" + "".join(f"{t[kind, 'wrong']:>12}" for t in tables.values()))
 
 
-def show_errors(sets: dict[str, list[Document]], limit: int) -> None:
+def written_segmenters(language: str) -> dict[str, Segmenter | str]:
+    """Ours and the libraries that take a language, for the hand-written gold."""
+    ours: Segmenter = lambda text: split_sentences(text, language)  # noqa: E731
+    return {"briefbot": ours, **library_segmenters(language, with_syntok=False)}
+
+
+def evaluate_written(sets: dict[str, list[Document]], errors: int = 0) -> Score:
+    """P/R/F1 per language on the hand-written gold; returns our total."""
+    gold = sum(len(doc.ends) - 1 for docs in sets.values() for doc in docs)
+    print(f"\nHand-written gold (not used for tuning): {gold} boundaries in {', '.join(sets)}.")
+    print(f"{'segmenter':<12}{'language':<10}{'P':>7}{'R':>7}{'F1':>7}{'FP':>5}{'FN':>5}")
+    ours = Score()
+    for language, docs in sets.items():
+        for name, segmenter in written_segmenters(language).items():
+            if isinstance(segmenter, str):
+                print(f"{name:<12}{language:<10}{segmenter}")
+                continue
+            score = Score()
+            for doc in docs:
+                score.add(score_document(doc, segmenter(doc.text), with_headlines=True))
+            if name == "briefbot":
+                ours.add(score)
+            print(
+                f"{name:<12}{language:<10}{score.precision:>7.3f}{score.recall:>7.3f}"
+                f"{score.f1:>7.3f}{score.fp:>5}{score.fn:>5}"
+            )
+    print(f"{'briefbot':<12}{'all':<10}{ours.precision:>7.3f}{ours.recall:>7.3f}{ours.f1:>7.3f}")
+    if errors:
+        for language, docs in sets.items():
+            show_errors({language: docs}, errors, language)
+    return ours
+
+
+def show_errors(sets: dict[str, list[Document]], limit: int, language: str = LANGUAGE) -> None:
     """Print our segmenter's wrong boundaries with context (for tuning the rules)."""
     shown = 0
     for docs in sets.values():
         for doc in docs:
             position = _Positions(doc.text)
             inverse = {position(i): i for i in range(len(doc.text) + 1)}
-            predicted = predicted_boundaries(doc.text, _ours(doc.text))
+            predicted = predicted_boundaries(doc.text, split_sentences(doc.text, language))
             gold = {position(o) for o in doc.ends | doc.headline_ends} - {
                 position(o) for o in doc.unscored
             }
@@ -356,10 +446,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-dir", default=str(DEFAULT_EVAL_DIR), help="shared eval folder")
     parser.add_argument("--gold", default=str(DEFAULT_GOLD), help="gold boundary file")
     parser.add_argument("--errors", type=int, default=0, help="print up to N of our errors")
+    parser.add_argument(
+        "--written-dir", default=str(DEFAULT_WRITTEN_DIR), help="hand-written gold folder"
+    )
     args = parser.parse_args(argv)
     eval_dir, gold = Path(args.eval_dir), Path(args.gold)
     try:
         sets = load_gold(gold, eval_dir)
+        written = load_written(Path(args.written_dir))
     except (OSError, KeyError, ValueError) as exc:
         print(f"error: cannot load the gold set: {exc} (use --eval-dir/--gold)", file=sys.stderr)
         return 2
@@ -368,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.errors:
         print()
         show_errors(sets, args.errors)
-    return status
+    ours = evaluate_written(written, args.errors)
+    return status or int(ours.f1 < TARGET_F1)
 
 
 if __name__ == "__main__":

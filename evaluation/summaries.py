@@ -4,7 +4,10 @@ Run from the project root: ``python -m evaluation.summaries [--eval-dir DIR] [--
 
 Set 1 (``summ_de.jsonl``): 20 Minuten articles with human bullet summaries. Set 2
 (``summ_de_teaser_from_html.jsonl``): raw pages run end to end (extract, clean, segment,
-summarize) and scored against the publisher's teaser, a weak reference.
+summarize) and scored against the publisher's teaser, a weak reference. The extractor puts
+the page's meta description (often the teaser itself) first, so set 2 is also scored without
+it. Every article belongs to the dev or the test part (``evaluation/summary_stats.py``):
+tune on dev, quote test. Bullets are scored as the bot shows them (datelines stripped).
 """
 
 from __future__ import annotations
@@ -21,15 +24,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation.paths import default_eval_dir
 from evaluation.rouge import METRICS, score_summary
+from evaluation.summary_stats import PARTS, Gap, paired_gap, split_parts
 from translation.domain import Algorithm, SummaryOptions
+from translation.text.bullets import strip_dateline, unresolved
 from translation.text.cleaning import BOILERPLATE_PATTERNS, clean_article_text, is_boilerplate
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import summarize
-from translation.web.extraction import extract_article
+from translation.web.extraction import ExtractionSettings, extract_article
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
+DEFAULT_EVAL_DIR = default_eval_dir()
 LANGUAGE = "de"
 SUMMARY_SENTENCES = 3
 PUBLISHER_LEAD = "publisher lead (human, not extractive)"
@@ -49,6 +55,15 @@ EXTRA_BOILERPLATE = tuple(
         r"^\W*(impressum|datenschutz\w*|startseite|cookies?|nach oben|zurück|menü|suche)\W*$",
         r"^\W*(teilen|share|tweet|drucken)( auf| on)?( facebook| twitter| whatsapp| x)?\W*$",
         r"^\W*$",
+        # the UI languages' furniture, written independently of the cleaner's list
+        r"^\W*(share|partager|compartir|condividi|udostępnij|поделиться|поділитися)\W*$",
+        r"^\W*(read also|see also|lire aussi|lee también|leggi anche|czytaj (także|też)"
+        r"|читайте (также|також)|дивіться також)\b",
+        r"^\W*(anzeigen?|werbung|advertisement|publicité|publicidad|pubblicità|reklama"
+        r"|реклама)\W*$",
+        r"\b(gesponsert\w*|sponsored|sponsorisé|patrocinado|sponsorizzato|sponsorowany)\s+"
+        r"(\w+[- ]){0,2}(\w*inhalt|content|contenu|contenido|contenuto|artykuł)",
+        r"на правах реклам|партн[еёє]рськ?\w* (материал|матеріал)",
     )
 )
 
@@ -69,10 +84,21 @@ class SystemScores:
     """Per-article F-scores of one system, by metric."""
 
     fmeasures: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METRICS})
+    recalls: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METRICS})
+    picks: list[list[int]] = field(default_factory=list)
+    bullets: int = 0
+    unresolved: int = 0
 
     def add(self, candidate: str, reference: str) -> None:
         for metric, score in score_summary(candidate, reference, LANGUAGE).items():
             self.fmeasures[metric].append(score.fmeasure)
+            self.recalls[metric].append(score.recall)
+
+    def add_picks(self, picked: list[int], sentences: Sequence[str]) -> None:
+        """Remember the picks and count bullets whose opener refers to a sentence not shown."""
+        self.picks.append(picked)
+        self.bullets += len(picked)
+        self.unresolved += sum(unresolved(sentences, i, picked, LANGUAGE) for i in picked)
 
     def means(self) -> list[float]:
         """Mean F-score per metric, in percent, in ``METRICS`` order."""
@@ -105,12 +131,17 @@ def load_human_set(eval_dir: Path) -> list[Case]:
     ]
 
 
-def load_teaser_set(eval_dir: Path) -> list[Case]:
-    """Extract each page from its HTML first: this set measures the whole path from a link."""
+def load_teaser_set(eval_dir: Path, meta_lead: bool = True) -> list[Case]:
+    """Extract each page from its HTML first: this set measures the whole path from a link.
+
+    With ``meta_lead=False`` the extractor does not put the meta description first: that
+    description is often the reference itself, which makes Lead-3 look better than it is.
+    """
+    settings = ExtractionSettings(add_lead=meta_lead)
     cases = []
     for row in _read_jsonl(eval_dir / "summ_de_teaser_from_html.jsonl"):
         html = (eval_dir / str(row["html"])).read_text(encoding="utf-8", errors="replace")
-        document = extract_article(html, str(row.get("url") or "") or None)
+        document = extract_article(html, str(row.get("url") or "") or None, settings)
         cases.append(
             Case(
                 case_id=str(row["id"]),
@@ -137,19 +168,21 @@ class SetResult:
     articles: int
     scores: dict[str, SystemScores]
     violations: list[tuple[str, str, str, list[str]]]
+    part: str = "all"
 
 
-def evaluate(name: str, cases: Sequence[Case]) -> SetResult:
+def evaluate(name: str, cases: Sequence[Case], part: str = "all") -> SetResult:
     scores: dict[str, SystemScores] = {}
     violations = []
     for case in cases:
         for algorithm in Algorithm:
             options = SummaryOptions(sentences=SUMMARY_SENTENCES, algorithm=algorithm)
-            picked = [
-                case.sentences[i] for i in summarize(case.sentences, LANGUAGE, options, case.title)
-            ]
+            indices = summarize(case.sentences, LANGUAGE, options, case.title)
+            picked = [strip_dateline(case.sentences[i]) for i in indices]
             label = "lead-3" if algorithm is Algorithm.LEAD else algorithm.value
-            scores.setdefault(label, SystemScores()).add(" ".join(picked), case.reference)
+            system = scores.setdefault(label, SystemScores())
+            system.add(" ".join(picked), case.reference)
+            system.add_picks(indices, case.sentences)
             for sentence in picked:
                 if failed := boilerplate_violations(sentence):
                     violations.append((case.case_id, label, sentence, failed))
@@ -159,21 +192,57 @@ def evaluate(name: str, cases: Sequence[Case]) -> SetResult:
             scores.setdefault(PUBLISHER_LEAD, SystemScores()).add(
                 case.publisher_lead, case.reference
             )
-    return SetResult(name, len(cases), scores, violations)
+    return SetResult(name, len(cases), scores, violations, part)
 
 
 def markdown_table(results: Sequence[SetResult]) -> str:
     lines = [
-        "| algorithm | set | articles | ROUGE-1 F | ROUGE-2 F | ROUGE-L F |",
-        "|---|---|---:|---:|---:|---:|",
+        "| algorithm | set | articles | ROUGE-1 F | ROUGE-2 F | ROUGE-L F | unresolved openers |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         for label, system in result.scores.items():
             r1, r2, rl = system.means()
+            openers = f"{system.unresolved}/{system.bullets}" if system.bullets else "–"
             lines.append(
-                f"| {label} | {result.name} | {result.articles} | {r1:.2f} | {r2:.2f} | {rl:.2f} |"
+                f"| {label} | {result.name} | {result.articles} | {r1:.2f} | {r2:.2f} | {rl:.2f}"
+                f" | {openers} |"
             )
     return "\n".join(lines)
+
+
+def _gap(result: SetResult, metric: str, recall: bool = False) -> Gap:
+    news, lead = result.scores[Algorithm.NEWS.value], result.scores["lead-3"]
+    values = (news.recalls, lead.recalls) if recall else (news.fmeasures, lead.fmeasures)
+    return paired_gap(values[0][metric], values[1][metric])
+
+
+def gap_table(results: Sequence[SetResult]) -> str:
+    """NEWS against Lead-3 per set and part: gaps with 95% bootstrap intervals, in points."""
+    lines = [
+        "| set | part | articles | NEWS ROUGE-L F | Lead-3 | gap ROUGE-L F [95% CI]"
+        " | gap ROUGE-1 R | gap ROUGE-2 R | identical to Lead-3 | unresolved openers |",
+        "|---|---|---:|---:|---:|---|---|---|---:|---:|",
+    ]
+    for result in results:
+        news, lead = result.scores[Algorithm.NEWS.value], result.scores["lead-3"]
+        same = sum(a == b for a, b in zip(news.picks, lead.picks, strict=True))
+        lines.append(
+            f"| {result.name} | {result.part} | {result.articles} | {news.means()[2]:.2f}"
+            f" | {lead.means()[2]:.2f} | {_gap(result, 'rougeL')}"
+            f" | {_gap(result, 'rouge1', recall=True)} | {_gap(result, 'rouge2', recall=True)}"
+            f" | {same}/{result.articles} | {news.unresolved}/{news.bullets} |"
+        )
+    return "\n".join(lines)
+
+
+def by_part(name: str, cases: Sequence[Case], parts: Sequence[str] = PARTS) -> list[SetResult]:
+    """The set evaluated once per part (dev, test), then on all of it."""
+    part_of = split_parts([case.case_id for case in cases])
+    results = [
+        evaluate(name, [c for c in cases if part_of[c.case_id] == part], part) for part in parts
+    ]
+    return [*results, evaluate(name, cases, "all")]
 
 
 def speed_table(eval_dir: Path, sizes: Sequence[int] = (30, 300, 1000)) -> str:
@@ -219,15 +288,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: no summ_de.jsonl in {eval_dir} (use --eval-dir)", file=sys.stderr)
         return 2
 
-    results = [
-        evaluate("summ_de (human bullets)", load_human_set(eval_dir)),
-        evaluate("teaser from HTML", load_teaser_set(eval_dir)),
+    sets = [
+        ("summ_de (human bullets)", load_human_set(eval_dir)),
+        ("teaser from HTML", load_teaser_set(eval_dir)),
+        ("teaser, no meta lead", load_teaser_set(eval_dir, meta_lead=False)),
     ]
-    print(f"Machine: {machine()}; {SUMMARY_SENTENCES} sentences per summary, German stemming.\n")
-    print(markdown_table(results))
-    total = sum(len(r.violations) for r in results)
+    results = [result for name, cases in sets for result in by_part(name, cases)]
+    print(f"Machine: {machine()}; {SUMMARY_SENTENCES} sentences per summary, German stemming.")
+    print("Parts: per set, ids in sha256 order, every second one is test; tune on dev only.\n")
+    print(gap_table(results))
+    for part in PARTS:
+        print(f"\nAll algorithms, {part} part:\n")
+        print(markdown_table([r for r in results if r.part == part]))
+    whole = [r for r in results if r.part == "all"]
+    total = sum(len(r.violations) for r in whole)
     print(f"\nBoilerplate violations in summaries: {total}")
-    for result in results:
+    for result in whole:
         for case_id, label, sentence, failed in result.violations:
             print(f"  [{result.name}] {case_id} {label}: {sentence[:100]!r} ({', '.join(failed)})")
     if args.speed:

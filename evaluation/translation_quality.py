@@ -34,7 +34,6 @@ from typing import Any
 
 from sacrebleu.metrics import BLEU, CHRF
 
-from bot.bootstrap import engine_options
 from bot.config import load_config
 from translation.errors import BriefbotError, ModelMissingError
 from translation.models.argos_packages import InstalledPackage
@@ -323,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     packages_dir = args.packages_dir or config.models.packages_dir
-    engine = TranslationEngine(packages_dir, engine_options(config))
+    engine = TranslationEngine(packages_dir, config.translation)
     try:
         evaluation = evaluate(engine, args.eval_dir, sets, args.limit)
     finally:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+# The per-user data directory (default models and database) of every test, and of every process
+# a test starts, is a throwaway one: tests never touch the real ~/.local/share/briefbot.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="briefbot-xdg-")
+
 from tests.support.models import TINY_PAIRS, build_packages, install_test_packages
 from translation.models.engine import TranslationEngine
 
-#: The bot's end-to-end fixtures (env, articles) live with its harness.
-pytest_plugins = ("tests.support.bot_fixtures",)
+#: Fixtures of the bot's end-to-end suites (env, articles) and of the storage suites (both
+#: backends, a PostgreSQL test server) live in tests/support.
+pytest_plugins = ("tests.support.bot_fixtures", "tests.support.storage_fixtures")
 
 
 @pytest.fixture(scope="session")

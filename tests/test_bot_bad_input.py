@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
+    LOOPBACK_ARTICLES,
     PRIVATE_CHAT,
     ArticleServer,
     BotEnv,
@@ -92,7 +93,7 @@ async def test_unreadable_and_oversized_files(env: BotEnv) -> None:
 async def test_broken_links_are_explained(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
 ) -> None:
-    fetch = {"timeout_seconds": 1.0, "max_bytes": 50_000}
+    fetch = {**LOOPBACK_ARTICLES, "timeout_seconds": 1.0, "max_bytes": 50_000}
     async with bot_env(tmp_path, packages_dir, engine, fetch=fetch) as env:
         cases = {
             "missing": articles.base_url + "/no-such-article",
@@ -128,13 +129,15 @@ async def test_german_users_get_german_explanations(env: BotEnv) -> None:
         assert "There is no text" not in visible
 
 
-async def test_german_users_get_german_link_errors(env: BotEnv, articles: ArticleServer) -> None:
+async def test_german_users_get_german_link_errors(
+    web_env: BotEnv, articles: ArticleServer
+) -> None:
     """A link that fails is explained in German from frame to reason, not with the fetcher's
     English reason inside a German sentence."""
     german = 2601
 
     async def reply(text: str) -> str:
-        message = await env.ask_one(german, text, user_id=german, language_code="de")
+        message = await web_env.ask_one(german, text, user_id=german, language_code="de")
         return parse_telegram_html(message.text or "")
 
     missing = await reply(articles.base_url + "/no-such-article")
@@ -149,3 +152,23 @@ async def test_german_users_get_german_link_errors(env: BotEnv, articles: Articl
     assert "Diesen Link kann ich nicht öffnen: Port 25 ist kein Port für Webseiten" in port
     for visible in (missing, image, port):
         assert "The page" not in visible and "Refused" not in visible and "link" not in visible
+
+
+SPOOFING = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+
+async def test_bidi_overrides_in_a_page_title_do_not_reach_the_reply(
+    web_env: BotEnv, articles: ArticleServer
+) -> None:
+    """Issue 13 (title spoofing): U+202E in a title would make "Verkehrskonzept.exe" read
+    backwards in the linked heading; every bidi control is dropped from titles and bullets."""
+    spoofed = "Stadtrat \u202eexe.tpeznoksrhekreV\u202c beschließt \u2067neues\u2069 Konzept"
+    page = (
+        german_article_html()
+        .replace("Neues Verkehrskonzept | Stadtanzeiger", spoofed)
+        .replace("Stadtrat beschließt neues Verkehrskonzept für die Innenstadt", spoofed)
+    )
+    reply = await web_env.ask_one(PRIVATE_CHAT, articles.add("/spoof", page))
+    raw = reply.text or ""
+    assert "exe.tpeznoksrhekreV" in raw, raw  # the title is there, minus its controls
+    assert not set(SPOOFING) & set(raw), raw

@@ -22,6 +22,7 @@ from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
     GROUP_CHAT,
+    LOOPBACK_ARTICLES,
     PRIVATE_CHAT,
     ArticleServer,
     BotEnv,
@@ -60,23 +61,25 @@ async def test_a_chat_that_blocked_the_bot_closes_its_job(env: BotEnv) -> None:
     assert "German (de)" in _visible(reply.text)
 
 
-async def test_a_slow_chat_does_not_stall_others(env: BotEnv, articles: ArticleServer) -> None:
+async def test_a_slow_chat_does_not_stall_others(web_env: BotEnv, articles: ArticleServer) -> None:
     slow = articles.add("/slow", german_article_html(), delay=1.2)
-    env.server.push_message(PRIVATE_CHAT, slow)
+    web_env.server.push_message(PRIVATE_CHAT, slow)
     await asyncio.sleep(0.3)
-    other = env.server.push_message(2020, "/help", user_id=2020)
-    call = await env.server.wait_for("sendMessage", lambda c: c.params["chat_id"] == 2020)
-    assert not env.server.sent_messages(PRIVATE_CHAT), "the slow chat is still working"
+    other = web_env.server.push_message(2020, "/help", user_id=2020)
+    call = await web_env.server.wait_for("sendMessage", lambda c: c.params["chat_id"] == 2020)
+    assert not web_env.server.sent_messages(PRIVATE_CHAT), "the slow chat is still working"
     assert other["message_id"] and call.status == 200
-    await env.settled()
-    assert len(env.server.sent_messages(PRIVATE_CHAT)) == 1
+    await web_env.settled()
+    assert len(web_env.server.sent_messages(PRIVATE_CHAT)) == 1
 
 
 async def test_rate_limits_and_busy_queue(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
 ) -> None:
     limits = {"per_user_per_minute": 2, "per_chat_per_minute": 3, "queue_size": 1}
-    async with bot_env(tmp_path, packages_dir, engine, limits=limits) as env:
+    async with bot_env(
+        tmp_path, packages_dir, engine, limits=limits, fetch=LOOPBACK_ARTICLES
+    ) as env:
         for _ in range(2):
             assert "German (de)" in _visible((await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)).text)
         too_fast = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)
@@ -160,7 +163,8 @@ async def test_graceful_stop_finishes_work_in_progress(
 ) -> None:
     slow = articles.add("/slow", german_article_html(), delay=1.0)
     async with BotApiServer() as server:
-        env = BotEnv(server, bot_config(tmp_path, server.base_url, packages_dir), engine)
+        config = bot_config(tmp_path, server.base_url, packages_dir, fetch=LOOPBACK_ARTICLES)
+        env = BotEnv(server, config, engine)
         async with env.running():
             server.push_message(PRIVATE_CHAT, slow)
             await server.wait_for("sendChatAction")
@@ -221,7 +225,10 @@ async def test_job_timeout_is_explained(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
 ) -> None:
     slow = articles.add("/slow", german_article_html(), delay=2.0)
-    async with bot_env(tmp_path, packages_dir, engine, limits={"job_timeout_seconds": 1}) as env:
+    limits = {"job_timeout_seconds": 1}
+    async with bot_env(
+        tmp_path, packages_dir, engine, limits=limits, fetch=LOOPBACK_ARTICLES
+    ) as env:
         reply = await env.ask_one(PRIVATE_CHAT, slow)
         assert "this took too long" in _visible(reply.text)
 

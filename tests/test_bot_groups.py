@@ -20,19 +20,19 @@ def _summary(text: str | None) -> bool:
 
 
 async def test_summarize_command_as_reply_and_with_a_link(
-    env: BotEnv, articles: ArticleServer
+    web_env: BotEnv, articles: ArticleServer
 ) -> None:
-    article = env.server.push_message(GROUP_CHAT, GERMAN_ARTICLE)
-    await env.settled()
-    assert env.server.sent_messages(GROUP_CHAT) == [], "mention mode: no unasked reply"
-    reply = await env.ask_one(GROUP_CHAT, "/summarize", reply_to=article["message_id"])
+    article = web_env.server.push_message(GROUP_CHAT, GERMAN_ARTICLE)
+    await web_env.settled()
+    assert web_env.server.sent_messages(GROUP_CHAT) == [], "mention mode: no unasked reply"
+    reply = await web_env.ask_one(GROUP_CHAT, "/summarize", reply_to=article["message_id"])
     assert _summary(reply.text)
-    request = env.server.calls("sendMessage")[-1].params
+    request = web_env.server.calls("sendMessage")[-1].params
     assert request["reply_parameters"]["message_id"] > article["message_id"]
 
     url = articles.add("/artikel", "<html><body><p>" + GERMAN_ARTICLE + "</p></body></html>")
-    assert _summary((await env.ask_one(GROUP_CHAT, f"/summarize@{BOT_USERNAME} {url}")).text)
-    usage = await env.ask_one(GROUP_CHAT, "/summarize")
+    assert _summary((await web_env.ask_one(GROUP_CHAT, f"/summarize@{BOT_USERNAME} {url}")).text)
+    usage = await web_env.ask_one(GROUP_CHAT, "/summarize")
     assert "Reply to a message with /summarize" in parse_telegram_html(usage.text or "")
 
 
@@ -50,22 +50,22 @@ async def test_mentions_in_mention_mode(env: BotEnv) -> None:
 
 
 async def test_auto_mode_answers_links_and_long_texts_and_stays_silent_on_errors(
-    env: BotEnv, articles: ArticleServer
+    web_env: BotEnv, articles: ArticleServer
 ) -> None:
-    await _set_mode(env, "auto")
-    assert _summary((await env.ask_one(GROUP_CHAT, GERMAN_ARTICLE)).text)
+    await _set_mode(web_env, "auto")
+    assert _summary((await web_env.ask_one(GROUP_CHAT, GERMAN_ARTICLE)).text)
     url = articles.add("/a", "<html><body><p>" + GERMAN_ARTICLE + "</p></body></html>")
-    assert _summary((await env.ask_one(GROUP_CHAT, f"Lest das: {url}")).text)
+    assert _summary((await web_env.ask_one(GROUP_CHAT, f"Lest das: {url}")).text)
     hidden = articles.add("/b", "<html><body><p>" + GERMAN_ARTICLE + "</p></body></html>")
     link = {"type": "text_link", "offset": 0, "length": 9, "url": hidden}
-    assert _summary((await env.ask_one(GROUP_CHAT, "Lesenswert", entities=[link])).text)
+    assert _summary((await web_env.ask_one(GROUP_CHAT, "Lesenswert", entities=[link])).text)
     for unasked in (
         "Guten Morgen zusammen, wer kommt heute mit zum Mittagessen?",  # short chatter
         articles.base_url + "/gone",  # a broken link nobody asked about
         "🎉" * 450,  # long but not a language
     ):
-        assert await env.ask(GROUP_CHAT, unasked) == [], unasked
-    stats = await env.storage.stats.summary()
+        assert await web_env.ask(GROUP_CHAT, unasked) == [], unasked
+    stats = await web_env.storage.stats.summary()
     assert stats.by_outcome.get("error:fetch") == 1, "silent failures are still recorded"
 
 

@@ -60,10 +60,10 @@ async def test_same_text_again_is_a_cache_hit(env: BotEnv) -> None:
 
 
 async def test_link_is_fetched_and_the_title_links_to_it(
-    env: BotEnv, articles: ArticleServer
+    web_env: BotEnv, articles: ArticleServer
 ) -> None:
     url = articles.add("/politik/verkehr.html", german_article_html())
-    reply = await env.ask_one(PRIVATE_CHAT, f"Schau mal: {url}")
+    reply = await web_env.ask_one(PRIVATE_CHAT, f"Schau mal: {url}")
     assert _is_summary(reply.text)
     assert f'<a href="{html.escape(url)}">' in (reply.text or "")
     assert "Impressum" not in (reply.text or "")
@@ -80,17 +80,17 @@ async def test_forwarded_channel_post_text_and_caption(env: BotEnv) -> None:
 
 
 async def test_a_channel_teaser_with_a_link_behind_its_words_summarizes_the_article(
-    env: BotEnv, articles: ArticleServer
+    web_env: BotEnv, articles: ArticleServer
 ) -> None:
     """News channels post "Neues Verkehrskonzept. Mehr dazu" with the URL behind "Mehr dazu"."""
     url = articles.add("/politik/teaser.html", german_article_html())
     teaser = "Bern plant ein neues Verkehrskonzept. Mehr dazu"
     link = {"type": "text_link", "offset": teaser.index("Mehr"), "length": 9, "url": url}
     origin = channel_origin(title="Stadtnachrichten")
-    reply = await env.ask_one(PRIVATE_CHAT, teaser, entities=[link], forward_origin=origin)
+    reply = await web_env.ask_one(PRIVATE_CHAT, teaser, entities=[link], forward_origin=origin)
     assert _is_summary(reply.text)
     assert f'<a href="{html.escape(url)}">' in (reply.text or ""), "the article, not the teaser"
-    short = await env.ask_one(PRIVATE_CHAT, "Lesenswert!", entities=[{**link, "offset": 0}])
+    short = await web_env.ask_one(PRIVATE_CHAT, "Lesenswert!", entities=[{**link, "offset": 0}])
     assert f'<a href="{html.escape(url)}">' in (short.text or ""), "a linked word is no remark"
 
 

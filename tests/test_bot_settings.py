@@ -21,6 +21,7 @@ from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
 
 ADMIN, MEMBER = 3003, 3004
+FOREIGN_CHANNEL = -1009990001
 
 
 async def _settings(env: BotEnv, chat_id: int) -> tuple[tuple[str, ...], int, str, str, bool]:
@@ -122,6 +123,26 @@ async def test_anonymous_admin_posting_as_the_group(env: BotEnv) -> None:
     reply = await env.ask_one(GROUP_CHAT, "/settings length 2", sender_chat=GROUP_CHAT)
     assert "Settings saved." in parse_telegram_html(reply.text or "")
     assert (await _settings(env, GROUP_CHAT))[1] == 2
+
+
+async def test_posting_as_another_channel_cannot_change_group_settings(env: BotEnv) -> None:
+    """Any member may post as a channel they own; only admins can post as the group itself.
+
+    The user behind a channel is unknown, even when that user is an admin here: sending as a
+    channel says nothing about rights in this group.
+    """
+    channel = env.server.add_chat(FOREIGN_CHANNEL, "channel", "Irgendein Kanal")
+    env.server.set_member(GROUP_CHAT, ADMIN, "administrator")
+    before = await _settings(env, GROUP_CHAT)
+    for command in ("/settings length 2", "/settings mode auto", "/settings languages en,fr"):
+        refusal = await env.ask_one(GROUP_CHAT, command, sender_chat=channel)
+        assert parse_telegram_html(refusal.text or "") == "Only group admins can change settings."
+    assert await _settings(env, GROUP_CHAT) == before
+    assert env.server.calls("getChatMember") == [], "no member to look up behind a channel"
+
+    # The group's own anonymous admin still can: the refusal is about the channel.
+    reply = await env.ask_one(GROUP_CHAT, "/settings length 2", sender_chat=GROUP_CHAT)
+    assert "Settings saved." in parse_telegram_html(reply.text or "")
 
 
 async def test_forged_and_foreign_buttons_are_refused(env: BotEnv) -> None:

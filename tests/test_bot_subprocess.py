@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -63,6 +64,12 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _ensure_stopped(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
 def _summary_bullets(server: BotApiServer, chat: int) -> list[int]:
     return [
         parse_telegram_html(m.text or "").count("• ")
@@ -108,11 +115,44 @@ async def test_briefbot_run_survives_sigkill_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
+            _ensure_stopped(process)
     output = log.read_text("utf-8", errors="replace")
     assert "Briefbot ready" in output and "Resuming 1 unfinished job" in output
     assert output.count("Language detectors ready") == 2, "built at start, not on demand"
     assert DEFAULT_TOKEN not in output and DEFAULT_TOKEN.split(":")[1] not in output
+    assert "Traceback" not in output
+
+
+async def test_briefbot_run_in_webhook_mode_without_a_secret(
+    tmp_path: Path, packages_dir: Path
+) -> None:
+    """Issue 13: webhook mode with no [telegram] webhook_secret accepted forged updates; now
+    ``briefbot run`` generates a secret, registers it, says so, and serves only Telegram."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config, log = tmp_path / "briefbot.toml", tmp_path / "bot.log"
+    with BotApiServer() as server:
+        _write_config(config, server.base_url, packages_dir, tmp_path / "bot.sqlite3")
+        hook = f"http://127.0.0.1:{port}/hook"
+        text = config.read_text(encoding="utf-8").replace(
+            "owners = [4242]\n",
+            f'owners = [4242]\nmode = "webhook"\nwebhook_url = "{hook}"\nport = {port}\n'
+            'listen = "127.0.0.1"\n',
+        )
+        config.write_text(text, encoding="utf-8")
+        process = _start(config, log)
+        try:
+            call = await server.wait_for("setWebhook", lambda c: True, 60)
+            secret = str(call.params["secret_token"])
+            assert len(secret) >= 32 and call.params["url"] == hook
+            server.push_message(CHAT, "/start", user_id=CHAT)
+            await server.wait_for("sendMessage", lambda c: c.params["chat_id"] == CHAT, 60)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
+        finally:
+            _ensure_stopped(process)
+    output = log.read_text("utf-8", errors="replace")
+    assert "generated a random secret for this run and registered it with setWebhook" in output
+    assert secret not in output and DEFAULT_TOKEN not in output
     assert "Traceback" not in output

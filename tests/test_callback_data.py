@@ -30,6 +30,7 @@ EXAMPLES = {
     "orig": ("42",),
     "short": ("a1",),
     "long": ("job-7",),
+    "feed": ("unfollow", "999999999999"),  # longest operation and feed id
 }
 
 

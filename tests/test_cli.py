@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
+from tests.support.shared import SEED_ARTICLE
 from translation.text.cleaning import BOILERPLATE_PATTERNS
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED = SEED_ARTICLE
 PROJECT = Path(__file__).resolve().parents[1]
 
 
@@ -82,6 +84,35 @@ def test_error_is_one_line_without_traceback_subprocess(
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+def _cli_subprocess(
+    args: list[str], env: dict[str, str], prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=PROJECT,
+        timeout=120,
+    )
+
+
+def test_library_warnings_stay_out_of_stderr_unless_verbose(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 13: trafilatura's "WARNING … discarding data: None" came before our one line."""
+    page = tmp_path / "leer.html"
+    page.write_text("<html><head><title>Leer</title></head><body></body></html>")
+    quiet = _cli_subprocess(["summarize", str(page)], cli_env)
+    assert (quiet.returncode, quiet.stderr) == (
+        2,
+        "briefbot: error: No article text found on that page.\n",
+    )
+    verbose = _cli_subprocess(["summarize", "--verbose", str(page)], cli_env)
+    assert verbose.returncode == 2
+    assert "WARNING trafilatura.core: discarding data: None" in verbose.stderr
 
 
 def test_summarize_text_output(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -258,8 +289,14 @@ def test_run_without_a_reachable_bot_api_says_so_in_one_line(
     url = f"http://127.0.0.1:{_closed_loopback_port()}"
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", "123456:unreachable-test-token")
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", url)
+    monkeypatch.setenv("BRIEFBOT_TELEGRAM_RETRY_SECONDS", "3")  # waits 1 + 2 s: 3 tries
     code, _, err = run_cli(["run"], capsys)
     assert code == 4
+    retries = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.transport"]
+    assert retries == [
+        f"Bot API getMe at {url} failed (ConnectError): attempt 1 of 3, retrying in 1 s",
+        f"Bot API getMe at {url} failed (ConnectError): attempt 2 of 3, retrying in 2 s",
+    ]
     assert err.startswith(f"briefbot: error: Cannot reach the Telegram Bot API at {url} (")
     assert err.count("\n") == 1
     telegram_records = [r for r in caplog.records if r.name.startswith("telegram")]
@@ -282,3 +319,118 @@ def test_run_with_a_rejected_token_says_so_in_one_line(
         "briefbot: error: Telegram rejected the bot token: check [telegram] token or "
         "BRIEFBOT_TELEGRAM_TOKEN\n"
     )
+
+
+# --- issue 13: start-up errors never show the token; documented exit codes -----------------
+
+PROXY_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>upstream failed for {path}</p></body></html>"
+
+
+def _leaks(text: str) -> bool:
+    lowered = text.lower()
+    return any(part.lower() in lowered for part in (DEFAULT_TOKEN, DEFAULT_TOKEN.split(":")[1]))
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "message"),
+    [
+        ("502 page echoing the path", 4, "Cannot reach the Telegram Bot API"),
+        ("409 at getMe", 6, "Another process is using this bot token"),
+        ("400 with the path", 4, "refused to start: invalid path /bot<redacted>/getme"),
+    ],
+)
+@pytest.mark.usefixtures("run_in_process")
+def test_run_start_up_errors_never_show_the_token(
+    cli_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    answer: str,
+    code: int,
+    message: str,
+) -> None:
+    with BotApiServer() as server:
+        if answer.startswith("502"):
+            server.answer_page_next("getMe", 502, PROXY_PAGE, times=50)
+        elif answer.startswith("409"):
+            conflict = "Conflict: terminated by other getUpdates request"
+            server.fail_next("getMe", 409, description=conflict, times=50)
+        else:  # PTB capitalizes descriptions; a lower-cased token escaped case-sensitive checks
+            path = f"invalid path /bot{DEFAULT_TOKEN.lower()}/getme"
+            server.fail_next("getMe", 400, description=path, times=50)
+        monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", DEFAULT_TOKEN)
+        monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", server.base_url)
+        exit_code, _, err = run_cli(["run"], capsys)
+        assert server.calls("getMe"), "the Bot API gave that answer"
+    assert exit_code == code
+    assert err.startswith("briefbot: error: ") and err.count("\n") == 1
+    assert message in err
+    assert not _leaks(err)
+    for record in caplog.records:
+        assert not _leaks(record.getMessage()) and not _leaks(record.exc_text or "")
+
+
+def test_run_with_a_rejected_token_prints_one_line_subprocess(cli_env: dict[str, str]) -> None:
+    """Issue 13: a 401 printed PTB's 49-line traceback before the one-line error."""
+    with BotApiServer() as server:
+        env = {
+            **cli_env,
+            "BRIEFBOT_TELEGRAM_TOKEN": "654321:not-the-servers-token",
+            "BRIEFBOT_TELEGRAM_API_BASE_URL": server.base_url,
+        }
+        proc = _cli_subprocess(["run"], env)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "briefbot: error: Telegram rejected the bot token: check [telegram] token or "
+        "BRIEFBOT_TELEGRAM_TOKEN\n"
+    )
+
+
+@pytest.mark.usefixtures("run_in_process")
+def test_run_refuses_a_corrupt_database_with_exit_code_5(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = Path(cli_env["BRIEFBOT_STORAGE_PATH"])
+    database.write_bytes(b"SQLite format 3\x00" + b"\xa5" * 8192)
+    with BotApiServer() as server:
+        monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", DEFAULT_TOKEN)
+        monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", server.base_url)
+        code, _, err = run_cli(["run"], capsys)
+    assert code == 5
+    assert err == (
+        f"briefbot: error: the database {database} is corrupt (file is not a database); "
+        "restore a backup or move it away\n"
+    )
+
+
+def _as_unprivileged() -> tuple[str, ...]:
+    """Root writes anywhere: drop its override capabilities so permissions apply (setpriv)."""
+    if os.geteuid() != 0:
+        return ()
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ("setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}")
+
+
+def test_run_in_a_read_only_directory_says_read_only(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with BotApiServer() as server:
+            env = {
+                **cli_env,
+                "BRIEFBOT_STORAGE_PATH": str(folder / "bot.sqlite3"),
+                "BRIEFBOT_TELEGRAM_TOKEN": DEFAULT_TOKEN,
+                "BRIEFBOT_TELEGRAM_API_BASE_URL": server.base_url,
+            }
+            proc = _cli_subprocess(["run"], env, prefix=_as_unprivileged())
+    finally:
+        folder.chmod(0o755)
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr.endswith(
+        f"briefbot: error: the directory {folder} of the database is read-only; SQLite needs "
+        "to create bot.sqlite3-wal and bot.sqlite3-shm next to the database\n"
+    )
+    assert "Traceback" not in proc.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, user_data_dir
 from translation.domain import Algorithm
 from translation.errors import BriefbotError
 
@@ -23,12 +23,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_example_file_documents_exactly_the_defaults(tmp_path: Path) -> None:
     loaded = load_config(EXAMPLE, env={})
-    # Relative defaults resolve next to the file; compare against defaults resolved the same way.
-    expected = Config(
-        storage=dataclasses.replace(Config().storage, path=ROOT / "data/briefbot.sqlite3"),
-        models=dataclasses.replace(Config().models, packages_dir=ROOT / "data/argos-packages"),
-    )
-    assert loaded == expected
+    assert loaded == Config()
     assert loaded.telegram.token is None
 
 
@@ -37,7 +32,9 @@ def test_example_file_lists_every_key() -> None:
     for section in dataclasses.fields(Config):
         assert f"[{section.name}]" in text
         for key in dataclasses.fields(getattr(Config(), section.name)):
-            assert f"\n{key.name} = " in text, f"{section.name}.{key.name} undocumented"
+            # Machine-dependent defaults (the per-user data directory) are shown commented out.
+            documented = f"\n{key.name} = " in text or f"\n# {key.name} = " in text
+            assert documented, f"{section.name}.{key.name} undocumented"
 
 
 def test_no_file_gives_defaults_resolved_against_cwd(
@@ -45,7 +42,10 @@ def test_no_file_gives_defaults_resolved_against_cwd(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config(None, env={})
-    assert config.storage.path == tmp_path / "data/briefbot.sqlite3"
+    data = user_data_dir()
+    assert data.is_absolute() and data.name == "briefbot"
+    assert config.storage.path == data / "briefbot.sqlite3"
+    assert config.models.packages_dir == data / "argos-packages"
     assert config.defaults.target_languages == ("en",)
     assert config.defaults.algorithm is Algorithm.NEWS
     assert config.limits.queue_size == 32
@@ -134,6 +134,12 @@ def test_env_overrides_each_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.models.install == (str(tmp_path / "a,b.argosmodel"), "de-en")
 
 
+def test_allowed_ports_add_to_the_web_ports(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, ""), env={}).fetch.allowed_ports == {80, 443}
+    config = load_config(write(tmp_path, "[fetch]\nallowed_ports = [8080]\n"), env={})
+    assert config.fetch.allowed_ports == {80, 443, 8080}
+
+
 def test_empty_env_value_unsets_an_optional_string(tmp_path: Path) -> None:
     path = write(tmp_path, "[telegram]\ntoken = 'from-file'\n")
     config = load_config(path, env={"BRIEFBOT_TELEGRAM_TOKEN": ""})
@@ -172,6 +178,11 @@ def test_empty_env_value_unsets_an_optional_string(tmp_path: Path) -> None:
         ("[limits]\nqueue_size = -1\n", {}, r"\[limits\] queue_size must be at least 1, got -1"),
         ("[limits]\nper_user_per_minute = 0\n", {}, "per_user_per_minute must be at least 1"),
         ("[fetch]\ntimeout_seconds = 0\n", {}, "timeout_seconds must be positive"),
+        (
+            "[fetch]\nallowed_ports = [8080, 0]\n",
+            {},
+            r"allowed_ports must be ports 1..65535, got \[0\]",
+        ),
         ("[cache]\nttl_days = 0\n", {}, "ttl_days must be at least 1"),
         ("[defaults]\ntarget_languages = []\n", {}, "at least one language"),
         ("[defaults]\ntarget_languages = ['english']\n", {}, "not a language code"),
@@ -179,6 +190,9 @@ def test_empty_env_value_unsets_an_optional_string(tmp_path: Path) -> None:
         ("[models]\ninstall = ['german']\n", {}, "neither a path"),
         ("telegram = 3\n", {}, r"\[telegram\] must be a table"),
         ("[telegram\n", {}, "is not valid TOML"),
+        ("[storage]\nurl = 'mysql://u:pw@db/x'\n", {}, r"url must be a PostgreSQL URL .*u:\*\*\*@"),
+        ("", {"BRIEFBOT_STORAGE_URL": "briefbot.sqlite3"}, "url must be a PostgreSQL URL"),
+        ("[storage]\npool_size = 0\n", {}, r"\[storage\] pool_size must be between 1 and 100"),
     ],
 )
 def test_invalid_config_gives_one_clear_line(
@@ -218,10 +232,8 @@ def test_secrets_never_shown(tmp_path: Path) -> None:
 
 
 def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
-    from bot.bootstrap import engine_options
-
     path = write(tmp_path, "[translation]\nlength_ratio = 1.1\nlength_extra = 0\n")
-    options = engine_options(load_config(path, env={}))
+    options = load_config(path, env={}).translation
     assert (options.length_ratio, options.length_extra) == (1.1, 0)
     assert options.decoding_bound(8) == 9  # ceil(1.1 × 8)
     with pytest.raises(ConfigError, match="length_ratio must be positive"):
@@ -230,7 +242,52 @@ def test_decoding_bound_reaches_the_engine(tmp_path: Path) -> None:
 
 def test_translation_defaults_are_the_engines_measured_defaults() -> None:
     """One source of truth: an empty [translation] section runs the engine as benchmarked."""
-    from bot.bootstrap import engine_options
-    from translation.models.engine import EngineOptions
+    from translation import EngineOptions, FetchPolicy, PipelineLimits
 
-    assert engine_options(Config()) == EngineOptions()
+    config = Config()
+    assert type(config.translation) is EngineOptions and config.translation == EngineOptions()
+    assert type(config.fetch) is FetchPolicy and config.fetch == FetchPolicy()
+    assert isinstance(config.limits, PipelineLimits)
+    assert (
+        PipelineLimits(
+            **{
+                f: getattr(config.limits, f)
+                for f in ("max_text_chars", "max_sentences", "max_file_bytes")
+            }
+        )
+        == PipelineLimits()
+    )
+
+
+def test_storage_url_selects_postgresql_and_its_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgresql://briefbot:pg-pass-1@db.internal:5432/briefbot?sslmode=require"
+    config = load_config(write(tmp_path, "[storage]\npool_size = 4\n"), env={})
+    assert (config.storage.url, config.storage.pool_size) == (None, 4)
+    config = load_config(write(tmp_path, ""), env={"BRIEFBOT_STORAGE_URL": url})
+    assert config.storage.url == url
+    assert config.storage.path == load_config(None, env={}).storage.path  # unused, unchanged
+    for text in (repr(config), str(config.storage), str(config.redacted())):
+        assert "pg-pass-1" not in text
+        assert "briefbot:***@db.internal:5432" in text
+    assert load_config(write(tmp_path, ""), env={"BRIEFBOT_STORAGE_URL": ""}).storage.url is None
+
+
+def test_models_live_in_one_place_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    seen = set()
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        seen.add(load_config(None, env={}).models.packages_dir)
+    assert seen == {tmp_path / "xdg" / "briefbot" / "argos-packages"}
+
+
+def test_argos_packages_dir_is_honoured_below_briefbots_own_settings(tmp_path: Path) -> None:
+    argos = {"ARGOS_PACKAGES_DIR": str(tmp_path / "argos")}
+    assert load_config(None, env=argos).models.packages_dir == tmp_path / "argos"
+    own = write(tmp_path, '[models]\npackages_dir = "models"\n')
+    assert load_config(own, env=argos).models.packages_dir == tmp_path / "models"
+    env = {**argos, "BRIEFBOT_MODELS_PACKAGES_DIR": str(tmp_path / "env")}
+    assert load_config(own, env=env).models.packages_dir == tmp_path / "env"

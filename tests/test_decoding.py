@@ -132,3 +132,52 @@ def test_utf16_without_a_bom_is_taken_for_binary() -> None:
     # Without a BOM, UTF-16 is indistinguishable from binary data full of NUL bytes.
     with pytest.raises(InputError):
         decode_bytes(GERMAN.encode("utf-16-le"))
+
+
+# --- issue 13: charsets a hostile page names ----------------------------------------------------
+
+ESCAPES = b"Titel \\u202egnp.exe\\u202c und \\x00 Nullbyte, \\N{RIGHT-TO-LEFT OVERRIDE} +ICI-"
+PYTHON_ONLY_LABELS = [
+    "unicode_escape", "raw_unicode_escape", "unicode-escape", "idna", "utf-7", "UTF7",
+    "punycode", "rot13", "hex", "base64", "uu", "zlib", "palmos", "mbcs", "utf-32", "cp65001x",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("label", PYTHON_ONLY_LABELS)
+def test_only_web_encoding_labels_are_honoured(label: str) -> None:
+    # unicode_escape would turn the written escapes into a real U+202E and NUL, utf-7 "+ICI-"
+    # into "∢"; a web page can only name WHATWG encodings, so this is plain UTF-8 text.
+    for declared, data in [
+        (label, ESCAPES),
+        (None, f'<meta charset="{label}"><p>'.encode() + ESCAPES),
+    ]:
+        text, codec = decode_bytes(data, declared, is_html=True)
+        assert codec == "utf-8"
+        assert text == data.decode("ascii")
+        assert "\u202e" not in text and "\x00" not in text and "∢" not in text
+
+
+def test_utf8_with_one_percent_broken_bytes_stays_utf8() -> None:
+    body = (GERMAN + " Die Bürgerinnen und Bürger wählen am Sonntag einen neuen Rat. ") * 40
+    data = bytearray(body.encode())
+    broken = range(50, len(data), 100)  # 1 % of the bytes replaced by invalid ones
+    for index in broken:
+        data[index] = 0xFF
+    text, codec = decode_bytes(bytes(data))
+    assert codec == "utf-8"
+    # a broken byte inside a multi-byte character also spoils the rest of that character
+    assert len(broken) <= text.count("\ufffd") <= 3 * len(broken)
+    assert text.count("ü") > 0.9 * body.count("ü")
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "unicodeFFFE"])
+def test_a_utf16_label_on_a_utf8_page_reads_utf8(label: str) -> None:
+    text, codec = decode_bytes((GERMAN * 5).encode(), label, is_html=True)
+    assert (text, codec) == (GERMAN * 5, "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"), [(codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le")]
+)
+def test_a_bom_beats_a_python_only_label(bom: bytes, codec: str) -> None:
+    assert decode_bytes(bom + GERMAN.encode(codec), "unicode_escape") == (GERMAN, codec)

@@ -169,6 +169,31 @@ def test_urls_mails_mentions_and_hashtags_only_give_no_language() -> None:
     assert detect_language(text).language == ""
 
 
+URL_ONLY_TEXTS = [
+    # issue 13: a long list of links, one a line, was French ("la-politique-de-la-france")
+    "\n".join(
+        f"https://www.example.com/actualites/{i}/la-politique-de-la-france-et-l-europe-{i}.html"
+        for i in range(300)
+    ),
+    " ".join(
+        f"https://www.tagesschau.de/inland/stadt-baut-neue-radwege-{i}.html" for i in range(300)
+    ),
+    "tagesschau.de spiegel.de lemonde.fr",
+    "example.com\nexample.org/path",
+    "<lemonde.fr>, (zeit.de) 👉 HTTPS://T.CO/Xyz",
+]
+
+
+@pytest.mark.parametrize("text", URL_ONLY_TEXTS, ids=range(len(URL_ONLY_TEXTS)))
+def test_a_text_of_only_links_gives_no_language(text: str) -> None:
+    assert detect_language(text).language == ""
+
+
+def test_a_long_text_is_sampled_in_whole_words() -> None:
+    text = "\n".join(["Die Stadt baut neue Radwege für alle Menschen in Köln."] * 200)
+    assert detect_language(text).language == "de"
+
+
 def test_normalization_strips_what_skews_detectors() -> None:
     prepared = prepare_text("Siehe https://example.com/x, @anna #news mail@x.de 2024 🎉 Wetter!")
     assert prepared.text.split() == ["Siehe", "Wetter"]

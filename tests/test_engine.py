@@ -119,7 +119,7 @@ def test_decoding_length_is_bounded_by_the_input_length(
     assert result.output_tokens[0] == 20
     long_tokens = len(_tokens(packages_dir, GERMAN[3]))
     assert result.output_tokens[1] == options.decoding_bound(long_tokens)
-    assert long_tokens <= length_bucket(long_tokens) <= long_tokens * 1.1
+    assert long_tokens <= length_bucket(long_tokens) <= long_tokens * 1.25
 
 
 def test_a_summary_shares_a_batch_yet_each_sentence_keeps_its_own_bound(

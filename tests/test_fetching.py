@@ -31,6 +31,8 @@ from tests.support.http_servers import (
     unused_port,
 )
 from translation.errors import FetchError
+from translation.text.detection import detect_language
+from translation.web.decompression import ACCEPT_ENCODING
 from translation.web.fetching import FetchedPage, FetchPolicy, fetch_url, find_urls
 
 PUBLIC_IP = "93.184.216.34"
@@ -174,18 +176,30 @@ async def test_connection_refused_is_reported() -> None:
 
 # --- links --------------------------------------------------------------------------------------
 
+_SCHEMES = "Refused the link: only http and https links can be fetched, not"
 BAD_LINKS = [
-    ("ftp://news.test/file.txt", "not ftp:", "scheme"),
-    ("file:///etc/passwd", "not file:", "scheme"),
-    ("gopher://news.test/", "not gopher:", "scheme"),
-    ("javascript:alert(1)", "not javascript:", "scheme"),
-    ("data:text/html,<p>hi</p>", "not data:", "scheme"),
-    ("news.test/artikel", "without http://", "scheme"),
-    ("http://", "no host name", "invalid_url"),
-    ("http://[::1", "not a valid web address", "invalid_url"),
-    ("http://user:secret@news.test/", "user name or password", "blocked"),
-    ("http://news.test:25/", "port 25", "blocked"),
-    ("https://news.test/" + "a" * 9000, "longer than", "invalid_url"),
+    ("ftp://news.test/file.txt", f"{_SCHEMES} ftp:.", "scheme"),
+    ("file:///etc/passwd", f"{_SCHEMES} file:.", "scheme"),
+    ("gopher://news.test/", f"{_SCHEMES} gopher:.", "scheme"),
+    ("javascript:alert(1)", f"{_SCHEMES} javascript:.", "scheme"),
+    ("data:text/html,<p>hi</p>", f"{_SCHEMES} data:.", "scheme"),
+    ("news.test/artikel", f"{_SCHEMES} an address without http://.", "scheme"),
+    ("http://", "Refused the link: it has no host name.", "invalid_url"),
+    ("http://[::1", "Refused the link: it is not a valid web address.", "invalid_url"),
+    (
+        "http://user:secret@news.test/",
+        "Refused the link: links with a user name or password are not supported.",
+        "blocked",
+    ),
+    ("http://news.test:25/", "Refused the link: port 25 is not used for web pages.", "blocked"),
+    # issue 13: a public host's Redis, SMTP or admin port is not a web page
+    ("http://news.test:6379/", "port 6379 is not a web port (allowed: 80, 443)", "port"),
+    ("https://news.test:8443/", "port 8443 is not a web port", "port"),
+    (
+        "https://news.test/" + "a" * 9000,
+        "Refused the link: it is longer than 8192 characters.",
+        "invalid_url",
+    ),
 ]
 
 
@@ -193,9 +207,32 @@ BAD_LINKS = [
 async def test_bad_links_are_refused(web: Web, url: str, message: str, reason: str) -> None:
     with pytest.raises(FetchError) as refused:
         await web.fetch(url)
-    assert message in refused.value.message
+    assert refused.value.message == message
     assert refused.value.reason == reason
     assert web.internet.connections == []
+
+
+async def test_a_link_of_exactly_the_longest_length_is_fetched(web: Web) -> None:
+    path = "/" + "a" * (8192 - len("http://news.test/"))
+    url = web.serve(path, Route(body=ARTICLE))
+    assert len(url) == 8192
+    assert (await web.fetch(url)).status == 200
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("http://user:pw@news.test/a", "links with a user name or password are not supported"),
+        ("http://news.test/" + "a" * 9000, "it is longer than 8192 characters"),
+        ("https:///nohost", "it has no host name"),
+    ],
+)
+async def test_bad_redirects_say_it_was_the_redirect(web: Web, location: str, message: str) -> None:
+    start = web.serve("/start", Route.redirect(location))
+    with pytest.raises(FetchError) as refused:
+        await web.fetch(start)
+    assert refused.value.message == f"Refused a redirect: {message}."
+    assert web.server.paths_requested() == ["/start"]
 
 
 # --- redirects ----------------------------------------------------------------------------------
@@ -260,6 +297,7 @@ HOSTILE_REDIRECTS = [
     ),
     ("gopher://news.test:70/", "not gopher:", "scheme"),
     ("http://news.test:6667/", "Refused a redirect: port 6667", "blocked"),
+    ("http://news.test:6379/", "port 6379 is not a web port", "port"),
 ]
 
 
@@ -275,6 +313,14 @@ async def test_redirects_into_forbidden_space_are_refused(
     assert refused.value.reason == reason
     assert web.server.paths_requested() == ["/start"]
     assert web.internet.connections == [(PUBLIC_IP, 80)]
+
+
+async def test_more_ports_can_be_allowed(web: Web) -> None:
+    web.internet.publish(PUBLIC_IP, 8080, web.server)
+    web.server.add("/a", ARTICLE)
+    page = await web.fetch("http://news.test:8080/a", allowed_ports=frozenset({80, 443, 8080}))
+    assert page.text == ARTICLE
+    assert web.internet.connections == [(PUBLIC_IP, 8080)]
 
 
 async def test_redirect_without_location_is_an_error(web: Web) -> None:
@@ -293,6 +339,26 @@ async def test_slow_drip_is_cut_by_the_total_time_limit(web: Web) -> None:
         await web.fetch(url, timeout_seconds=0.5)
     assert (slow.value.reason, slow.value.details) == ("timeout", {"seconds": "0.5"})
     assert time.monotonic() - started < 2.0
+
+
+async def test_reads_are_paced_whatever_the_server_slices(web: Web) -> None:
+    # issue 13: an endless body in 1-byte segments made one read call per byte, all on the
+    # event loop; paced reads pick up everything that arrived in between in one call.
+    url = web.serve("/bytes", Route(body=b"a", chunk_size=1, endless=True))
+    with pytest.raises(FetchError, match="took too long"):
+        await web.fetch(url, timeout_seconds=1.0, max_bytes=50_000_000, min_bytes_per_second=0)
+    assert web.internet.bytes_read > 2_000
+    assert web.internet.reads <= 1.0 * POLICY.reads_per_second + 10
+    assert web.internet.bytes_read / web.internet.reads > 10
+
+
+async def test_a_drip_fed_body_is_given_up_early(web: Web) -> None:
+    url = web.serve("/drip", Route(body=b"a" * 5000, chunk_size=1, drip_interval=0.01))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too slowly") as slow:
+        await web.fetch(url, timeout_seconds=5.0, slow_grace_seconds=0.3)
+    assert (slow.value.reason, slow.value.details) == ("too_slow", {"rate": "2000"})
+    assert time.monotonic() - started < 1.5
 
 
 async def test_a_server_that_never_answers_times_out(web: Web) -> None:
@@ -455,6 +521,37 @@ async def test_binary_body_behind_a_text_type_is_refused(web: Web) -> None:
 
 
 @pytest.mark.parametrize(
+    ("status", "problem", "reason"),
+    [
+        (401, "The site refused access to the page", "forbidden"),
+        (407, "The site refused access to the page", "forbidden"),
+        (451, "The site refused access to the page", "forbidden"),
+        (404, "The page was not found", "not_found"),
+        (429, "The site is limiting requests; try again later", "rate_limited"),
+        (599, "The site had a server error", "server_error"),
+        (300, "The site answered with an unexpected redirect", "http_error"),
+        (399, "The site answered with an unexpected redirect", "http_error"),
+        (402, "The site refused the request", "http_error"),
+        (408, "The site refused the request", "http_error"),
+        (452, "The site refused the request", "http_error"),
+    ],
+)
+async def test_each_status_gets_its_exact_message(
+    web: Web, status: int, problem: str, reason: str
+) -> None:
+    with pytest.raises(FetchError) as failed:
+        await web.fetch(web.serve("/e", Route(body="nope", status=status)))
+    assert failed.value.message == f"{problem} (HTTP {status})."
+    assert failed.value.reason == reason
+
+
+@pytest.mark.parametrize("status", [200, 203, 299])
+async def test_every_2xx_status_is_a_page(web: Web, status: int) -> None:
+    page = await web.fetch(web.serve("/ok", Route(body=ARTICLE, status=status)))
+    assert page.status == status and "Radwege" in page.text
+
+
+@pytest.mark.parametrize(
     ("status", "message", "reason"),
     [
         (404, "was not found (HTTP 404)", "not_found"),
@@ -546,6 +643,31 @@ async def test_byte_order_marks_win(web: Web, bom: bytes, codec: str) -> None:
     assert page.encoding == codec
 
 
+HOSTILE_CHARSETS = [
+    "text/html; charset=unicode_escape",
+    "text/html; charset=raw-unicode-escape",
+    "text/html; charset=idna",
+    "text/plain; charset=utf-7",
+]
+
+
+@pytest.mark.parametrize("content_type", HOSTILE_CHARSETS)
+async def test_python_only_charsets_named_by_a_page_are_ignored(
+    web: Web, content_type: str
+) -> None:
+    body = b"<p>Rechnung \\u202egnp.exe\\u202c mit \\x00 und +ICIiIA-</p>"
+    page = await web.fetch(web.serve("/c", Route(body=body, content_type=content_type)))
+    assert (page.text, page.encoding) == (body.decode("ascii"), "utf-8")
+
+
+async def test_a_utf16_header_on_a_utf8_page_is_read_as_utf8(web: Web) -> None:
+    text = " ".join([GERMAN] * 6)
+    url = web.serve("/c", Route(body=text.encode(), content_type="text/plain; charset=utf-16"))
+    page = await web.fetch(url)
+    assert (page.text, page.encoding) == (text, "utf-8")
+    assert detect_language(page.text).language == "de"
+
+
 async def test_undeclared_legacy_charset_is_detected(web: Web) -> None:
     text = " ".join([GERMAN.translate(LATIN_9)] * 8)
     page = await web.fetch(
@@ -623,3 +745,53 @@ def test_find_urls(text: str, urls: list[str]) -> None:
     found = find_urls(text)
     assert found == urls
     assert all(url in text for url in found)
+
+
+# --- what goes out -------------------------------------------------------------------------------
+
+
+async def test_the_request_says_who_we_are_and_what_we_read(web: Web) -> None:
+    await web.fetch(web.serve("/a", Route(body=ARTICLE)))
+    [request] = web.server.requests
+    assert request.method == "GET"
+    assert request.headers["user-agent"] == POLICY.user_agent
+    assert request.headers["accept"] == (
+        "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"
+    )
+    assert request.headers["accept-encoding"] == ACCEPT_ENCODING
+
+
+async def test_an_environment_proxy_is_ignored(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy would connect for us, past the address guard: the fetcher never uses one."""
+    dead = f"http://127.0.0.1:{unused_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, dead)
+    page = await web.fetch(web.serve("/a", Route(body=ARTICLE)))
+    assert "Radwege" in page.text
+    assert web.internet.connections == [(PUBLIC_IP, 80)]
+
+
+# --- bodies in pieces ----------------------------------------------------------------------------
+
+
+async def test_a_body_in_many_small_pieces_is_read_whole(web: Web) -> None:
+    body = ARTICLE.replace("</p>", "</p>" + "<p>Mehr Text über Radwege.</p>" * 40)
+    url = web.serve("/pieces", Route(body=body, chunk_size=64, drip_interval=0.001))
+    page = await web.fetch(url)
+    assert page.text == body
+
+
+async def test_untyped_and_binary_pages_are_explained(web: Web) -> None:
+    untyped = web.serve("/untyped", Route(body=ARTICLE, content_type=None))
+    with pytest.raises(FetchError) as refused:
+        await web.fetch(untyped)
+    assert refused.value.message == (
+        "The site did not say what kind of document this is, so it was not read."
+    )
+    binary = web.serve("/bin", Route(body=bytes(range(256)) * 40, content_type="text/plain"))
+    with pytest.raises(FetchError) as refused:
+        await web.fetch(binary)
+    assert (refused.value.message, refused.value.reason) == (
+        "The page is binary data, not text.",
+        "binary",
+    )

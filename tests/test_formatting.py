@@ -184,7 +184,23 @@ def test_rtl_emoji_and_zero_width_text_pass_through() -> None:
     result = make_result({"de": ["Satz."], "ar": [arabic, "\u200b\u200d"]}, missing={})
     html_text = render_summary(result, ["ar"], "en", show_source=False)
     assert_valid_telegram_html(html_text)
-    assert arabic in visible(html_text)
+    assert arabic.replace("\u200f", "") in visible(html_text)  # the RLM mark is a bidi control
+
+
+BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_controls_cannot_spoof_titles_or_bullets() -> None:
+    # Issue 13: "Rechnung \u202efdp.exe" displays as "Rechnung exe.pdf".
+    spoof = "Rechnung \u202efdp.exe\u202c \u2066x\u2069\u200e\u200f"
+    result = make_result({"de": [spoof], "en": [spoof]}, title=spoof, missing={})
+    for html_text in (
+        render_summary(result, ["en"], "en", show_source=True),
+        *render_full_translation(make_translation([[spoof]], title=spoof), "en"),
+    ):
+        assert_valid_telegram_html(html_text)
+        assert not set(BIDI_CONTROLS) & set(html_text)
+        assert "Rechnung fdp.exe x" in visible(html_text)
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ from babel.messages.catalog import Catalog
 
 from bot.core.settings import GROUP_MODES
 from bot.telegram import catalogs
+from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.formatting import render_text
 from bot.telegram.i18n import EN, PLURALS, SHARED, SUPPORTED_UI, TRANSLATED, pick_ui_language, t
+from bot.telegram.keyboards import algorithm_keyboard, mode_keyboard
 from tests.support.telegram_html import assert_valid_telegram_html
 from translation.domain import Algorithm
 
@@ -93,12 +95,29 @@ def test_plural_forms() -> None:
     assert t("settings.option.sentences", "uk", count="1.000") == "1.000 речень"  # formatted
 
 
-def test_settings_offer_a_label_for_every_algorithm_and_group_mode() -> None:
-    for ui in SUPPORTED_UI:
-        for algorithm in Algorithm:
-            assert t(f"settings.algorithm.{algorithm.value}", ui)
-        for mode in GROUP_MODES:
-            assert t(f"settings.mode.{mode}", ui)
+@pytest.mark.parametrize("ui", SUPPORTED_UI)
+def test_settings_offer_a_label_for_every_algorithm_and_group_mode(ui: str) -> None:
+    """Each choice in the algorithm and group-mode menus has its own label in the user's
+    language, and the button carries that choice (not the key, not a neighbour's label)."""
+    codec = CallbackCodec(derive_secret("123456:TEST-token"))
+    menus = [
+        ("algo", [a.value for a in Algorithm], algorithm_keyboard, "settings.algorithm"),
+        ("mode", [str(mode) for mode in GROUP_MODES], mode_keyboard, "settings.mode"),
+    ]
+    for action, values, keyboard, prefix in menus:
+        labels = {value: t(f"{prefix}.{value}", ui) for value in values}
+        assert len(set(labels.values())) == len(values), labels  # no two choices look alike
+        assert not any(label.startswith(prefix) for label in labels.values())
+        markup = keyboard(codec, -100, ui, current="none-selected")
+        shown = {
+            button.text: codec.decode(str(button.callback_data), -100)
+            for row in markup.inline_keyboard
+            for button in row
+        }
+        for value, label in labels.items():
+            assert shown[label].action == action and shown[label].args == (value,), label
+    assert t("settings.mode.off", "de") == "Aus"
+    assert t("settings.algorithm.lead", "de") == "Erste Sätze (Lead)"
 
 
 def test_command_descriptions_fit_telegram_limits() -> None:
@@ -140,3 +159,15 @@ def test_formatting_and_fallbacks() -> None:
 )
 def test_pick_ui_language(code: str | None, override: str | None, expected: str) -> None:
     assert pick_ui_language(code, override) == expected
+
+
+def test_feed_counts_have_plural_forms() -> None:
+    assert t("feeds.digest_title", "en", count=1) == "Digest: 1 new article"
+    russian = [t("feeds.digest_title", "ru", count=n) for n in (1, 3, 5)]
+    assert russian == [
+        "Дайджест: 1 новая статья",
+        "Дайджест: 3 новые статьи",
+        "Дайджест: 5 новых статей",
+    ]
+    assert t("feeds.import_done", "pl", count=2, total=5) == "Zaimportowano 2 z 5 kanałów."
+    assert t("feeds.limit", "de", limit=50).startswith("Dieser Chat verfolgt 50 Feeds")

@@ -3,10 +3,10 @@ checked. Public addresses appear as values only; nothing here connects beyond lo
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 
-import httpcore
 import pytest
 
 from tests.support.http_servers import LoopbackInternet, PageServer, StaticResolver
@@ -90,6 +90,34 @@ def test_forbidden_addresses_are_refused_with_their_reason(address: str, reason:
     assert found is not None and reason in found
 
 
+_REASON = re.compile(
+    r"(an?|the) [A-Za-z0-9 ()\-]+ address( \([0-9.]+ embedded in IPv6\))?"
+    r"|an address with a zone index"
+)
+
+
+@pytest.mark.parametrize(("address", "reason"), FORBIDDEN)
+def test_every_reason_reads_as_a_phrase_in_the_error(address: str, reason: str) -> None:
+    """The reason is spliced into "… is {reason}; private networks are not allowed."."""
+    found = refusal_reason(ipaddress.ip_address(address))
+    assert found is not None and _REASON.fullmatch(found), found
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("fe80::1%eth0", "an address with a zone index"),
+        ("4000::1", "a reserved address"),
+        ("100::1", "a reserved address"),
+        ("::127.0.0.1", "a deprecated IPv4-compatible address"),
+        ("::ffff:10.1.2.3", "a private network address (10.1.2.3 embedded in IPv6)"),
+        ("169.254.169.254", "a link-local address"),
+    ],
+)
+def test_exact_reasons(address: str, reason: str) -> None:
+    assert refusal_reason(ipaddress.ip_address(address)) == reason
+
+
 @pytest.mark.parametrize("address", PUBLIC)
 def test_public_addresses_are_allowed(address: str) -> None:
     assert refusal_reason(ipaddress.ip_address(address)) is None
@@ -152,6 +180,11 @@ async def test_a_name_with_one_forbidden_answer_is_refused_before_any_connection
     assert refused.value.address == ipaddress.ip_address("10.0.0.7")
     assert refused.value.refusal == "a private network address"
     assert (refused.value.reason, refused.value.details) == ("blocked", {"host": "mixed.test"})
+    assert refused.value.host == "mixed.test"
+    assert refused.value.message == (
+        "Refused to fetch from mixed.test: it resolves to 10.0.0.7, a private network address; "
+        "private networks are not allowed."
+    )
     assert "mixed.test" in refused.value.message and "private network" in refused.value.message
     assert internet.connections == []
 
@@ -198,9 +231,27 @@ async def test_unknown_names_and_unix_sockets_are_fetch_errors() -> None:
     ) as dns:
         await backend.connect_tcp("nowhere.test", 80)
     assert (dns.value.reason, dns.value.details) == ("dns", {"host": "nowhere.test"})
-    with pytest.raises(FetchError, match="local sockets") as refused:
+    with pytest.raises(FetchError) as refused:
         await backend.connect_unix_socket("/var/run/docker.sock")
     assert refused.value.reason == "blocked"
+    assert refused.value.message == "Connecting to local sockets is not allowed."
+
+
+async def test_backend_sleep_waits() -> None:
+    """httpcore sleeps through the backend between retries; it must really wait."""
+    backend = GuardedNetworkBackend(allow_private_networks=False)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await backend.sleep(0.05)
+    assert loop.time() - started >= 0.05
+
+
+async def test_system_resolver_answers_for_the_name_asked() -> None:
+    assert await system_resolver("127.0.0.2", 80) == [ipaddress.ip_address("127.0.0.2")]
+    with pytest.raises(FetchError) as failed:
+        await system_resolver("bad..name", 80)  # not even encodable: no lookup needed
+    assert (failed.value.reason, failed.value.details) == ("dns", {"host": "bad..name"})
+    assert failed.value.message == "Could not find the server bad..name (DNS lookup failed)."
 
 
 async def test_system_resolver_reads_localhost_from_the_hosts_file() -> None:
@@ -214,8 +265,23 @@ async def test_system_resolver_reads_localhost_from_the_hosts_file() -> None:
 
 
 async def test_allowing_private_networks_reaches_loopback() -> None:
+    """The opt-in (tests, intranets) really connects: a request goes out, the page comes back."""
     async with PageServer() as server:
+        server.add("/intern", "<p>Nur im Intranet</p>")
         backend = GuardedNetworkBackend(allow_private_networks=True)
-        stream = await backend.connect_tcp("127.0.0.1", server.port)
-        assert isinstance(stream, httpcore.AsyncNetworkStream)
-        await stream.aclose()
+        stream = await backend.connect_tcp("127.0.0.1", server.port, timeout=5.0)
+        try:
+            await stream.write(
+                b"GET /intern HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )
+            response = b""
+            while chunk := await stream.read(65536, timeout=5.0):
+                response += chunk
+        finally:
+            await stream.aclose()
+    assert response.startswith(b"HTTP/1.1 200")
+    assert response.endswith(b"<p>Nur im Intranet</p>")
+    assert server.paths_requested() == ["/intern"]
+    assert await GuardedNetworkBackend(allow_private_networks=True).checked_addresses(
+        "127.0.0.1", server.port
+    ) == [ipaddress.ip_address("127.0.0.1")]

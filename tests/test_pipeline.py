@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.support.shared import SEED_ARTICLE
 from translation.domain import Algorithm, PipelineResult, SummaryOptions
 from translation.errors import InputError, LimitExceededError, ModelMissingError, NoTextError
 from translation.inputs import FileInput, TextInput
 from translation.models.engine import TranslationEngine
 from translation.pipeline import Pipeline, PipelineLimits, PreparedDocument
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
+SEED = SEED_ARTICLE
 
 ARTICLE_HTML = """<!doctype html><html lang="de"><head><meta charset="utf-8">
 <title>Neue Brücke eröffnet | Lokalzeitung</title></head><body>
@@ -60,6 +59,21 @@ async def test_missing_language_keeps_the_rest(pipeline: Pipeline) -> None:
     assert "ja" in result.missing and "ja" not in result.summaries
     assert result.missing_packages == {"ja": ["en-ja"]}  # de→en is installed: only en→ja lacks
     assert len(result.summaries["en"]) == 2
+
+
+async def test_summary_bullets_lose_their_dateline_but_the_article_keeps_it(
+    pipeline: Pipeline,
+) -> None:
+    text = (
+        "Hamburg (dpa) – Die neue Brücke über die Elbe ist am Montag nach vier Jahren Bauzeit "
+        "eröffnet worden. Der Bürgermeister sprach von einem wichtigen Tag für die Stadt. "
+        "Die Baukosten lagen bei rund 120 Millionen Euro und damit deutlich über der Planung. "
+        "Kritiker bemängeln seit Jahren die Verzögerungen beim Bau."
+    )
+    prepared = await pipeline.prepare(TextInput(text))
+    assert prepared.sentences[0].startswith("Hamburg (dpa) – Die neue Brücke")
+    result = pipeline.summarize_prepared(prepared, ["de"], SummaryOptions(sentences=2))
+    assert result.summaries["de"][0].startswith("Die neue Brücke über die Elbe")
 
 
 async def test_html_file_is_extracted(pipeline: Pipeline) -> None:

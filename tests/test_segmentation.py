@@ -173,6 +173,42 @@ GERMAN_CASES = [
         ["Ludwig XIV. war König.", "Im 19. Jh.", "Die Zeit war hart."],
         id="roman-numerals-and-final-abbreviation",
     ),
+    # Issue 18: a number after a noun is a cardinal ("Platz 3."), so the period can end the
+    # sentence before any capitalised word; after an article or preposition it stays ordinal.
+    pytest.param(
+        "Der SC Freiburg steht in der Tabelle auf Platz 3. Trainer Julian Schuster zeigte sich "
+        "zufrieden.",
+        [
+            "Der SC Freiburg steht in der Tabelle auf Platz 3.",
+            "Trainer Julian Schuster zeigte sich zufrieden.",
+        ],
+        id="issue18-platz-3-trainer",
+    ),
+    pytest.param(
+        "Der VfL steht auf Rang 9. Abstiegssorgen hat man in Bochum keine.",
+        ["Der VfL steht auf Rang 9.", "Abstiegssorgen hat man in Bochum keine."],
+        id="issue18-rang-9",
+    ),
+    pytest.param(
+        "Die Ausstellung ist in Halle 6. Besucher erhalten am Eingang einen Plan.",
+        ["Die Ausstellung ist in Halle 6.", "Besucher erhalten am Eingang einen Plan."],
+        id="issue18-halle-6",
+    ),
+    pytest.param(
+        "Es war ein Fest der besonderen Art. Tausende tanzten bis in den Morgen.",
+        ["Es war ein Fest der besonderen Art.", "Tausende tanzten bis in den Morgen."],
+        id="issue18-art-is-a-word",
+    ),
+    pytest.param(
+        "Am Freitag 13. Oktober spielte er im 19. Jahrhundert Platz 3. Oktober kam. "
+        "Der 1. FC Köln siegte zum 2. Mal. Laut Art. 5 gilt das.",
+        [
+            "Am Freitag 13. Oktober spielte er im 19. Jahrhundert Platz 3. Oktober kam.",
+            "Der 1. FC Köln siegte zum 2. Mal.",
+            "Laut Art. 5 gilt das.",
+        ],
+        id="issue18-ordinals-and-dates-still-hold",
+    ),
 ]
 
 
@@ -210,6 +246,34 @@ def test_a_heading_line_is_its_own_paragraph() -> None:
         "Fluchtplan für Elon Musk",
         "Die Spannungen haben einen Höhepunkt erreicht. Musk schweigt.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        pytest.param(
+            "Le gouvernement présente la réforme des retraites\n"
+            "Paris (AFP) – Le Premier ministre a présenté mardi son projet.",
+            "fr",
+            [
+                "Le gouvernement présente la réforme des retraites",
+                "Paris (AFP) – Le Premier ministre a présenté mardi son projet.",
+            ],
+            id="issue18-french-title-then-dateline",
+        ),
+        pytest.param(
+            "Die Regierung hat einen neuen\nPlan vorgelegt. Er gilt ab Mai.",
+            "de",
+            ["Die Regierung hat einen neuen Plan vorgelegt.", "Er gilt ab Mai."],
+            id="german-article-and-adjective-still-join",
+        ),
+    ],
+)
+def test_a_title_line_breaks_only_where_the_language_allows(
+    text: str, language: str, expected: list[str]
+) -> None:
+    """ "des retraites" ends a French heading; German "einen neuen" is a cut noun phrase."""
+    assert split_sentences(text, language) == expected
 
 
 def test_a_headline_after_sentences_on_one_line_still_breaks() -> None:

@@ -1,26 +1,31 @@
-"""Storage repositories on real SQLite files: settings, results cache, jobs, statistics."""
+"""Storage repositories on both real backends: settings, results cache, jobs, statistics.
+
+Every test runs against a SQLite file and a PostgreSQL database (``storage_opener``); opening
+the same database twice stands for two processes sharing it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.config import DefaultsConfig
 from bot.storage import ChatSettings, Storage, make_cache_key
+from bot.storage.rate_limits import RateLimitStore
 from bot.storage.results_cache import ResultsCache
 from bot.storage.stats_store import StatsStore
+from tests.support.storage_fixtures import StorageOpener
 
 DEFAULTS = DefaultsConfig()
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "state" / "bot.sqlite3")
+async def storage(storage_opener: StorageOpener) -> AsyncIterator[Storage]:
+    opened = await storage_opener()
     yield opened
     await opened.close()
 
@@ -51,8 +56,7 @@ async def test_unknown_chat_gets_the_defaults(storage: Storage) -> None:
     )
 
 
-async def test_settings_round_trip_across_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_settings_round_trip_across_reopen(storage_opener: StorageOpener) -> None:
     chosen = ChatSettings(
         chat_id=42,
         target_languages=("fr", "en"),
@@ -62,10 +66,10 @@ async def test_settings_round_trip_across_reopen(tmp_path: Path) -> None:
         show_source=True,
         ui_language="de",
     )
-    first = await Storage.open(path)
+    first = await storage_opener()
     await first.settings.save_chat_settings(chosen)
     await first.close()
-    second = await Storage.open(path)
+    second = await storage_opener()
     try:
         assert await second.settings.get_chat_settings(42, DEFAULTS) == chosen
         other_defaults = DefaultsConfig(target_languages=("es",), summary_sentences=7)
@@ -134,6 +138,29 @@ async def test_concurrent_updates_to_different_fields_are_all_kept(storage: Stor
     assert sorted(final.target_languages) == sorted(["en", *languages])
 
 
+async def test_toggles_from_two_processes_sharing_the_database_are_all_kept(
+    storage_opener: StorageOpener,
+) -> None:
+    first, second = await storage_opener(), await storage_opener()
+    try:
+        languages = ["de", "fr", "es", "it", "nl", "pt", "pl", "ru", "uk", "sv", "da", "fi"]
+        toggles = [
+            (first, second)[i % 2].settings.update_chat_settings(
+                -1001234567890,  # a supergroup id: wider than 32 bits
+                DEFAULTS,
+                target_languages=lambda current, code=code: (*current, code),
+            )
+            for i, code in enumerate(languages)
+        ]
+        await asyncio.gather(*toggles)
+        for store in (first, second):
+            final = await store.settings.get_chat_settings(-1001234567890, DEFAULTS)
+            assert sorted(final.target_languages) == sorted(["en", *languages])
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_migrate_chat_moves_settings_and_pending_jobs(storage: Storage) -> None:
     old, new = -1001, -100_1001
     await storage.settings.update_chat_settings(old, DEFAULTS, summary_sentences=6)
@@ -178,6 +205,16 @@ def test_cache_key_normalizes_content_and_options() -> None:
         make_cache_key("Ein Text über Bern.", ["en", "fr"], 3, "news", "v1", kind="full"),
     ]
     assert len({key, *different}) == len(different) + 1
+
+
+def test_cache_keys_are_stable_across_releases() -> None:
+    """The cache lives in SQLite across restarts and upgrades: the same request must keep its
+    key, or every entry silently stops being found. A deliberate format change updates these
+    values (and should bump the pipeline version instead)."""
+    key = make_cache_key("Ein Text über Bern.", ["fr", "en"], 3, "news", "v1")
+    assert key == "3411a149e6b6f18d49a4140267bf059a67e9d233e782e40f40cb5c827195f43a"
+    full = make_cache_key("Ein Text über Bern.", ["fr", "en"], 3, "news", "v1", kind="full")
+    assert full == "1f2f6b2d37c86cce5b9103364c4c003fd97a424659895fe2da8faddfd225aa19"
 
 
 async def test_cache_put_get_and_counters(storage: Storage) -> None:
@@ -235,6 +272,9 @@ async def test_job_lifecycle(storage: Storage) -> None:
         False,
     )
     assert job.created_at == job.updated_at > 0
+    who = (job.id, job.chat_id, job.user_id, job.message_id, job.reply_to_message_id, job.kind)
+    assert who == (job_id, -7, 3, 30, None, "summary")
+    assert (job.progress_message_id, job.error) == (None, None)
     assert await storage.jobs.mark_running(job_id)
     assert await storage.jobs.set_progress_message(job_id, 31)
     assert await storage.jobs.mark_done(job_id)
@@ -260,9 +300,10 @@ async def test_failed_and_apologized_jobs(storage: Storage) -> None:
     assert await storage.jobs.unfinished_jobs() == []
 
 
-async def test_unfinished_jobs_survive_reopen_and_count_attempts(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    first = await Storage.open(path)
+async def test_unfinished_jobs_survive_reopen_and_count_attempts(
+    storage_opener: StorageOpener,
+) -> None:
+    first = await storage_opener()
     queued = await first.jobs.create_job(-1, 10, 100, "summary", {"text": "x"}, 100)
     running = await first.jobs.create_job(-2, 20, 200, "summary", {"text": "y"}, 200)
     done = await first.jobs.create_job(-1, 10, 101, "summary", {"text": "z"}, 101)
@@ -271,7 +312,7 @@ async def test_unfinished_jobs_survive_reopen_and_count_attempts(tmp_path: Path)
     await first.jobs.mark_done(done)
     await first.close()
 
-    second = await Storage.open(path)
+    second = await storage_opener()
     try:
         jobs = await second.jobs.unfinished_jobs()
         assert [(j.id, j.status) for j in jobs] == [(queued, "queued"), (running, "running")]
@@ -285,6 +326,47 @@ async def test_unfinished_jobs_survive_reopen_and_count_attempts(tmp_path: Path)
         assert await second.jobs.count_unfinished(user_id=20) == 1
         assert await second.jobs.count_unfinished(chat_id=-1, user_id=20) == 0
     finally:
+        await second.close()
+
+
+async def test_a_queued_job_is_claimed_exactly_once(storage_opener: StorageOpener) -> None:
+    first, second = await storage_opener(), await storage_opener()
+    try:
+        job_id = await first.jobs.create_job(-1, 1, 1, "summary", {"text": "x"}, None)
+        claims = await asyncio.gather(
+            *((first, second)[i % 2].jobs.claim_job(job_id) for i in range(10))
+        )
+        assert claims.count(True) == 1
+        claimed = await second.jobs.get_job(job_id)
+        assert claimed is not None and (claimed.status, claimed.attempts) == ("running", 1)
+        assert not await first.jobs.claim_job(job_id)  # running, not queued
+        assert await first.jobs.mark_done(job_id)
+        assert not await second.jobs.claim_job(job_id)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_claim_next_hands_each_queued_job_to_one_claimer(
+    storage_opener: StorageOpener,
+) -> None:
+    first, second = await storage_opener(), await storage_opener()
+    try:
+        created = [
+            await first.jobs.create_job(-1, 1, n, "summary", {"n": n}, None) for n in range(6)
+        ]
+        finished = await first.jobs.create_job(-1, 1, 9, "summary", {}, None)
+        await first.jobs.mark_done(finished)
+        claimed = await asyncio.gather(
+            *((first, second)[i % 2].jobs.claim_next() for i in range(10))
+        )
+        jobs = [job for job in claimed if job is not None]
+        assert sorted(job.id for job in jobs) == created
+        assert all((job.status, job.attempts) == ("running", 1) for job in jobs)
+        assert await second.jobs.claim_next() is None
+        assert await first.jobs.count_unfinished() == 6
+    finally:
+        await first.close()
         await second.close()
 
 
@@ -342,3 +424,49 @@ async def test_stats_are_pruned_after_retention(storage: Storage) -> None:
     assert summary.median_ms == {"total": 20.0}
     empty = await StatsStore(storage.db, clock=Clock(0)).summary(since=clock.now + 1)
     assert (empty.total, empty.cache_hit_rate, empty.median_ms) == (0, None, {})
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+
+async def test_rate_limit_is_a_sliding_window(storage: Storage) -> None:
+    clock = Clock()
+    limits = RateLimitStore(storage.db, clock=clock)
+    assert [await limits.acquire("user:1", limit=3, window=60) for _ in range(3)] == [None] * 3
+    clock.now += 20
+    assert await limits.acquire("user:1", limit=3, window=60) == pytest.approx(40.0)
+    assert await limits.acquire("user:2", limit=3, window=60) is None  # keys are independent
+    assert await limits.acquire("user:1", limit=0, window=60) is None  # 0: unlimited
+    clock.now += 40  # the first three events leave the window together
+    assert await limits.acquire("user:1", limit=3, window=60) is None
+    clock.now += 30
+    # Refusals are not counted: one event in the window, so two more fit.
+    assert await limits.acquire("user:1", limit=3, window=60) is None
+    assert await limits.acquire("user:1", limit=3, window=60) is None
+    assert await limits.acquire("user:1", limit=3, window=60) == pytest.approx(30.0)
+
+
+async def test_rate_limit_holds_across_processes(storage_opener: StorageOpener) -> None:
+    first, second = await storage_opener(), await storage_opener()
+    try:
+        results = await asyncio.gather(
+            *((first, second)[i % 2].rate_limits.acquire("chat:-5", limit=5) for i in range(16))
+        )
+        assert results.count(None) == 5
+        assert all(r is not None and 0 < r <= 60 for r in results if r is not None)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_rate_limit_keys_are_pruned(storage: Storage) -> None:
+    clock = Clock()
+    limits = RateLimitStore(storage.db, clock=clock)
+    await limits.acquire("old", limit=1, window=60)
+    clock.now += 120
+    await limits.acquire("new", limit=1, window=60)
+    assert await limits.prune(older_than_seconds=60) == 1
+    assert await limits.acquire("new", limit=1, window=60) is not None  # still counted
+    assert await limits.acquire("old", limit=1, window=60) is None
+    rows = await storage.db.fetchall("SELECT key FROM rate_limit_keys ORDER BY key")
+    assert [row["key"] for row in rows] == ["new", "old"]

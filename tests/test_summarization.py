@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import nltk
 import pytest
@@ -15,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluation.rouge import lcs_length, rouge_l, rouge_n, score_summary
+from tests.support.shared import SEED_ARTICLE
 from translation.domain import Algorithm, SummaryOptions
 from translation.text import summarization
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import language_stemmer, language_stop_words, summarize
 
-SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article-de.txt"
 ALL_ALGORITHMS = list(Algorithm)
 
 # LSA warns when a text has fewer distinct words than sentences, as the odd inputs here do.
@@ -104,10 +103,19 @@ def test_odd_sentences_never_break_a_summary(algorithm: Algorithm, kind: str) ->
 
 @pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
 def test_long_texts_are_summarized_through_the_candidate_set(algorithm: Algorithm) -> None:
-    """600 sentences exceed every candidate limit; indices must still point into the input."""
-    sentences = [f"{ARTICLE[i % len(ARTICLE)][:-1]} (Abschnitt {i})." for i in range(600)]
+    """1100 sentences exceed every candidate limit: the algorithm ranks at most its limit of
+    them (lead first), and the summary's indices still point into the whole input."""
+    sentences = [f"{ARTICLE[i % len(ARTICLE)][:-1]} (Abschnitt {i})." for i in range(1100)]
     picked = summarize(sentences, "de", SummaryOptions(sentences=4, algorithm=algorithm))
     _assert_valid(picked, len(sentences), 4)
+    if algorithm is Algorithm.LEAD:  # ranks nothing: the first four
+        assert picked == [0, 1, 2, 3]
+        return
+    limit, _ = summarization._CANDIDATE_LIMITS[algorithm]
+    candidates = summarization._candidates(sentences, range(1100), "de", algorithm, 4)
+    assert len(candidates) <= limit < len(sentences)
+    assert candidates[: limit // 2] == list(range(limit // 2)), "the lead is always a candidate"
+    assert set(picked) <= set(candidates), (picked, len(candidates))
 
 
 def test_identical_sentences_stay_distinct() -> None:
@@ -141,11 +149,20 @@ def test_no_algorithm_picks_boilerplate_while_there_is_text(algorithm: Algorithm
     assert picked == [1, 3, 5]
 
 
-@pytest.mark.parametrize("language", ["xx", "tlh", "", "de-CH", "EN", "pt_BR", "ja"])
-def test_any_language_code_works(language: str) -> None:
+def test_any_language_code_works() -> None:
+    """Region, case and separator variants are the base language (its stemmer and stop words);
+    codes without resources all get the same language-neutral fallback, never an error."""
+    same = [("de", "de-CH", "DE", "de_AT"), ("en", "EN", "en-GB"), ("pt", "pt_BR", "pt-PT")]
+    neutral = ("xx", "tlh", "", "ja")
     for algorithm in ALL_ALGORITHMS:
-        picked = summarize(ARTICLE, language, SummaryOptions(sentences=3, algorithm=algorithm))
-        _assert_valid(picked, len(ARTICLE), 3)
+        options = SummaryOptions(sentences=3, algorithm=algorithm)
+        for codes in [*same, neutral]:
+            picks = {code: summarize(ARTICLE, code, options) for code in codes}
+            _assert_valid(picks[codes[0]], len(ARTICLE), 3)
+            assert len({tuple(p) for p in picks.values()}) == 1, (algorithm, picks)
+    # ...and the language matters: German resources pick differently from none at all.
+    options = SummaryOptions(sentences=3, algorithm=Algorithm.SUMBASIC)
+    assert summarize(ARTICLE, "de-CH", options) != summarize(ARTICLE, "xx", options)
 
 
 def test_same_input_same_summary() -> None:
@@ -234,6 +251,36 @@ def test_news_avoids_near_duplicate_sentences() -> None:
     sentences = [ARTICLE[0], ARTICLE[0].replace("Montag", "Montagabend"), *ARTICLE[1:]]
     picked = summarize(sentences, "de", SummaryOptions(sentences=3))
     assert not {0, 1} <= set(picked), picked
+
+
+def test_news_keeps_the_lead_without_a_headline_to_support_a_later_sentence() -> None:
+    """Centrality or brevity alone never displaces the lead (the old default lost that way)."""
+    sentences = [
+        "Der Stadtrat hat am Montag nach langer Debatte über mehrere Varianten, Gutachten und "
+        "Einsprachen aus der Bevölkerung ein neues Verkehrskonzept für die Altstadt beschlossen.",
+        *ARTICLE[1:],
+        "Das Verkehrskonzept der Altstadt regelt den Verkehr in der Altstadt.",
+    ]
+    assert summarize(sentences, "de", SummaryOptions(sentences=3)) == [0, 1, 2]
+
+
+def test_news_skips_a_late_sentence_whose_antecedent_is_not_shown() -> None:
+    title = "Opposition will Volksabstimmung über Verkehrskonzept"
+    assert summarize(ARTICLE, "de", SummaryOptions(sentences=3), title) == [0, 1, 7]
+    sentences = [*ARTICLE[:7], "Doch die Opposition will das Verkehrskonzept vor das Volk bringen."]
+    assert summarize(sentences, "de", SummaryOptions(sentences=3), title) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
+def test_captions_and_bare_datelines_are_never_chosen(algorithm: Algorithm) -> None:
+    sentences = [
+        "Bern –",
+        "Der Stadtpräsident bei der Medienkonferenz im Rathaus. (Bild: Keystone)",
+        *ARTICLE,
+    ]
+    picked = summarize(sentences, "de", SummaryOptions(sentences=3, algorithm=algorithm))
+    assert len(picked) == 3
+    assert 0 not in picked and 1 not in picked, picked
 
 
 # -- language resources, offline ----------------------------------------------------------

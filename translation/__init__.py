@@ -50,7 +50,17 @@ if TYPE_CHECKING:
     from translation.text.detection import detect_language
     from translation.text.detection import preload as preload_detectors
     from translation.web.decoding import decode_bytes
+    from translation.web.feeds import (
+        Feed,
+        FeedEntry,
+        FeedError,
+        FeedPoll,
+        FeedUnavailable,
+        Validators,
+        poll_feed,
+    )
     from translation.web.fetching import FetchPolicy, find_urls
+    from translation.web.opml import OpmlError, OpmlFeed, build_opml, parse_opml
 
 #: public name -> (module, attribute)
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -99,6 +109,22 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "decode_bytes": ("translation.web.decoding", "decode_bytes"),
     "FetchPolicy": ("translation.web.fetching", "FetchPolicy"),
     "find_urls": ("translation.web.fetching", "find_urls"),
+    **{
+        name: ("translation.web.feeds", name)
+        for name in (
+            "Feed",
+            "FeedEntry",
+            "FeedError",
+            "FeedPoll",
+            "FeedUnavailable",
+            "Validators",
+            "poll_feed",
+        )
+    },
+    **{
+        name: ("translation.web.opml", name)
+        for name in ("OpmlError", "OpmlFeed", "build_opml", "parse_opml")
+    },
 }
 
 __all__ = [
@@ -108,6 +134,11 @@ __all__ = [
     "Detection",
     "Document",
     "EngineOptions",
+    "Feed",
+    "FeedEntry",
+    "FeedError",
+    "FeedPoll",
+    "FeedUnavailable",
     "FetchError",
     "FetchPolicy",
     "FileInput",
@@ -120,6 +151,8 @@ __all__ = [
     "ModelLoadError",
     "ModelMissingError",
     "NoTextError",
+    "OpmlError",
+    "OpmlFeed",
     "Pipeline",
     "PipelineLimits",
     "PipelineResult",
@@ -128,6 +161,8 @@ __all__ = [
     "TextInput",
     "TranslationEngine",
     "UrlInput",
+    "Validators",
+    "build_opml",
     "build_test_package",
     "configure_packages_dir",
     "decode_bytes",
@@ -135,6 +170,8 @@ __all__ = [
     "find_urls",
     "install_package",
     "list_installed",
+    "parse_opml",
+    "poll_feed",
     "preload_detectors",
 ]
 

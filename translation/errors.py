@@ -79,10 +79,12 @@ FetchReason = Literal[
     "invalid_url",
     "scheme",
     "blocked",  # private/reserved address, blocked port, credentials, local socket
+    "port",  # port, host: a public host on a port that is not a web port
     "not_a_page",  # content_type (may be empty)
     "binary",
     "too_large",  # max_bytes
     "timeout",  # seconds
+    "too_slow",  # rate (bytes per second)
     "dns",  # host
     "connect",  # host
     "connection",  # host

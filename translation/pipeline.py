@@ -33,8 +33,11 @@ from translation.errors import (
 )
 from translation.inputs import FileInput, InputSource, TextInput, UrlInput
 from translation.models.engine import TranslationEngine
+from translation.options import at_least
+from translation.text.bullets import strip_dateline
 from translation.text.cleaning import clean_article_text, split_title
 from translation.text.detection import NOT_PROSE_METHOD, detect_language
+from translation.text.normalize import normalize_text
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import summarize
 from translation.web.decoding import decode_bytes
@@ -53,6 +56,9 @@ class PipelineLimits:
     max_text_chars: int = 100_000
     max_sentences: int = 1000
     max_file_bytes: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        at_least(1, self, "max_text_chars", "max_sentences", "max_file_bytes")
 
 
 @dataclass
@@ -192,8 +198,9 @@ class Pipeline:
         if not text.strip():
             raise NoTextError("There is no text to summarize.")
         self._check_length(text)
-        title = doc.title.strip() if doc.title and doc.title.strip() else None
-        return Document(text=text, title=title, url=doc.url)
+        # the title gets the text's treatment too: no bidi overrides or other invisible marks
+        title = normalize_text(doc.title) if doc.title else None
+        return Document(text=text, title=title or None, url=doc.url)
 
     def _check_length(self, text: str) -> None:
         if len(text) > self.limits.max_text_chars:
@@ -246,7 +253,7 @@ class Pipeline:
         sentences = prepared.sentences
         with watch.stage("summarize"):
             picked = summarize(sentences, source, options, title=prepared.document.title)
-        summary = [sentences[i] for i in picked]
+        summary = [strip_dateline(sentences[i]) for i in picked]  # "Berlin (dpa) – " is no news
         summaries: dict[str, list[str]] = {source: summary}
         pivots: dict[str, str] = {}
         missing: dict[str, str] = {}

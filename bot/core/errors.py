@@ -15,6 +15,7 @@ class StorageError(BriefbotError):
     """The database cannot be used right now; ``reason`` says why (locked, full, corrupt, ...)."""
 
     kind = "storage"
+    exit_code = 5
 
     def __init__(self, message: str, reason: Reason = "other") -> None:
         super().__init__(message)

@@ -7,9 +7,16 @@ are testable with in-memory fakes and reusable by any front end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
+from bot.core.feed_records import (
+    DeliveryMode,
+    DigestSchedule,
+    FeedState,
+    NewArticle,
+    Subscription,
+)
 from bot.core.records import Job, StatsSummary
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
@@ -122,3 +129,76 @@ class StoragePort(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class FeedsRepository(Protocol):
+    """Feed subscriptions and polling state (``bot.core.feeds``); deliveries are jobs."""
+
+    async def add_feed(self, url: str, title: str, interval_seconds: float, now: float) -> int: ...
+
+    async def get_feed(self, feed_id: int) -> FeedState | None: ...
+
+    async def due_feeds(self, now: float) -> list[FeedState]: ...
+
+    async def record_poll(
+        self,
+        feed_id: int,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        title: str | None,
+        interval_seconds: float,
+        now: float,
+    ) -> None: ...
+
+    async def record_failure(
+        self, feed_id: int, error: str, retry_at: float, *, max_failures: int, now: float
+    ) -> FeedState | None: ...
+
+    async def subscribe(self, chat_id: int, feed_id: int, now: float) -> bool: ...
+
+    async def unsubscribe(self, chat_id: int, feed_id: int) -> bool: ...
+
+    async def update_subscription(
+        self,
+        chat_id: int,
+        feed_id: int,
+        *,
+        paused: bool | None = None,
+        mode: DeliveryMode | None = None,
+    ) -> Subscription | None: ...
+
+    async def subscriptions(self, chat_id: int) -> list[Subscription]: ...
+
+    async def followers(self, feed_id: int) -> list[Subscription]: ...
+
+    async def mark_seen(self, chat_id: int, keys: Sequence[str], now: float) -> None: ...
+
+    async def enqueue_articles(
+        self,
+        chat_id: int,
+        articles: Sequence[NewArticle],
+        payload: dict[str, Any],
+        *,
+        daily_limit: int,
+        now: float,
+        digest: bool = False,
+    ) -> list[int]: ...
+
+    async def set_digest_schedule(
+        self, chat_id: int, hours: Sequence[int], timezone: str, now: float
+    ) -> None: ...
+
+    async def digest_schedule(self, chat_id: int) -> DigestSchedule | None: ...
+
+    async def waiting_digests(self) -> list[DigestSchedule]: ...
+
+    async def take_digest(self, chat_id: int, now: float) -> int | None: ...
+
+
+@runtime_checkable
+class FeedsStoragePort(StoragePort, Protocol):
+    """A storage that also keeps feed subscriptions (the SQLite one does)."""
+
+    @property
+    def feeds(self) -> FeedsRepository: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from bot.core.cache_keys import normalize_content
 from translation import InputError
@@ -18,6 +18,8 @@ SourceKind = Literal["text", "url", "file"]
 #: answered briefly); ``auto``: unasked, in a group's auto mode (errors stay silent).
 Origin = Literal["private", "asked", "auto"]
 JobKind = Literal["summary", "translation"]
+#: The job kinds this module's requests are stored as (feed deliveries are jobs too).
+REQUEST_KINDS: tuple[JobKind, ...] = get_args(JobKind)
 
 
 class EmptyMessage(InputError):

@@ -26,6 +26,7 @@ from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
 from bot.core.records import Job, StatsSummary
 from bot.core.requests import (
+    REQUEST_KINDS,
     Destination,
     Origin,
     Request,
@@ -55,6 +56,7 @@ from translation import (
     InputError,
     InputSource,
     InstalledPackage,
+    ModelMissingError,
     Pipeline,
     PipelineResult,
     PreparedDocument,
@@ -68,6 +70,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PIPELINE_VERSION = "2"  # 2: summaries carry translated titles
+#: The articles Briefbot is made for are mostly German: first-run hints name the models that
+#: German articles need.
+MAIN_SOURCE_LANGUAGE = "de"
 
 
 class ResultExpired(Exception):
@@ -208,6 +213,17 @@ class BriefService:
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its settings, jobs and statistics move to the new id."""
         await self.storage.migrate_chat(old_chat_id, new_chat_id)
+
+    def missing_packages(self, targets: Sequence[str]) -> list[str]:
+        """Package codes ("de-en") still to install before German articles reach every target
+        (directly or through English); empty when translation is set up."""
+        needed: list[str] = []
+        for target in targets:
+            try:
+                self.pipeline.engine.route(MAIN_SOURCE_LANGUAGE, target)
+            except ModelMissingError as exc:
+                needed += [code for code in exc.needed if code not in needed]
+        return needed
 
     def available_targets(self) -> set[str]:
         """Every language some installed package (directly or via English) translates into."""
@@ -596,6 +612,7 @@ class BriefService:
     async def resume_unfinished(self, chat: ChatPort) -> int:
         """Resume (or, after too many attempts, apologize for) every unfinished job."""
         jobs = await self.storage.jobs.unfinished_jobs()
+        jobs = [job for job in jobs if job.kind in REQUEST_KINDS]  # others resume elsewhere
         for job in jobs:
             self.spawn(self._resume(job, chat), name=f"briefbot-resume-{job.id}")
         if jobs:

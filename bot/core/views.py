@@ -96,4 +96,57 @@ class RestartApology:
     ui: str
 
 
-View = ProgressView | SummaryView | TranslationView | Refusal | Failure | RestartApology
+@dataclass(frozen=True)
+class FeedArticleView:
+    """A new article of a followed feed: its linked title, the source, and its summary in the
+    chat's languages (None when the article could not be summarized: title and link only)."""
+
+    title: str
+    url: str
+    feed_title: str
+    summary: SummaryView | None
+    ui: str
+
+
+@dataclass(frozen=True)
+class FeedPausedView:
+    """A feed failed too often in a row and is no longer polled until a chat resumes it."""
+
+    feed_title: str
+    url: str
+    error: BaseException
+    ui: str
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One article of a digest: with its first translated sentences, or as a link only."""
+
+    title: str
+    url: str
+    feed_title: str
+    sentences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedDigestView:
+    """One message of a digest; ``total`` counts the articles of the whole digest, and only
+    its first part (``first``) carries the heading."""
+
+    entries: tuple[DigestEntry, ...]
+    total: int
+    first: bool
+    ui: str
+
+
+View = (
+    ProgressView
+    | SummaryView
+    | TranslationView
+    | Refusal
+    | Failure
+    | RestartApology
+    | FeedArticleView
+    | FeedPausedView
+    | FeedDigestView
+)

@@ -1,7 +1,9 @@
-"""Durable state in one SQLite file: chat settings, results cache, jobs and statistics.
+"""Durable state: chat settings, results cache, jobs and statistics.
 
-``Storage.open`` (or ``open_storage(config)``) opens the file, runs migrations and hands out one
-repository per concern; every failure surfaces as ``StorageError``.
+In one SQLite file by default (``Storage.open``), or in a PostgreSQL database shared by several
+processes (``Storage.open_postgres``); ``open_storage(config)`` picks by ``[storage]``. Either
+way the database is migrated at open and the same stores (written once against ``bot.storage.sql``)
+hand out one repository per concern; every failure surfaces as ``StorageError``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.storage import sql
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
 from bot.storage.errors import StorageError
+from bot.storage.feeds_store import FeedsStore, move_chat_feeds
 from bot.storage.jobs_store import MAX_ATTEMPTS, Job, JobsStore, JobStatus, move_unfinished_jobs
+from bot.storage.rate_limits import RateLimitStore
 from bot.storage.results_cache import ResultsCache, make_cache_key
 from bot.storage.settings_store import (
     ChatSettings,
@@ -32,6 +37,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "JobsStore",
+    "RateLimitStore",
     "ResultsCache",
     "SettingsDefaults",
     "SettingsStore",
@@ -40,6 +46,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "make_cache_key",
+    "migrate_storage",
     "open_storage",
 ]
 
@@ -48,11 +55,13 @@ FINISHED_JOB_RETENTION_SECONDS = 7 * 86400.0
 
 @dataclass(frozen=True)
 class Storage:
-    db: Database
+    db: sql.Database
     settings: SettingsStore
     cache: ResultsCache
     jobs: JobsStore
     stats: StatsStore
+    rate_limits: RateLimitStore
+    feeds: FeedsStore
 
     @classmethod
     async def open(
@@ -63,14 +72,38 @@ class Storage:
         cache_ttl_seconds: float = 30 * 86400.0,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     ) -> Storage:
-        """Open and migrate the file, then drop what outlived its retention period."""
+        """Open and migrate the SQLite file, then drop what outlived its retention period."""
         db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
+        return await cls.attach(db, cache_max_entries, cache_ttl_seconds)
+
+    @classmethod
+    async def open_postgres(
+        cls,
+        url: str,
+        *,
+        cache_max_entries: int = 5000,
+        cache_ttl_seconds: float = 30 * 86400.0,
+        pool_size: int = 10,
+    ) -> Storage:
+        """Connect to and migrate the PostgreSQL database at ``url``, then prune as ``open``."""
+        from bot.storage.postgres import PostgresDatabase  # psycopg only when configured
+
+        db = await PostgresDatabase.open(url, pool_size=pool_size)
+        return await cls.attach(db, cache_max_entries, cache_ttl_seconds)
+
+    @classmethod
+    async def attach(
+        cls, db: sql.Database, cache_max_entries: int, cache_ttl_seconds: float
+    ) -> Storage:
+        """The stores over an open database; closes it if the start-up pruning fails."""
         storage = cls(
             db=db,
             settings=SettingsStore(db),
             cache=ResultsCache(db, max_entries=cache_max_entries, ttl_seconds=cache_ttl_seconds),
             jobs=JobsStore(db),
             stats=StatsStore(db),
+            rate_limits=RateLimitStore(db),
+            feeds=FeedsStore(db),
         )
         try:
             await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)
@@ -84,7 +117,7 @@ class Storage:
         await self.db.close()
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup: settings, pending jobs and statistics follow it.
+        """A group became a supergroup: settings, pending jobs, statistics and feeds follow it.
 
         Idempotent (Telegram reports the migration in both chats). If the new chat already has
         settings of its own, those win.
@@ -95,12 +128,32 @@ class Storage:
             await move_chat_settings(tx, old_chat_id, new_chat_id)
             await move_unfinished_jobs(tx, old_chat_id, new_chat_id)
             await move_chat_requests(tx, old_chat_id, new_chat_id)
+            await move_chat_feeds(tx, old_chat_id, new_chat_id)
 
 
 async def open_storage(config: Config) -> Storage:
-    """Storage as ``[storage]`` and ``[cache]`` configure it."""
+    """Storage as ``[storage]`` and ``[cache]`` configure it: PostgreSQL if a url is set."""
+    if config.storage.url:
+        return await Storage.open_postgres(
+            config.storage.url,
+            cache_max_entries=config.cache.max_entries,
+            cache_ttl_seconds=config.cache.ttl_seconds,
+            pool_size=config.storage.pool_size,
+        )
     return await Storage.open(
         config.storage.path,
         cache_max_entries=config.cache.max_entries,
         cache_ttl_seconds=config.cache.ttl_seconds,
     )
+
+
+async def migrate_storage(config: Config) -> tuple[str, int]:
+    """Bring the configured database's schema up to date (as every start does).
+
+    Returns where it is (without a password) and its schema version.
+    """
+    storage = await open_storage(config)
+    try:
+        return storage.db.location, await storage.db.schema_version()
+    finally:
+        await storage.close()

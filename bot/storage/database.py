@@ -11,27 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.storage.errors import StorageError, storage_error
+from bot.storage.errors import StorageError, check_schema_version, storage_error
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, split_statements
+from bot.storage.sql import SQLITE, Params
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Params = Iterable[Any] | dict[str, Any]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+# Permission checks with the effective ids (and capabilities), as SQLite's open() will see them.
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
 
 
 class Session:
     """Runs statements on the connection; only handed out while the caller holds the lock."""
+
+    dialect = SQLITE
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -64,9 +69,12 @@ class Session:
 class Database:
     """An open SQLite file with its schema migrated to ``LATEST_VERSION``."""
 
+    dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self.location = str(path)
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._closed = False
@@ -82,6 +90,7 @@ class Database:
                 f"cannot create the directory of the database {path}: {exc.strerror}",
                 "cannot-open",
             ) from exc
+        _check_writable(path)
         connecting = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
         try:
             conn = await connecting
@@ -94,6 +103,7 @@ class Database:
         try:
             conn.row_factory = sqlite3.Row
             await db._configure(busy_timeout_ms)
+            await db._check_integrity()
             await db._migrate()
         except BaseException:
             await db.close()
@@ -182,6 +192,19 @@ class Database:
                 log.warning("%s: WAL journal mode unavailable (got %s)", self.path, row and row[0])
             await s.execute("PRAGMA synchronous = NORMAL")
 
+    async def _check_integrity(self) -> None:
+        """``PRAGMA quick_check`` (O(size), no index cross-check): a file with a few damaged
+        pages opens and answers most queries, then fails on some chat's row or silently loses
+        its cache; refuse it at start instead, when the operator is watching."""
+        rows = await self.fetchall("PRAGMA quick_check(5)")
+        problems = [str(row[0]) for row in rows if str(row[0]) != "ok"]
+        if problems:
+            raise StorageError(
+                f"the database {self.path} is corrupt (quick_check: {problems[0]}); "
+                "restore a backup or move it away",
+                "corrupt",
+            )
+
     async def _migrate(self) -> None:
         """Apply missing migrations in one transaction; refuse files from a newer Briefbot."""
         if self._check_version(await self.schema_version()) == LATEST_VERSION:
@@ -197,10 +220,21 @@ class Database:
                     log.info("%s: migrated schema to version %d", self.path, version)
 
     def _check_version(self, version: int) -> int:
-        if version > LATEST_VERSION:
-            raise StorageError(
-                f"the database {self.path} has schema version {version}, newer than this "
-                f"Briefbot supports ({LATEST_VERSION}): upgrade Briefbot or use another file",
-                "newer-schema",
-            )
-        return version
+        return check_schema_version(version, LATEST_VERSION, str(self.path))
+
+
+def _check_writable(path: Path) -> None:
+    """Say "read-only" before SQLite says "unable to open database file": the file, or the
+    directory where SQLite must create its ``-wal`` and ``-shm`` files, cannot be written."""
+    if path.exists() and not os.access(path, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+        raise StorageError(
+            f"the database {path} is read-only (no write permission, or a read-only file "
+            "system); the bot must be able to write it",
+            "readonly",
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE_IDS):
+        raise StorageError(
+            f"the directory {path.parent} of the database is read-only; SQLite needs to "
+            f"create {path.name}-wal and {path.name}-shm next to the database",
+            "readonly",
+        )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.core.errors import Reason, StorageError
 
-__all__ = ["Reason", "StorageError", "storage_error"]
+__all__ = ["Reason", "StorageError", "check_schema_version", "storage_error"]
 
 # SQLite primary result codes (extended codes carry them in the low byte).
 _PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = (
@@ -41,3 +41,14 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
         "io": f"disk I/O error on the database {path} ({detail})",
     }.get(reason, f"database error on {path}: {detail}")
     return StorageError(message, reason)
+
+
+def check_schema_version(version: int, latest: int, location: str) -> int:
+    """``version`` if this Briefbot understands it; a database from a newer release is refused."""
+    if version > latest:
+        raise StorageError(
+            f"the database {location} has schema version {version}, newer than this "
+            f"Briefbot supports ({latest}): upgrade Briefbot or use another database",
+            "newer-schema",
+        )
+    return version

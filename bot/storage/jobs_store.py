@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from bot.core.records import MAX_ATTEMPTS, UNFINISHED, Job, JobStatus
-from bot.storage.database import Database, Session
+from bot.storage.sql import Database, Session
 
 __all__ = ["MAX_ATTEMPTS", "UNFINISHED", "Job", "JobStatus", "JobsStore", "move_unfinished_jobs"]
 
@@ -87,6 +87,32 @@ class JobsStore:
     async def mark_running(self, job_id: int) -> bool:
         """Work starts (again): counts an attempt. False if the job is already finished."""
         return await self._update(job_id, "status = 'running', attempts = attempts + 1")
+
+    async def claim_job(self, job_id: int) -> bool:
+        """Start a queued job; of several workers claiming the same job exactly one gets True."""
+        changed = await self._db.execute(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? "
+            "WHERE id = ? AND status = 'queued'",
+            (time.time(), job_id),
+        )
+        return changed > 0
+
+    async def claim_next(self) -> Job | None:
+        """Start the oldest queued job, if any; concurrent claimers never get the same one."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1"
+                f"{tx.dialect.for_update_skip_locked}"
+            )
+            if row is None:
+                return None
+            await tx.execute(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ?",
+                (time.time(), row["id"]),
+            )
+            claimed = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (row["id"],))
+        return _job(claimed) if claimed is not None else None
 
     async def set_progress_message(self, job_id: int, message_id: int) -> bool:
         """Remember the "working…" message, so a restart can edit or delete it."""

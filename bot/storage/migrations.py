@@ -76,6 +76,95 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX request_timings_at ON request_timings (at, stage);
         """,
     ),
+    (
+        2,
+        """
+        -- Sliding-window rate limits shared by every process using the database: one row per
+        -- key to lock, one row per counted event.
+        CREATE TABLE rate_limit_keys (
+            key TEXT PRIMARY KEY,
+            last_at REAL NOT NULL
+        );
+        CREATE TABLE rate_limit_events (
+            key TEXT NOT NULL REFERENCES rate_limit_keys (key) ON DELETE CASCADE,
+            at REAL NOT NULL
+        );
+        CREATE INDEX rate_limit_events_key_at ON rate_limit_events (key, at);
+        """,
+    ),
+    (
+        3,
+        """
+        -- Feeds are shared by every chat that follows them: one fetch serves all.
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            etag TEXT,
+            last_modified TEXT,
+            interval_seconds REAL NOT NULL,
+            next_poll_at REAL NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX feeds_due ON feeds (next_poll_at) WHERE paused = 0;
+
+        CREATE TABLE feed_subscriptions (
+            chat_id INTEGER NOT NULL,
+            feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+            mode TEXT NOT NULL DEFAULT 'each' CHECK (mode IN ('each', 'digest')),
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (chat_id, feed_id)
+        );
+        CREATE INDEX feed_subscriptions_feed ON feed_subscriptions (feed_id);
+
+        -- An article a chat has seen, by canonical URL and by content hash: delivered once
+        -- even when several feeds carry it or a feed updates it.
+        CREATE TABLE feed_seen (
+            chat_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            delivered INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (chat_id, key)
+        );
+
+        -- Digest mode: new articles wait here until one of the chat's digest hours.
+        CREATE TABLE feed_digest_schedules (
+            chat_id INTEGER PRIMARY KEY,
+            hours TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            last_run_at REAL NOT NULL
+        );
+        CREATE TABLE feed_digest_items (
+            chat_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            feed_title TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (chat_id, url)
+        );
+        """,
+    ),
+    (
+        4,
+        """
+        -- Sentence-level translation memory (bot.storage.translation_memory): ``model`` is a
+        -- hash of the package identity and the options that change an output.
+        CREATE TABLE translation_memory (
+            model TEXT NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            last_used REAL NOT NULL,
+            PRIMARY KEY (model, source)
+        );
+        CREATE INDEX translation_memory_last_used ON translation_memory (last_used);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

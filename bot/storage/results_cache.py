@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.core.cache_keys import make_cache_key, normalize_content
-from bot.storage.database import Database
+from bot.storage.sql import Database
 
 __all__ = ["ResultsCache", "make_cache_key", "normalize_content"]
 
 
 class ResultsCache:
-    """JSON results in SQLite; ``hits``/``misses`` count lookups since start for /stats."""
+    """JSON results in the database; ``hits``/``misses`` count lookups since start for /stats."""
 
     def __init__(
         self,
@@ -65,8 +65,9 @@ class ResultsCache:
         now = self._clock()
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR REPLACE INTO results_cache (key, value, created_at, last_used) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO results_cache (key, value, created_at, last_used) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "created_at = excluded.created_at, last_used = excluded.last_used",
                 (key, encoded, now, now),
             )
             await tx.execute(
@@ -77,7 +78,7 @@ class ResultsCache:
             if excess > 0:
                 await tx.execute(
                     "DELETE FROM results_cache WHERE key IN (SELECT key FROM results_cache "
-                    "WHERE key != ? ORDER BY last_used, rowid LIMIT ?)",
+                    "WHERE key != ? ORDER BY last_used, created_at, key LIMIT ?)",
                     (key, excess),
                 )
 

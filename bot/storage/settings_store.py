@@ -19,7 +19,7 @@ from bot.core.settings import (
     SettingsDefaults,
     default_settings,
 )
-from bot.storage.database import Database, Session
+from bot.storage.sql import Database, Session, lock_row
 
 
 def _checked(name: str, value: Any) -> Any:
@@ -123,6 +123,9 @@ class SettingsStore:
             if name not in SETTING_NAMES:
                 raise TypeError(f"unknown chat setting {name!r}")
         async with self._db.transaction() as tx:
+            # An empty row (all NULL: "follow the defaults") is locked, so concurrent writers of
+            # a new chat queue up behind each other.
+            await lock_row(tx, "chat_settings", "chat_id", chat_id, updated_at=time.time())
             row = await tx.fetchone("SELECT * FROM chat_settings WHERE chat_id = ?", (chat_id,))
             current = _from_row(chat_id, row, defaults)
             values = {

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from bot.core.records import StatsSummary
-from bot.storage.database import Database, Session
+from bot.storage.sql import Database, Session
 
 __all__ = ["StatsStore", "StatsSummary", "move_chat_requests"]
 
@@ -55,8 +55,9 @@ class StatsStore:
             )
             for stage, ms in timings_ms.items():
                 await tx.execute(
-                    "INSERT OR REPLACE INTO request_timings (request_id, at, stage, ms) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO request_timings (request_id, at, stage, ms) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (request_id, stage) "
+                    "DO UPDATE SET at = excluded.at, ms = excluded.ms",
                     (request_id, now, stage, float(ms)),
                 )
         self._since_prune += 1

@@ -13,10 +13,9 @@ import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, CallbackContext, ContextTypes
 from telegram.request import HTTPXRequest
 
@@ -27,10 +26,12 @@ from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.chat import TelegramChat
 from bot.telegram.handlers import register_handlers
 from bot.telegram.i18n import SUPPORTED_UI, t
-from bot.telegram.logging_setup import setup_logging
+from bot.telegram.logging_setup import Redactor, bot_secrets, setup_logging
 from bot.telegram.loop_monitor import LoopLagMonitor
 from bot.telegram.runtime import BotData, BriefApplication, Runtime
+from bot.telegram.startup_errors import describe, refused_at_start
 from bot.telegram.transport import RetryingRequest
+from bot.telegram.webhook import serve_until_stopped, start_webhook, stop_webhook
 from translation import BriefbotError, Pipeline, TranslationEngine, preload_detectors
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ class BotApiUnreachableError(BriefbotError):
 
 PUBLIC_COMMANDS = ("start", "help", "settings", "summarize", "translate", "languages")
 OWNER_COMMANDS = ("stats", "models")
-#: Attempts to reach the Bot API at start (with backoff, ~40 s in all) before giving up.
-BOOTSTRAP_RETRIES = 5
+#: PTB's own start-up retries: off, the transport retries within ``[telegram] retry_seconds``
+#: (one loop, one line per attempt, a bounded sequence).
+BOOTSTRAP_RETRIES = 0
 #: How long shutdown waits for resumed jobs before leaving them to the next start.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -74,7 +76,14 @@ def build_application(
         .base_url(config.telegram.bot_api_url)
         .base_file_url(config.telegram.file_api_url)
         .context_types(ContextTypes(context=CallbackContext, bot_data=BotData))
-        .request(RetryingRequest(connection_pool_size=64, read_timeout=15.0, write_timeout=20.0))
+        .request(
+            RetryingRequest(
+                connection_pool_size=64,
+                read_timeout=15.0,
+                write_timeout=20.0,
+                budget_seconds=config.telegram.retry_seconds,
+            )
+        )
         .get_updates_request(HTTPXRequest(read_timeout=updates_timeout + 10.0))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(config.limits.queue_size + 16)
@@ -122,9 +131,26 @@ async def _post_init(application: BriefApplication) -> None:
         await register_commands(application, core.config)
     finally:
         await warm_up  # never left pending, even when the start fails
+    _warn_about_missing_models(core)
     if data.resume_jobs:
         await service.resume_unfinished(chat)
     log.info("Briefbot ready as @%s", application.bot.username)
+
+
+def _warn_about_missing_models(core: Core) -> None:
+    """First run: say in one line which models the configured languages still need and how to
+    install them, instead of answering every user with "no translation model"."""
+    targets = core.config.defaults.target_languages
+    needed = core.service.missing_packages(targets)
+    if needed:
+        log.warning(
+            "No translation model yet for German articles into %s: summaries stay in the "
+            "article's language. Install with: briefbot models install %s (online), or "
+            "briefbot models install PATH/*.argosmodel (offline); models dir: %s",
+            ", ".join(targets),
+            " ".join(needed),
+            core.config.models.packages_dir,
+        )
 
 
 async def _warm_up_detection(executor: Executor) -> None:
@@ -194,11 +220,7 @@ async def running(
         assert application.updater is not None
         config = _core(application).config
         if config.telegram.mode == "webhook":
-            await application.updater.start_webhook(
-                **_webhook_kwargs(config),
-                drop_pending_updates=False,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            await start_webhook(application, config)
         else:
             await application.updater.start_polling(
                 poll_interval=poll_interval,
@@ -210,6 +232,7 @@ async def running(
         try:
             yield application
         finally:
+            await stop_webhook(application)
             if application.updater.running:
                 await application.updater.stop()
             if application.running:
@@ -222,22 +245,12 @@ async def running(
             await application.post_shutdown(application)
 
 
-def _webhook_kwargs(config: Config) -> dict[str, Any]:
-    tg = config.telegram
-    assert tg.webhook_url is not None
-    return {
-        "listen": tg.listen,
-        "port": tg.port,
-        "url_path": urlsplit(tg.webhook_url).path.lstrip("/"),
-        "webhook_url": tg.webhook_url,
-        "secret_token": tg.webhook_secret,
-    }
-
-
 def run_bot(config: Config) -> None:
     """``briefbot run``: log safely, build, then poll or serve the webhook until SIGINT/SIGTERM."""
     token = config.telegram.require_token()
-    setup_logging(config.logging.level, [token, config.telegram.webhook_secret or ""])
+    secrets = bot_secrets(token, config.telegram.webhook_secret)
+    setup_logging(config.logging.level, secrets)
+    redact = Redactor(secrets)
     application = build_application(config)
     # PTB runs on the current event loop and closes it when done: give each run a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
@@ -248,15 +261,19 @@ def run_bot(config: Config) -> None:
     }
     try:
         if config.telegram.mode == "webhook":
-            application.run_webhook(**_webhook_kwargs(config), **common)
+            serve_until_stopped(running(application))
         else:
             application.run_polling(**common)
     except InvalidToken as exc:
         raise ConfigError(
             "Telegram rejected the bot token: check [telegram] token or BRIEFBOT_TELEGRAM_TOKEN"
         ) from exc
+    except (Conflict, BadRequest) as exc:  # BadRequest is a NetworkError to PTB
+        raise refused_at_start(exc, config.telegram.api_base_url, redact) from exc
     except NetworkError as exc:  # TimedOut included; only after the bootstrap retries
         raise BotApiUnreachableError(
-            f"Cannot reach the Telegram Bot API at {config.telegram.api_base_url} ({exc.message}); "
-            "check the network and [telegram] api_base_url"
+            f"Cannot reach the Telegram Bot API at {config.telegram.api_base_url} "
+            f"({describe(exc, redact)}); check the network and [telegram] api_base_url"
         ) from exc
+    except TelegramError as exc:
+        raise refused_at_start(exc, config.telegram.api_base_url, redact) from exc

@@ -67,6 +67,8 @@ ACTIONS: dict[str, tuple[Validator, ...]] = {
     "orig": (_RESULT_ID,),  # show the source-language summary of a result
     "short": (_RESULT_ID,),  # one sentence fewer
     "long": (_RESULT_ID,),  # one sentence more
+    # pause, resume, unfollow or switch the delivery mode of the followed feed with this id
+    "feed": (_one_of(("pause", "resume", "unfollow", "mode")), _pattern(r"[0-9]{1,12}")),
 }
 
 

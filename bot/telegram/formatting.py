@@ -38,7 +38,11 @@ _ERROR_BUDGET = 1000
 _MIN_LIMIT = 16  # below this a single escaped character might not fit
 
 # C0/C1 controls except tab and newline, and lone surrogates: Telegram rejects or drops them.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Bidi embeddings, overrides, isolates and the LRM/RLM marks: a page title with U+202E shows
+# "exe.pdf" as "fdp.exe" (title spoofing); replies are laid out by the client's own bidi rules.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _ESCAPED_WIDTH = {"&": 5, "<": 4, ">": 4, '"': 6, "'": 6}
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+")
@@ -65,7 +69,8 @@ def escape(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Drop characters Telegram refuses (control characters, lone surrogates)."""
+    """Drop characters Telegram refuses (control characters, lone surrogates) and invisible
+    bidi controls that would let a page reorder what our reply shows."""
     return _UNSAFE.sub("", text)
 
 

@@ -26,6 +26,12 @@ SHARED: dict[str, str] = {
     "stats.latency_line": "{stage}: {ms} ms",
     "models.line": "{source} → {target}: {name} {version}",
     "settings.option.selected": "✓ {label}",
+    # -- feeds: layout of /feeds and its buttons ---------------------------------------------
+    "feeds.line": "{number}. {title} — {mode}",
+    "feeds.button.pause": "⏸ {number}",
+    "feeds.button.resume": "▶️ {number}",
+    "feeds.button.unfollow": "✖️ {number}",
+    "feeds.button.mode": "⇄ {number}",
 }
 
 EN: dict[str, str] = {
@@ -123,11 +129,13 @@ EN: dict[str, str] = {
     "fetch.blocked_private": (
         "{host} is a private or local address; only public web pages are allowed."
     ),
+    "fetch.port": "Only links to web pages on the usual web ports are allowed (not port {port}).",
     "fetch.not_a_page": "That link is not a web page or text (it is {content_type}).",
     "fetch.not_a_page_untyped": "The site did not say what kind of document this is.",
     "fetch.binary": "The page is binary data, not text.",
     "fetch.too_large": "The page is larger than {max_bytes}, the most I read.",
     "fetch.timeout": "The page took too long to load (limit: {seconds} s).",
+    "fetch.too_slow": "The site sends the page too slowly, so I stopped reading it.",
     "fetch.dns": "Could not find the server {host}.",
     "fetch.connect": "Could not connect to {host}.",
     "fetch.connection": "The connection to {host} failed.",
@@ -249,6 +257,51 @@ EN: dict[str, str] = {
         "summarize it in your languages. To translate any message in full, reply to it with "
         "/translate LANG, e.g. /translate en."
     ),
+    # -- first run: no translation model yet --------------------------------------------------
+    "setup.no_translation": (
+        "⚠️ Translation into {languages} is not available yet: until the bot's operator installs "
+        "the translation models, summaries come in the article's own language."
+    ),
+    "setup.install_hint": (
+        "Owner: install the missing models on the server with\n{command}\nor, offline, from "
+        ".argosmodel files: briefbot models install PATH (or /models install PATH here)."
+    ),
+    # -- feeds: /follow, /feeds, /unfollow, deliveries -----------------------------------------
+    "feeds.follow_usage": (
+        "Send /follow followed by the address of a news feed (RSS, Atom) or of a news page "
+        "that links its feed."
+    ),
+    "feeds.followed": "Now following {title}. New articles will arrive here from now on.",
+    "feeds.already": "This chat already follows {title}.",
+    "feeds.error.not_a_feed": "That page is not a news feed and does not link to one.",
+    "feeds.error.malformed": "That feed is broken (it is not valid XML).",
+    "feeds.error.redirect_loop": "That feed address redirects in a loop.",
+    "feeds.list_title": "Feeds followed in this chat:",
+    "feeds.list_empty": "This chat follows no feeds. Add one with /follow and an address.",
+    "feeds.line_paused": "{number}. {title} — paused",
+    "feeds.line_failing": "{number}. {title} — paused after errors",
+    "feeds.mode.each": "each article",
+    "feeds.mode.digest": "digest",
+    "feeds.changed": "Saved.",
+    "feeds.unfollowed": "Unfollowed {title}.",
+    "feeds.unfollow_usage": (
+        "Send /unfollow followed by the number shown by /feeds or the feed's address."
+    ),
+    "feeds.not_followed": "This chat does not follow that feed.",
+    "feeds.paused_notice": (
+        "⚠️ The feed {title} failed several times in a row and is paused: {error} "
+        "Resume it with /feeds once the site works again."
+    ),
+    "feeds.source": "Source: {feed}",
+    "feeds.digest_usage": (
+        "Send /digest followed by hours (0-23) and optionally a time zone, for example "
+        "/digest 8,18 Europe/Berlin. Now: {hours} ({timezone})."
+    ),
+    "feeds.digest_saved": "Digests come at {hours} ({timezone}).",
+    "feeds.export_caption": "The feeds followed in this chat (OPML, for any feed reader).",
+    "feeds.import_usage": "Send an OPML file (exported by a feed reader) with the caption /import.",
+    "feeds.import_invalid": "I could not read that file: {error}",
+    "feeds.import_failures": "Not followed: {feeds}",
 }
 
 
@@ -266,6 +319,23 @@ PLURALS: dict[str, Plural] = {
         "Event loop: worst stall {ms} ms ({stalls} stall over 100 ms)",
         "Event loop: worst stall {ms} ms ({stalls} stalls over 100 ms)",
         "stalls",
+    ),
+    # -- feeds ----------------------------------------------------------------------------
+    "feeds.followed_latest": (
+        "Now following {title}. Here is the latest article.",
+        "Now following {title}. Here are the latest {count} articles.",
+        "count",
+    ),
+    "feeds.limit": (
+        "This chat follows {limit} feed, the most allowed. Unfollow it first.",
+        "This chat follows {limit} feeds, the most allowed. Unfollow one first.",
+        "limit",
+    ),
+    "feeds.digest_title": ("Digest: {count} new article", "Digest: {count} new articles", "count"),
+    "feeds.import_done": (
+        "Imported {count} of {total} feed.",
+        "Imported {count} of {total} feeds.",
+        "total",
     ),
 }
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from bot.config import LimitsConfig
 from bot.core.views import (
     Failure,
+    FeedArticleView,
+    FeedDigestView,
+    FeedPausedView,
     ProgressView,
     Refusal,
     RestartApology,
@@ -14,10 +17,14 @@ from bot.core.views import (
 )
 from bot.telegram.error_messages import error_html
 from bot.telegram.formatting import (
+    MESSAGE_LIMIT,
+    escape,
     language_name,
     render_full_translation,
     render_summary,
     render_text,
+    truncate,
+    utf16_len,
 )
 
 
@@ -48,4 +55,50 @@ def render_html(view: View, limits: LimitsConfig, operator: bool = False) -> str
         return error_html(view.error, view.ui, limits, operator)
     if isinstance(view, RestartApology):
         return render_text("error.restart_apology", view.ui)
+    if isinstance(view, FeedArticleView):
+        return feed_article_html(view)
+    if isinstance(view, FeedDigestView):
+        return feed_digest_html(view)
+    if isinstance(view, FeedPausedView):
+        return render_text(
+            "feeds.paused_notice", view.ui, title=view.feed_title, error=_error_line(view.error)
+        )
     raise TypeError(f"no rendering for {type(view).__name__}")
+
+
+def _error_line(error: BaseException) -> str:
+    return str(getattr(error, "message", error))
+
+
+def feed_article_html(view: FeedArticleView) -> str:
+    """A feed article: its summary (which links the title) or, without one, the linked title;
+    then the feed it came from."""
+    source = render_text("feeds.source", view.ui, feed=view.feed_title)
+    if view.summary is not None:
+        summary = view.summary
+        body = render_summary(summary.result, summary.targets, view.ui, summary.show_source)
+        if utf16_len(body) + utf16_len(source) + 9 <= MESSAGE_LIMIT:
+            return f"{body}\n\n<i>{source}</i>"
+        return body
+    title = escape(truncate(view.title, 500))
+    return f'<b><a href="{escape(view.url)}">{title}</a></b>\n<i>{source}</i>'
+
+
+def _link(title: str, url: str, budget: int) -> str:
+    return f'<a href="{escape(url)}">{escape(truncate(title, budget))}</a>'
+
+
+def feed_digest_html(view: FeedDigestView) -> str:
+    """One digest message: top articles as a linked title, its sentences and the source; the
+    others as a bulleted list of links. Budgets keep any part within one message."""
+    lines = []
+    if view.first:
+        lines.append(f"<b>{render_text('feeds.digest_title', view.ui, count=view.total)}</b>")
+    for entry in view.entries:
+        source = escape(truncate(entry.feed_title, 80))
+        if entry.sentences:
+            text = escape(truncate(" ".join(entry.sentences), 700))
+            lines.append(f"\n<b>{_link(entry.title, entry.url, 200)}</b>\n{text}\n<i>{source}</i>")
+        else:
+            lines.append(f"• {_link(entry.title, entry.url, 150)} — <i>{source}</i>")
+    return "\n".join(lines)

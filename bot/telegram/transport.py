@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from telegram.error import NetworkError, TimedOut
@@ -21,14 +23,36 @@ log = logging.getLogger(__name__)
 
 
 class RetryingRequest(HTTPXRequest):
-    """HTTPXRequest plus ``attempts`` tries with backoff ``base_delay * 2**n`` (capped)."""
+    """HTTPXRequest plus ``attempts`` tries with backoff ``base_delay * 2**n`` (capped), all
+    within ``budget_seconds`` from the first try (start-up included: PTB's own bootstrap
+    retries are off, so this is the only retry loop and its log lines say what, where and
+    attempt k of n)."""
 
     def __init__(
-        self, *args: Any, attempts: int = 4, base_delay: float = 0.5, **kwargs: Any
+        self,
+        *args: Any,
+        attempts: int = 5,
+        base_delay: float = 1.0,
+        budget_seconds: float = 15.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.attempts = max(1, attempts)
         self.base_delay = base_delay
+        self.budget_seconds = budget_seconds
+
+    def _delay(self, attempt: int) -> float:
+        """The wait after failed attempt ``attempt`` (1-based)."""
+        return min(8.0, self.base_delay * 2 ** (attempt - 1))
+
+    def planned_attempts(self) -> int:
+        """How many tries fit in the budget when each fails at once. Slow failures (connect
+        timeouts) end the sequence earlier: no new try starts once the budget has passed."""
+        planned, waited = 1, 0.0
+        while planned < self.attempts and waited + self._delay(planned) <= self.budget_seconds:
+            waited += self._delay(planned)
+            planned += 1
+        return planned
 
     async def do_request(
         self,
@@ -39,21 +63,33 @@ class RetryingRequest(HTTPXRequest):
         **kwargs: Any,
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
-        for attempt in range(self.attempts):
-            last = attempt == self.attempts - 1
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}"  # never the path: it holds the token
+        started = time.monotonic()
+        planned = self.planned_attempts()
+        for attempt in range(1, planned + 1):
+            delay = self._delay(attempt)
+            last = attempt == planned or time.monotonic() - started > self.budget_seconds
             try:
                 code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
             except NetworkError as exc:
                 if last or not _not_delivered(exc):
                     raise
-                log.warning(
-                    "Bot API %s failed (%s); retrying", endpoint, type(exc.__cause__).__name__
-                )
+                failure = f"failed ({type(exc.__cause__).__name__})"
             else:
                 if code < 500 or last:
                     return code, payload
-                log.warning("Bot API %s answered %s; retrying", endpoint, code)
-            await asyncio.sleep(min(8.0, self.base_delay * 2**attempt))
+                failure = f"answered {code}"
+            log.warning(
+                "Bot API %s at %s %s: attempt %d of %d, retrying in %.0f s",
+                endpoint,
+                where,
+                failure,
+                attempt,
+                planned,
+                delay,
+            )
+            await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

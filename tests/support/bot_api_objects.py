@@ -15,6 +15,7 @@ from typing import Any
 from tests.support.telegram_html import MESSAGE_LIMIT, TelegramHtmlError, parse_telegram_html
 
 ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's @GroupAnonymousBot, "from" of anonymous admins
+CHANNEL_BOT_ID = 136817688  # Telegram's @Channel_Bot, "from" of messages sent as a channel
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 CALLBACK_ANSWER_LIMIT = 200

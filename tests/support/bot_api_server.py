@@ -67,6 +67,7 @@ class _Fault:
     description: str
     parameters: dict[str, Any] | None
     drop: bool = False
+    page: str | None = None  # an HTML error page instead of JSON; "{path}" echoes the path
 
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -237,6 +238,10 @@ class BotApiServer(TelegramWorld):
                 if request.transport is not None:
                     request.transport.abort()
                 return web.Response(status=500)
+            if fault is not None and fault.page is not None:
+                self._record(name, params, started, fault.status, token)
+                page = fault.page.replace("{path}", request.path)
+                return web.Response(status=fault.status, text=page, content_type="text/html")
             if fault is not None:
                 raise ApiError(fault.status, fault.description, fault.parameters)
             if handler is None:
@@ -279,6 +284,11 @@ class BotApiServer(TelegramWorld):
                 else ApiError(status).description
             )
         self._add_faults(method, _Fault(status, description, parameters), times)
+
+    def answer_page_next(self, method: str, status: int, page: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get an HTML page with ``status``, as a proxy
+        in front of the Bot API answers (``{path}`` in ``page`` echoes the request path)."""
+        self._add_faults(method, _Fault(status, "", None, page=page), times)
 
     def drop_connection_next(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` have their connection closed unanswered."""

@@ -20,6 +20,7 @@ from tests.support.bot_api_objects import (
     ANONYMOUS_ADMIN_ID,
     CALLBACK_ANSWER_LIMIT,
     CAPTION_LIMIT,
+    CHANNEL_BOT_ID,
     DOWNLOAD_LIMIT,
     MEMBER_STATUSES,
     NOT_MODIFIED,
@@ -274,7 +275,8 @@ class TelegramWorld:
 
         The sender defaults to the chat's own user in a private chat, else DEFAULT_USER_ID.
         ``document`` is (file_name, mime_type, content) and becomes downloadable;
-        ``sender_chat=chat_id`` makes an anonymous-admin message (sent "as the group");
+        ``sender_chat=chat_id`` makes an anonymous-admin message (sent "as the group"), and a
+        channel's chat (``add_chat(id, "channel")``) a message a user sent as that channel;
         ``migrate_to_chat_id`` produces the group->supergroup service messages and makes the
         old chat id answer "group chat was upgraded" from then on.
         """
@@ -302,11 +304,12 @@ class TelegramWorld:
             fields["sender_chat"] = (
                 self.add_chat(sender_chat) if isinstance(sender_chat, int) else sender_chat
             )
+            channel = fields["sender_chat"]["type"] == "channel"
             sender = {
-                "id": ANONYMOUS_ADMIN_ID,
+                "id": CHANNEL_BOT_ID if channel else ANONYMOUS_ADMIN_ID,
                 "is_bot": True,
-                "first_name": "Group",
-                "username": "GroupAnonymousBot",
+                "first_name": "Channel" if channel else "Group",
+                "username": "Channel_Bot" if channel else "GroupAnonymousBot",
             }
         if migrate_to_chat_id is not None:
             fields["migrate_to_chat_id"] = migrate_to_chat_id

@@ -21,10 +21,23 @@ if TYPE_CHECKING:
 async def env(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> AsyncIterator[BotEnv]:
-    """A running bot with the test config (targets: en; group mode: mention)."""
+    """A running bot with the test config (targets: en; group mode: mention) and the default
+    fetch policy: links to loopback or private addresses are refused, as in production."""
     from tests.support.bot_harness import bot_env
 
     async with bot_env(tmp_path, packages_dir, engine) as running:
+        yield running
+
+
+@pytest.fixture
+async def web_env(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> AsyncIterator[BotEnv]:
+    """Like ``env``, but allowed to fetch from private networks so that it can read the
+    test's loopback ``articles`` server: the one deliberate exception to the default policy."""
+    from tests.support.bot_harness import LOOPBACK_ARTICLES, bot_env
+
+    async with bot_env(tmp_path, packages_dir, engine, fetch=LOOPBACK_ARTICLES) as running:
         yield running
 
 

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,6 @@ from typing import Any
 from bot.config import (
     Config,
     DefaultsConfig,
-    FetchConfig,
     LimitsConfig,
     ModelsConfig,
     StorageConfig,
@@ -39,17 +39,23 @@ PRIVATE_CHAT = USER_ID
 GROUP_CHAT = -100777
 
 
+#: The ``fetch`` section for a bot that reads the test's own loopback ``ArticleServer``. Only
+#: tests that serve articles pass it (fixture ``web_env``): every other bot keeps the shipped
+#: fetch policy, which refuses loopback and private networks, as a production bot does.
+LOOPBACK_ARTICLES: dict[str, Any] = {"allow_private_networks": True}
+
+
 def bot_config(
     tmp_path: Path, api_url: str, packages_dir: Path, **sections: dict[str, Any]
 ) -> Config:
-    """A test Config: loopback Bot API, owner OWNER_ID, private networks allowed (loopback
-    article servers), generous limits unless a test overrides a section's fields."""
+    """A test Config: loopback Bot API, owner OWNER_ID, the default fetch policy (pass
+    ``fetch=LOOPBACK_ARTICLES`` to read loopback articles), generous limits unless a test
+    overrides a section's fields."""
     base: dict[str, Any] = {
         "telegram": TelegramConfig(token=DEFAULT_TOKEN, api_base_url=api_url, owners=(OWNER_ID,)),
         "storage": StorageConfig(path=tmp_path / "briefbot.sqlite3"),
         "models": ModelsConfig(packages_dir=packages_dir),
         "defaults": DefaultsConfig(target_languages=("en",), group_mode="mention"),
-        "fetch": FetchConfig(allow_private_networks=True, timeout_seconds=5.0),
         "limits": LimitsConfig(per_user_per_minute=1000, per_chat_per_minute=1000),
     }
     for name, changes in sections.items():
@@ -215,7 +221,7 @@ class ArticleServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, bytes, float]] = {}
-        self.hits: dict[str, int] = {}
+        self.requested: list[str] = []  # paths asked for, in order
         self.base_url = ""
         self._runner: Any = None
 
@@ -231,10 +237,15 @@ class ArticleServer:
         self.routes[path] = (status, content_type, data, delay)
         return self.base_url + path
 
+    @property
+    def hits(self) -> Counter[str]:
+        """How often each path was asked for."""
+        return Counter(self.requested)
+
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
-        self.hits[request.path] = self.hits.get(request.path, 0) + 1
+        self.requested.append(request.path)
         status, content_type, data, delay = self.routes.get(
             request.path, (404, "text/plain", b"not found", 0.0)
         )

@@ -25,6 +25,7 @@ from types import TracebackType
 import httpcore
 
 from translation.web.netguard import IPAddress
+from translation.web.pacing import DelegatingStream
 
 HTML = "text/html; charset=utf-8"
 _MAX_REQUEST_HEAD = 65_536
@@ -180,8 +181,9 @@ class PageServer:
             for start in range(0, len(payload), route.chunk_size):
                 writer.write(payload[start : start + route.chunk_size])
                 await writer.drain()
-                if route.drip_interval:
-                    await asyncio.sleep(route.drip_interval)
+                # drain() does not yield while the socket takes the data: without a pause,
+                # an endless stream of tiny writes would starve the fetcher on this loop
+                await asyncio.sleep(route.drip_interval)
             if not (route.endless and payload):
                 return
 
@@ -236,12 +238,15 @@ class LoopbackInternet(httpcore.AsyncNetworkBackend):
     loopback servers, loopback itself is reachable as usual, and nothing ever leaves the machine.
 
     ``sites`` maps ``(public address, port)`` to a loopback ``(host, port)``. ``connections``
-    records every address the guard let through, in order.
+    records every address the guard let through, in order; ``reads`` and ``bytes_read`` count
+    the socket reads the fetcher made and what they returned.
     """
 
     def __init__(self, sites: Mapping[tuple[str, int], tuple[str, int]] | None = None) -> None:
         self.sites = dict(sites or {})
         self.connections: list[tuple[str, int]] = []
+        self.reads = 0
+        self.bytes_read = 0
         self._tcp = httpcore.AnyIOBackend()
 
     def publish(self, public_address: str, port: int, server: PageServer) -> None:
@@ -262,7 +267,8 @@ class LoopbackInternet(httpcore.AsyncNetworkBackend):
             target = (host, port)
         if target is None:
             raise httpcore.ConnectError(f"{host}:{port} is not part of the test internet")
-        return await self._tcp.connect_tcp(*target, timeout, local_address, socket_options)
+        stream = await self._tcp.connect_tcp(*target, timeout, local_address, socket_options)
+        return _CountedStream(stream, self)
 
     async def connect_unix_socket(
         self,
@@ -274,3 +280,17 @@ class LoopbackInternet(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+class _CountedStream(DelegatingStream):
+    """A TCP stream of the test internet that counts its reads in ``internet``."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, internet: LoopbackInternet) -> None:
+        super().__init__(inner)
+        self._internet = internet
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        data = await self._inner.read(max_bytes, timeout)
+        self._internet.reads += 1
+        self._internet.bytes_read += len(data)
+        return data

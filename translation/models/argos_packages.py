@@ -267,7 +267,11 @@ def _open(url: str, timeout: float) -> Any:
         return urllib.request.urlopen(request, timeout=timeout)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise FetchError(f"Cannot reach the argos package index at {url}: {reason}") from None
+        raise FetchError(
+            f"Cannot reach the argos package index at {url} ({reason}). Offline, download the "
+            "package's .argosmodel file on another machine and install it from the file: "
+            "briefbot models install PATH/translate-de_en.argosmodel"
+        ) from None
 
 
 def _fetch_json(url: str, timeout: float) -> Any:

@@ -11,6 +11,7 @@ away.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -19,18 +20,39 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import ctranslate2
 import sentencepiece as spm
 
 from translation.errors import ModelLoadError, ModelMissingError
 from translation.models.argos_packages import InstalledPackage, current_packages_dir, list_installed
-from translation.models.batching import MAX_INPUT_TOKENS, length_bucket, plan_batches
+from translation.models.batching import (
+    BUCKET_GROWTH,
+    MAX_INPUT_TOKENS,
+    length_bucket,
+    plan_batches,
+)
+from translation.models.memory import Remembered, TranslationMemory
+from translation.models.scheduler import DecodeScheduler
+from translation.options import at_least, positive
 
 log = logging.getLogger(__name__)
 
 PIVOT_LANGUAGE = "en"
+#: CTranslate2's compute types (the config accepts exactly these).
+ComputeType = Literal[
+    "default",
+    "auto",
+    "int8",
+    "int8_float32",
+    "int8_float16",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
+]
 #: argostranslate's own value, so outputs rank hypotheses the same way.
 LENGTH_PENALTY = 0.2
 
@@ -51,7 +73,7 @@ class EngineOptions:
     """
 
     beam_size: int = 2
-    compute_type: str = "int8"
+    compute_type: ComputeType = "int8"
     inter_threads: int = 2
     intra_threads: int = 1
     max_batch_size: int = 32
@@ -59,6 +81,15 @@ class EngineOptions:
     length_ratio: float = 2.0
     length_extra: int = 10
     max_decoding_length: int = 512
+    #: One DecodeScheduler per loaded model shares batches across concurrent requests;
+    #: off: each request plans and submits its own batches (the benchmarks' comparison).
+    continuous_batching: bool = True
+
+    def __post_init__(self) -> None:
+        at_least(1, self, "beam_size", "inter_threads", "max_batch_size", "max_loaded_models")
+        at_least(1, self, "max_decoding_length")
+        at_least(0, self, "intra_threads", "length_extra")
+        positive(self, "length_ratio")
 
     def decoding_bound(self, source_tokens: int) -> int:
         """Most target tokens a sentence of ``source_tokens`` tokens may produce.
@@ -123,16 +154,22 @@ class _LoadedModel:
     package: InstalledPackage
     translator: Any  # ctranslate2.Translator (untyped extension)
     tokenizer: _Tokenizer
+    memory_key: str
+    scheduler: DecodeScheduler | None = None
 
 
 class TranslationEngine:
     """Translates lists of sentences between installed languages, pivoting through English."""
 
     def __init__(
-        self, packages_dir: Path | None = None, options: EngineOptions = EngineOptions()
+        self,
+        packages_dir: Path | None = None,
+        options: EngineOptions = EngineOptions(),
+        memory: TranslationMemory | None = None,
     ) -> None:
         self._packages_dir = packages_dir
         self._options = options
+        self.memory = memory
         self._lock = threading.Lock()
         self._load_locks: dict[tuple[str, str], threading.Lock] = {}
         self._loaded: OrderedDict[tuple[str, str], _LoadedModel] = OrderedDict()
@@ -206,39 +243,53 @@ class TranslationEngine:
     def _translate_direct(
         self, texts: list[str], source: str, target: str
     ) -> tuple[list[str], list[int]]:
+        """One hop: remembered sentences are reused, each other distinct sentence decoded once."""
         model = self._model(source, target)
+        wanted = [text for text in dict.fromkeys(texts) if text.strip()]
+        known = self.memory.recall(model.memory_key, wanted) if self.memory else {}
+        todo = [text for text in wanted if text not in known]
+        if todo:
+            fresh = dict(zip(todo, self._decode(model, todo), strict=True))
+            if self.memory is not None:
+                self.memory.remember(model.memory_key, fresh)
+            known = {**known, **fresh}
+        blank = Remembered("", 0)
+        found = [known.get(text, blank) if text.strip() else blank for text in texts]
+        return [entry.text for entry in found], [entry.tokens for entry in found]
+
+    def _decode(self, model: _LoadedModel, texts: list[str]) -> list[Remembered]:
         encoded = model.tokenizer.encode(texts)
-        lengths = [len(tokens) if texts[i].strip() else 0 for i, tokens in enumerate(encoded)]
-        outputs = [""] * len(texts)
-        counts = [0] * len(texts)
+        lengths = [len(tokens) for tokens in encoded]
+        if model.scheduler is not None:
+            hypotheses = model.scheduler.decode(encoded, lengths)
+        else:
+            hypotheses = self._decode_planned(model, encoded, lengths)
         prefix = model.package.target_prefix
-        pending = []
+        outputs = []
+        for hypothesis, length in zip(hypotheses, lengths, strict=True):
+            if prefix and hypothesis[:1] == [prefix]:
+                hypothesis = hypothesis[1:]
+            # A shared small-request batch decodes to its longest member's bound.
+            hypothesis = hypothesis[: self._options.decoding_bound(length)]
+            text = model.tokenizer.decode(hypothesis).strip() if length else ""
+            outputs.append(Remembered(text, len(hypothesis)))
+        return outputs
+
+    def _decode_planned(
+        self, model: _LoadedModel, encoded: list[list[str]], lengths: list[int]
+    ) -> list[list[str]]:
+        """Without the scheduler: this request's own batch plan, submitted asynchronously."""
         options = self._options
+        hypotheses: list[list[str]] = [[] for _ in encoded]
+        pending = []
         for batch in plan_batches(lengths, options.max_batch_size, options.inter_threads):
             sources = [encoded[i] for i in batch]
             bound = options.decoding_bound(len(sources[-1]))
-            results = model.translator.translate_batch(
-                sources,
-                target_prefix=[[prefix] for _ in sources] if prefix else None,
-                asynchronous=True,
-                max_batch_size=options.max_batch_size,
-                beam_size=options.beam_size,
-                length_penalty=LENGTH_PENALTY,
-                max_input_length=MAX_INPUT_TOKENS,
-                max_decoding_length=bound + (1 if prefix else 0),
-                replace_unknowns=True,
-            )
-            pending.append((batch, results))
+            pending.append((batch, _submit(model, sources, bound, options, asynchronous=True)))
         for batch, results in pending:
             for index, result in zip(batch, results, strict=True):
-                hypothesis = list(result.result().hypotheses[0])
-                if prefix and hypothesis[:1] == [prefix]:
-                    hypothesis = hypothesis[1:]
-                # A shared small-request batch decodes to its longest member's bound.
-                hypothesis = hypothesis[: options.decoding_bound(lengths[index])]
-                counts[index] = len(hypothesis)
-                outputs[index] = model.tokenizer.decode(hypothesis).strip()
-        return outputs, counts
+                hypotheses[index] = list(result.result().hypotheses[0])
+        return hypotheses
 
     def _model(self, source: str, target: str) -> _LoadedModel:
         pair = (source, target)
@@ -255,7 +306,7 @@ class TranslationEngine:
                 model = self._cached(pair)
             if model is not None:
                 return model
-            model = _load(package, self._options)
+            model = _with_scheduler(_load(package, self._options), self._options)
             with self._lock:
                 self._loaded[pair] = model
                 while len(self._loaded) > max(1, self._options.max_loaded_models):
@@ -268,6 +319,62 @@ class TranslationEngine:
         if model is not None:
             self._loaded.move_to_end(pair)
         return model
+
+
+def _submit(
+    model: _LoadedModel,
+    sources: list[list[str]],
+    bound: int,
+    options: EngineOptions,
+    *,
+    asynchronous: bool,
+) -> Any:
+    """One CTranslate2 call for one batch decoded to at most ``bound`` target tokens."""
+    prefix = model.package.target_prefix
+    return model.translator.translate_batch(
+        sources,
+        target_prefix=[[prefix] for _ in sources] if prefix else None,
+        asynchronous=asynchronous,
+        max_batch_size=max(options.max_batch_size, len(sources)),
+        beam_size=options.beam_size,
+        length_penalty=LENGTH_PENALTY,
+        max_input_length=MAX_INPUT_TOKENS,
+        max_decoding_length=bound + (1 if prefix else 0),
+        replace_unknowns=True,
+    )
+
+
+def _with_scheduler(model: _LoadedModel, options: EngineOptions) -> _LoadedModel:
+    if not options.continuous_batching:
+        return model
+
+    def run_batch(sources: list[list[str]], bound: int) -> list[list[str]]:
+        results = _submit(model, sources, bound, options, asynchronous=False)
+        return [list(result.hypotheses[0]) for result in results]
+
+    scheduler = DecodeScheduler(
+        run_batch,
+        replicas=options.inter_threads,
+        max_batch_size=options.max_batch_size,
+        bound=options.decoding_bound,
+    )
+    return dataclasses.replace(model, scheduler=scheduler)
+
+
+def memory_key(package: InstalledPackage, options: EngineOptions) -> str:
+    """What a remembered output depends on: the package (path, version, model file identity)
+    and every option that changes an output (never threads or batch sizes)."""
+    try:
+        stat = (package.path / "model" / "model.bin").stat()
+        identity = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        identity = "?"
+    return (
+        f"{package.path}|{package.version}|{identity}|{package.target_prefix}|"
+        f"{options.compute_type}|beam {options.beam_size}|lp {LENGTH_PENALTY}|"
+        f"bound {options.length_ratio}x+{options.length_extra}<={options.max_decoding_length}|"
+        f"buckets {BUCKET_GROWTH}"
+    )
 
 
 def _load(package: InstalledPackage, options: EngineOptions) -> _LoadedModel:
@@ -298,7 +405,7 @@ def _load(package: InstalledPackage, options: EngineOptions) -> _LoadedModel:
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelLoadError(f"The {label} cannot be loaded: {exc}") from exc
     log.info("Loaded %s", label)
-    return _LoadedModel(package, translator, tokenizer)
+    return _LoadedModel(package, translator, tokenizer, memory_key(package, options))
 
 
 def _missing_error(source: str, target: str, pairs: set[tuple[str, str]]) -> ModelMissingError:

@@ -48,19 +48,27 @@ _FURNITURE = (
         r"Teilen|Artikel teilen|Jetzt teilen|Beitrag teilen|Seite teilen|Drucken|Artikel drucken"
         r"|Merken|Artikel merken|Link kopieren|Twittern|Tweet|Tweeten|Share|Share this( article"
         r"| story)?|Print|Email|E-Mail|Pin it|Partager|Imprimer|Compartir|Imprimir|Condividi"
-        r"|Stampa|Delen|Compartilhar"
+        r"|Stampa|Delen|Compartilhar|Udostępnij|Drukuj|Поделиться|Печать|Поділитися|Друк"
+        r"|(?:Teilen Sie|Teile) (?:diesen|den) (?:Artikel|Beitrag)|Share this post"
+        r"|Partagez? cet article|Comparte (?:este|esta) (?:artículo|noticia)"
+        r"|Condividi (?:questo|l') ?articolo|Udostępnij (?:ten )?artykuł"
+        r"|Поделит(?:ь|е)ся (?:этой )?(?:статьей|статьёй|новостью)"
+        r"|Поділіться (?:цією )?(?:статтею|новиною)"
     ),
     _line(
         rf"(?:Auf|Bei|Via|Per|Share on|Share via|Partager sur|Compartir en|Condividi su)"
         rf" (?:{_SHARE_TARGETS})(?: teilen| senden| versenden)?"
     ),
     _line(
-        r"(?:\d+ )?(?:Kommentare?|Comments?|Commentaires?|Comentarios?|Commenti|Reacties)"
+        r"(?:\d+ )?(?:Kommentare?|Comments?|Commentaires?|Comentarios?|Commenti|Reacties"
+        r"|Komentarze?|Комментарии|Комментарий|Коментарі|Коментар)"
         r"(?: \(\d+\)| anzeigen| lesen| ausblenden)?"
     ),
     _line(
-        r"Anzeige|Werbung|Advertisement|Advertising|Sponsored( content)?|Gesponsert"
-        r"|Publicité|Publicidad|Pubblicità|Advertentie|Paid content|Promotion"
+        r"Anzeigen?|Werbung|Advertisement|Advertising|Sponsored( content| post)?|Gesponsert"
+        r"|Publicité|Publicidad|Pubblicità|Advertentie|Paid content|Promotion|Reklama"
+        r"|Artykuł sponsorowany|Materiał (?:partnera|sponsorowany)|Реклама|Промо"
+        r"|Contenu sponsorisé|Contenido patrocinado|Contenuto sponsorizzato"
     ),
     _line(
         r"Weiterlesen|Weiter lesen|Mehr lesen|Mehr erfahren|Mehr anzeigen|Alle Artikel"
@@ -68,6 +76,7 @@ _FURNITURE = (
         r"|Zurück( zur Übersicht)?|Read more|Continue reading|Load more|Show more|See more"
         r"|Back to top|Lire la suite|Lire plus|Leer más|Seguir leyendo|Leggi di più"
         r"|Continua a leggere|Lees meer|Artikel anhören|Vorlesen|Audio abspielen|Listen"
+        r"|Czytaj (?:więcej|dalej)|Читать (?:далее|дальше)|Подробнее|Читати далі|Детальніше"
     ),
     _line(
         r"Impressum|Datenschutz|Datenschutzerklärung|Kontakt|AGB|Barrierefreiheit"
@@ -77,13 +86,19 @@ _FURNITURE = (
     _line(
         r"Abonnieren|Jetzt abonnieren|Abo abschließen|Jetzt registrieren|Registrieren"
         r"|Anmelden|Einloggen|Login|Log in|Sign in|Sign up|Subscribe( now)?|S'abonner"
-        r"|Abonnez-vous|Suscríbete|Iscriviti|Abonneer"
+        r"|Abonnez-vous|Suscríbete|Iscriviti|Abonneer|Subskrybuj|Zaloguj się|Подписаться"
+        r"|Подпишитесь|Войти|Підписатися|Підпишіться|Увійти"
     ),
     _line(
         r"\(?(?:Symbolbild|Archivbild|Archivfoto|Symbolfoto|Bild|Foto|Video|Grafik"
         r"|Illustration|Stock photo)\)?"
     ),
     _line(r"Loading|Wird geladen|Lädt|Bitte warten|Chargement"),
+    _line(
+        r"(?:Zum |Zur |Direkt zum )?(?:Hauptinhalt|Inhalt|Navigation|Hauptnavigation|Seiteninhalt)"
+        r"|Skip to (?:main )?content|Aller au contenu(?: principal)?|Ir al contenido"
+        r"|Vai al contenuto|Przejdź do treści|Перейти к содержанию|Перейти до вмісту"
+    ),
     _line(
         r"Newsticker|Liveticker|Top Stories|Aktuelle Artikel|Weitere interessante (?:News|Artikel)"
         r"|Themen in diesem Artikel|Forum zum Thema|Vos réactions|Mail the editor|URL zum Kopieren"
@@ -110,6 +125,9 @@ _LEAD_INS = (
         r"|Lire aussi|À lire aussi|A lire aussi|Sur le même sujet|Voir aussi"
         r"|Lee también|Leer también|Te puede interesar|Más información"
         r"|Leggi anche|Potrebbe interessarti|Lees ook|Leia também|Veja também"
+        r"|Czytaj (?:także|też|również)|Przeczytaj (?:także|też|również)|Zobacz (?:także|też)"
+        r"|Polecamy|Читайте (?:также|тоже)|Смотрите также|См\. также|По теме"
+        r"|Читайте (?:також|теж)|Дивіться також|На тему"
     ),
     _prefix(
         r"(?:Schreibe|Schreiben Sie|Hinterlasse|Hinterlassen Sie) (?:einen|Ihren|deinen)"
@@ -121,12 +139,14 @@ _LEAD_INS = (
     _prefix(
         r"(?=.{0,120}$)(?:Foto|Fotos|Bild|Bilder|Bildquelle|Quelle|Quellen|Grafik|Video|Illustration"
         r"|Symbolbild|Titelbild|Titelfoto|Archivbild|Credit|Credits|Photo|Photos|Image"
-        r"|Picture|Source|Sources|Crédit photo|Crédits?|Fuente|Fonte|Foto di|Beeld)"
+        r"|Picture|Source|Sources|Crédit photo|Crédits?|Fuente|Fonte|Foto di|Beeld|Zdjęcie"
+        r"|Źródło|Фото|Источник|Джерело)"
         r"(?:\s*/\s*\w+)?\s*:"
     ),
     _prefix(
         r"Alle Rechte vorbehalten|All rights reserved|Tous droits réservés|Todos los derechos"
-        r" reservados|Tutti i diritti riservati|Alle rechten voorbehouden|Copyright|©|\(c\)"
+        r" reservados|Tutti i diritti riservati|Alle rechten voorbehouden|Wszelkie prawa"
+        r" zastrzeżone|Все права защищены|Всі права захищені|Copyright|©|\(c\)"
         r" \d{4}"
     ),
     _prefix(
@@ -138,7 +158,10 @@ _LEAD_INS = (
         r"(?:Tags|Schlagwörter|Schlagworte|Themen|Stichworte|Keywords|Topics|Mots-clés"
         r"|Etiquetas|Argomenti)\s*:"
     ),
-    _prefix(r"Folgen Sie uns|Folge uns|Follow us|Suivez-nous|Síguenos|Seguici"),
+    _prefix(
+        r"Folgen Sie uns|Folge uns|Follow us|Suivez-nous|Síguenos|Seguici|Obserwuj nas"
+        r"|Подписывайтесь на нас|Подписывайтесь на наш|Підписуйтесь на нас|Підписуйтеся на"
+    ),
     _prefix(r"(?:Lesedauer|Lesezeit|Reading time|Temps de lecture|Tiempo de lectura)\s*:?\s*\d"),
     _prefix(
         r"Bitte (?:loggen|melden|registrieren) Sie sich|Diskussion zu diesem Artikel"
@@ -174,6 +197,21 @@ _NOTICES = (
         r"\b(?:Newsletter|unseren Kanal|our channel|Telegram-Kanal)\b",
         re.IGNORECASE,
     ),
+    # "Diese Seite zeigt gesponserten Marketing-Inhalt von …": paid content announcing itself
+    re.compile(
+        r"\b(?:gesponsert\w*|sponsored|sponsoris\w*|patrocinad\w*|sponsorizzat\w*"
+        r"|sponsorowan\w*|спонсорск\w*|спонсорськ\w*)\s+(?:\w+[- ]){0,2}"
+        r"(?:\w*-?Inhalt\w*|content|contenu|contenido|contenuto|tre(?:ść|ści)|materia\w*"
+        r"|материал\w*|матеріал\w*|Beitrag|Artikel|article|artículo|articolo|artykuł)"
+        r"|^(?:in (?:Zusammenarbeit|Kooperation) mit|präsentiert von|paid (?:post|partnership)"
+        r"|(?:in )?partnership with|en partenariat avec|en colaboración con|in collaborazione"
+        r" con|we współpracy z)\b[^.!?]{0,60}$"
+        r"|\b(?:Dieser|Der) (?:Beitrag|Artikel|Inhalt)\b.{0,40}\b(?:gesponsert|bezahlt)"
+        r"|\bThis (?:article|content|post|story)\b.{0,30}\b(?:sponsored|paid for)\b"
+        r"|\bНа правах рекламы\b|\bНа правах реклами\b|\bПартн[её]рск\w* материал"
+        r"|\bПартнерськ\w* матеріал|\bMateriał partnera\b",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"\bBitte aktivieren Sie JavaScript\b|\bplease enable JavaScript\b"
         r"|\bJavaScript (?:ist deaktiviert|is disabled)\b",
@@ -191,7 +229,7 @@ _CRUMBS = re.compile(r"^[^.!?>›»|]{1,40}(?:\s[>›»|/]\s[^.!?>›»|]{1,40})
 # "Von Anna Muster" / "By Jane Doe and John Roe": a byline of capitalised names only.
 _NAME = r"[A-ZÄÖÜÀ-ÖØ-ÞŁŚŻŹĆŃČŠŽ][\w.'’-]*"
 _BYLINE = re.compile(
-    rf"^(?:Von|By|Par|Por|Di|Door)\s+{_NAME}(?:\s+(?:und|and|et|y|e|en|&|{_NAME})){{0,5}}$"
+    rf"^(?:Von|By|Par|Por|Di|Door)\s+{_NAME}(?:,?\s+(?:und|and|et|y|e|en|&|{_NAME})){{0,9}}$"
 )
 # A block of teaser headlines after these headings belongs to the heading.
 _BLOCK_HEADINGS = (

@@ -117,7 +117,12 @@ MIN_DISTINCT_WORDS = 5
 _UNKNOWN_TO_LANGDETECT = frozenset({"az", "eo", "ga", "ms"})
 _LANGDETECT_CODES = {"zh-cn": "zh", "zh-tw": "zh", "no": "nb"}
 
-_URL = r"(?:https?://|ftp://|www\.)\S+|\b(?:[\w-]+\.)+[a-z]{2,}/\S*"
+# Links with a scheme, www. or a path, and bare lower-case host names ("lemonde.fr"): what is
+# left of them ("lemonde fr") would otherwise be read as prose in some language.
+_URL = (
+    r"(?:https?://|ftp://|www\.)\S+|\b(?:[\w-]+\.)+[a-z]{2,}/\S*"
+    r"|(?-i:\b(?:[a-z0-9-]+\.)+[a-z]{2,24}\b)"
+)
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _HANDLE = r"[@#][\w-]+"
 _NOISE = regex.compile(rf"{_URL}|{_EMAIL}|{_HANDLE}", regex.IGNORECASE)
@@ -126,6 +131,8 @@ _NOT_LETTER = regex.compile(r"[^\p{L}\p{M}'’\n]+")
 _VISIBLE = regex.compile(r"[^\s\p{Cf}]")
 _LETTER = regex.compile(r"\p{L}")
 _BLANK_LINES = regex.compile(r" *\n\s*")
+_FIRST_TOKEN = regex.compile(r"\A\S*")
+_LAST_TOKEN = regex.compile(r"\S*\Z")
 
 
 @dataclass(frozen=True)
@@ -266,15 +273,21 @@ def _windows(text: str) -> list[str]:
     if len(text) <= RAW_WINDOW_CHARS * RAW_WINDOWS:
         return [text]
     step = (len(text) - RAW_WINDOW_CHARS) // (RAW_WINDOWS - 1)
-    windows = []
-    for index in range(RAW_WINDOWS):
-        start = index * step
-        if start:
-            space = text.find(" ", start, start + 100)
-            start = space + 1 if space >= 0 else start
-        end = text.rfind(" ", start, start + RAW_WINDOW_CHARS)
-        windows.append(text[start : end if end > start else start + RAW_WINDOW_CHARS])
-    return windows
+    return [
+        _whole_tokens(text, index * step, index * step + RAW_WINDOW_CHARS)
+        for index in range(RAW_WINDOWS)
+    ]
+
+
+def _whole_tokens(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` without the tokens cut at its edges: a window starting inside a
+    link would see "/la-politique-de-la-france.html" as French prose, not as a URL."""
+    window = text[start:end]
+    if start > 0 and not text[start - 1].isspace():
+        window = _FIRST_TOKEN.sub("", window, count=1)
+    if end < len(text) and not text[end].isspace():
+        window = _LAST_TOKEN.sub("", window, count=1)
+    return window
 
 
 def _cap(text: str, limit: int) -> str:

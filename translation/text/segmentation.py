@@ -110,6 +110,7 @@ _LINE_END = re.compile(r"[.!?…。！？؟।॥]['\"”“’‘»«›‹)\]]
 _SENTENCE_END_IN_LINE = re.compile(r"[.!?…]['\"”“’‘»«›‹)\]]*\s+")
 _LINE_CONTINUES = re.compile(r"[,;:(\[/&+=–—-]$")
 _WRAP_MAX_WIDTH = 120
+_CAPITALIZED_NOUNS = frozenset({"", "de", "lb", "generic"})  # languages that capitalise nouns
 _TITLE_MAX_CHARS = 150
 
 
@@ -144,7 +145,7 @@ def _heading_tail(line: str) -> str:
     return line[start:]
 
 
-def _breaks_after(line: str, next_line: str, wrapped: bool, width: int) -> bool:
+def _breaks_after(line: str, next_line: str, wrapped: bool, width: int, capitalized: bool) -> bool:
     if _BULLET.match(next_line):
         return True
     if wrapped and len(line) >= 0.6 * width:
@@ -155,16 +156,22 @@ def _breaks_after(line: str, next_line: str, wrapped: bool, width: int) -> bool:
     return (
         0 < len(tail) <= _TITLE_MAX_CHARS
         and not _LINE_CONTINUES.search(tail)
-        and not _ends_mid_phrase(tail)
+        and not _ends_mid_phrase(tail, capitalized)
         and _starts_new_unit(next_line)
     )
 
 
-def _ends_mid_phrase(line: str) -> bool:
-    """ "… haben einen neuen" / "… and the": a line cut inside a noun phrase is no heading."""
+def _ends_mid_phrase(line: str, capitalized: bool) -> bool:
+    """ "… haben einen neuen" / "… and the": a line cut inside a noun phrase is no heading.
+
+    Article + lower-case word is a cut phrase only where nouns are capitalised (German, or a
+    text of unknown language); in French "Réforme des retraites" is a whole heading.
+    """
     words = [word.strip(_OPENERS) for word in line.split()[-2:]]
     if words[-1].lower() in _generic_words("dangling"):
         return True
+    if not capitalized:
+        return False
     articles = _generic_words("articles")
     return len(words) == 2 and words[0].lower() in articles and words[1][:1].islower()
 
@@ -180,7 +187,7 @@ def _join(lines: list[str]) -> str:
     return out
 
 
-def _split_block(block: str) -> list[str]:
+def _split_block(block: str, capitalized: bool) -> list[str]:
     lines = [line.strip() for line in block.split("\n")]
     lines = [line for line in lines if line]
     if not lines:
@@ -190,7 +197,7 @@ def _split_block(block: str) -> list[str]:
     paragraphs: list[str] = []
     current = [lines[0]]
     for line in lines[1:]:
-        if _breaks_after(current[-1], line, wrapped, width):
+        if _breaks_after(current[-1], line, wrapped, width, capitalized):
             paragraphs.append(_join(current))
             current = [line]
         else:
@@ -199,9 +206,11 @@ def _split_block(block: str) -> list[str]:
     return paragraphs
 
 
-def split_paragraphs(text: str) -> list[str]:
+def split_paragraphs(text: str, language: str | None = None) -> list[str]:
     """Normalised paragraphs: blank-line blocks, further split after headings and list items."""
-    return [p for block in _BLANK_LINE.split(normalize_text(text)) for p in _split_block(block)]
+    capitalized = language is None or _language_key(language) in _CAPITALIZED_NOUNS
+    blocks = _BLANK_LINE.split(normalize_text(text))
+    return [p for block in blocks for p in _split_block(block, capitalized)]
 
 
 # -- sentences ----------------------------------------------------------------------------------
@@ -260,8 +269,25 @@ def _number_then_number(token: str, next_token: str) -> bool:
     return bool(_NUMBER.fullmatch(token)) and not spaced_date
 
 
+def _counted_noun(word: str, rules: _Rules) -> bool:
+    """ "Platz 3.", "Rang 9.", "Halle 6.": a noun before the number makes it a cardinal.
+
+    German ordinals follow an article or preposition ("am 3.", "der 2."), never a bare noun,
+    so after a capitalised word that is no sentence starter the period ends the sentence.
+    """
+    return (
+        len(word) > 1
+        and word[0].isupper()
+        and word[1:].isalpha()
+        and not word[1:].isupper()
+        and word.lower() not in rules.starters
+        and word.lower() not in rules.months
+        and not _is_abbreviation(word, rules)
+    )
+
+
 def _period_ends_sentence(
-    token: str, at_start: bool, word: str, next_token: str, rules: _Rules
+    token: str, at_start: bool, word: str, next_token: str, rules: _Rules, previous: str = ""
 ) -> bool:
     """Decide a "." followed by whitespace, given the token before it and what follows."""
     first = word[:1]
@@ -287,7 +313,9 @@ def _period_ends_sentence(
     if len(token) > 1 and _ROMAN.fullmatch(token):  # "Carl XVI. Gustaf", "Ludwig XIV. war"
         return starter
     if rules.ordinal_dot and _ORDINAL_LIKE.fullmatch(token):
-        return starter and word.lower() not in rules.months
+        if word.lower() in rules.months:
+            return False
+        return starter or (_DAY.fullmatch(token) is not None and _counted_noun(previous, rules))
     return True
 
 
@@ -328,7 +356,8 @@ def _is_boundary(paragraph: str, match: re.Match[str], after: int, rules: _Rules
         return not next_word[:1].islower()
     token, token_start = _token_before(paragraph, start)
     next_token = _token_after(paragraph, after) if next_word[:1].isdigit() else ""
-    return _period_ends_sentence(token, token_start == 0, next_word, next_token, rules)
+    previous = _token_before(paragraph, token_start - 1)[0] if token_start > 1 else ""
+    return _period_ends_sentence(token, token_start == 0, next_word, next_token, rules, previous)
 
 
 def _closers_end(paragraph: str, after: int) -> int:
@@ -381,7 +410,7 @@ def _paragraph_sentences(paragraph: str, rules: _Rules) -> list[str]:
 def segment_paragraphs(text: str, language: str) -> list[list[str]]:
     """Paragraphs of sentences; empty paragraphs are dropped. Never raises on odd input."""
     rules = _rules(language)
-    paragraphs = (_paragraph_sentences(p, rules) for p in split_paragraphs(text))
+    paragraphs = (_paragraph_sentences(p, rules) for p in split_paragraphs(text, language))
     return [p for p in paragraphs if p]
 
 

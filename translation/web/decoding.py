@@ -1,9 +1,16 @@
 """Bytes to text for fetched pages and uploaded files, refusing binary data.
 
 Order of evidence, as browsers do it: a byte-order mark, then the charset the sender declared
-(HTTP header), then the document's own ``<meta charset>`` / XML declaration, then valid UTF-8,
-then statistical detection (charset-normalizer). Binary data (known file signatures, NUL bytes,
+(HTTP header), then the document's own ``<meta charset>`` / XML declaration, then UTF-8 (also
+when a few bytes are broken, as long as most non-ASCII sequences are valid UTF-8), then
+statistical detection (charset-normalizer). Binary data (known file signatures, NUL bytes,
 many control characters) is refused before any guessing, so a PDF never turns into mojibake.
+
+A page names its charset, and a page may be hostile: only labels of the WHATWG Encoding
+Standard count (via ``webencodings``), never any Python codec name, because ``unicode_escape``
+turns ``\u202e`` written in a body into a real override character, and ``idna``/``utf-7``
+are no web encodings either. A UTF-16 label without a BOM is read as UTF-8, as browsers do: a
+body that passed the binary check has no NUL bytes, so it is not UTF-16 text.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import codecs
 import re
 
 import charset_normalizer
+import webencodings
 
 from translation.errors import BinaryInputError
 
@@ -50,9 +58,13 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
-# Labels browsers treat as windows-1252 (WHATWG Encoding Standard): pages that say latin-1
-# almost always contain cp1252 quotes and dashes in 0x80-0x9F.
-_WINDOWS_1252_ALIASES = frozenset({"latin_1", "iso8859-1", "ascii", "cp1252"})
+# Encodings the current Encoding Standard maps to "replacement" (webencodings predates that).
+_REPLACED = frozenset({"hz", "iso2022_kr"})
+# Python codecs that some WHATWG label names (latin-1 and ascii already mean windows-1252).
+_WEB_CODECS = (
+    frozenset(webencodings.lookup(label).codec_info.name for label in webencodings.LABELS)
+    - _REPLACED
+)
 
 _META_SCAN_BYTES = 32_768
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w:.\-]+)""", re.IGNORECASE)
@@ -84,17 +96,28 @@ def decode_bytes(
             text = _decode_tolerantly(data, named)
             if text is not None:
                 return text, named
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    text = _mostly_utf8(data)
+    if text is not None:
+        return text, "utf-8"
     best = charset_normalizer.from_bytes(data).best()
-    if best is not None:
-        return str(best), _codec_for(best.encoding) or best.encoding
+    guessed = _web_codec(best.encoding) if best is not None else None
+    if best is not None and guessed is not None:
+        return str(best), guessed
     text = _decode_tolerantly(data, "utf-8")
     if text is None:
         raise BinaryInputError(BINARY_MESSAGE)
     return text, "utf-8"
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text when the bytes are UTF-8, or UTF-8 with a few broken bytes: at least two
+    valid multi-byte characters per broken byte (a legacy-charset page has almost none)."""
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - data.count("\ufffd".encode())
+    if broken == 0:
+        return text
+    valid = sum(1 for char in text if char > "\x7f" and char != "\ufffd")
+    return text if valid >= 2 * broken else None
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -110,20 +133,28 @@ def _embedded_charset(data: bytes) -> str | None:
     match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
     if match is None:
         return None
-    label = match.group(1).decode("ascii", "ignore")
-    # A document readable as ASCII cannot really be UTF-16; browsers read it as UTF-8.
-    return "utf-8" if label.lower().startswith(("utf-16", "utf16")) else label
+    return match.group(1).decode("ascii", "ignore")
 
 
 def _codec_for(label: str | None) -> str | None:
-    """Python's codec name for a charset label, or None when the label is unknown."""
+    """Python's codec for a WHATWG charset label, or None when the web knows no such label."""
     if not label:
         return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except (LookupError, ValueError):
+    encoding = webencodings.lookup(label.strip().strip("\"'"))
+    if encoding is None or encoding.codec_info.name in _REPLACED:
         return None
-    return "cp1252" if name in _WINDOWS_1252_ALIASES else name
+    name: str = encoding.codec_info.name
+    # Without a BOM (checked first) and without NUL bytes (binary check) it is not UTF-16.
+    return "utf-8" if name.startswith("utf-16") else name
+
+
+def _web_codec(name: str) -> str | None:
+    """A detector's Python codec name, if it is one of the web's encodings."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return codec if codec in _WEB_CODECS else None
 
 
 def _decode_tolerantly(data: bytes, codec: str) -> str | None:

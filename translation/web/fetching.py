@@ -4,8 +4,11 @@ Everything is enforced here, per request and per redirect hop: http(s) only, add
 and pinned by ``netguard.GuardedNetworkBackend`` (no second DNS lookup), redirects followed by
 hand and re-checked, a content-type allowlist, a byte cap on the *decoded* body (compression
 bombs stop at the cap, see ``decompression``), and one deadline over connect, redirects and
-body together, so a slow-drip server cannot hold a worker. Every failure becomes a FetchError
-with a one-line message a user can read.
+body together, so a slow-drip server cannot hold a worker. Reads are paced (``pacing``) so a
+server slicing its answer into 1-byte segments costs no more CPU than one sending it whole, and
+a body arriving slower than ``min_bytes_per_second`` is given up early. Only the web ports (80,
+443 and ``allowed_ports``) of public hosts are fetched. Every failure becomes a FetchError with
+a one-line message a user can read.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import functools
 import logging
 import re
 import ssl
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +28,7 @@ import httpcore
 import httpx
 
 from translation.errors import FetchError, FetchReason, InputError
+from translation.options import OptionError, at_least, positive
 from translation.web.decoding import decode_bytes
 from translation.web.decompression import (
     ACCEPT_ENCODING,
@@ -31,7 +36,13 @@ from translation.web.decompression import (
     UnsupportedEncodingError,
     decoder_for,
 )
-from translation.web.netguard import GuardedNetworkBackend, Resolver, system_resolver
+from translation.web.netguard import (
+    WEB_PORTS,
+    GuardedNetworkBackend,
+    Resolver,
+    system_resolver,
+)
+from translation.web.pacing import DEFAULT_READS_PER_SECOND, PacedNetworkBackend
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +75,23 @@ class FetchPolicy:
     allowed_content_types: frozenset[str] = field(
         default=frozenset({"text/html", "application/xhtml+xml", "text/plain"})
     )
+    #: Ports public hosts are fetched on (80 and 443 always; these add to them); private ones
+    #: (when allowed) may use any port.
+    allowed_ports: frozenset[int] = WEB_PORTS
+    #: At most this many socket reads a second per connection (see ``pacing``).
+    reads_per_second: float = DEFAULT_READS_PER_SECOND
+    #: A body slower than this on average, once ``slow_grace_seconds`` have passed, is dropped.
+    min_bytes_per_second: float = 2_000.0
+    slow_grace_seconds: float = 3.0
+
+    def __post_init__(self) -> None:
+        positive(self, "timeout_seconds", "reads_per_second")
+        at_least(1, self, "max_bytes")
+        at_least(0, self, "max_redirects", "min_bytes_per_second", "slow_grace_seconds")
+        bad = sorted(port for port in self.allowed_ports if not 1 <= port <= 65535)
+        if bad:
+            raise OptionError(f"allowed_ports must be ports 1..65535, got {bad}")
+        object.__setattr__(self, "allowed_ports", WEB_PORTS | frozenset(self.allowed_ports))
 
 
 @dataclass(frozen=True)
@@ -104,6 +132,21 @@ def _unbalanced_closer(url: str) -> bool:
     return opener is not None and url.count(opener) < url.count(url[-1])
 
 
+def guarded_backend(
+    policy: FetchPolicy,
+    resolver: Resolver | None = None,
+    network: httpcore.AsyncNetworkBackend | None = None,
+) -> GuardedNetworkBackend:
+    """The TCP layer every fetch (articles, feeds) goes through: the address and port guard over
+    paced socket reads."""
+    return GuardedNetworkBackend(
+        allow_private_networks=policy.allow_private_networks,
+        resolver=resolver or system_resolver,
+        inner=PacedNetworkBackend(network, policy.reads_per_second),
+        allowed_ports=policy.allowed_ports,
+    )
+
+
 async def fetch_url(
     url: str,
     policy: FetchPolicy,
@@ -116,11 +159,7 @@ async def fetch_url(
     ``resolver`` replaces DNS and ``network`` the raw TCP layer *under* the address guard, which
     always applies: tests use them to stand in for the internet on loopback.
     """
-    backend = GuardedNetworkBackend(
-        allow_private_networks=policy.allow_private_networks,
-        resolver=resolver or system_resolver,
-        inner=network,
-    )
+    backend = guarded_backend(policy, resolver, network)
     try:
         async with asyncio.timeout(policy.timeout_seconds):
             return await _fetch(url, policy, backend)
@@ -217,7 +256,7 @@ async def _read_page(
             "not_a_page",
             content_type=content_type,
         )
-    body = await _read_body(response, policy.max_bytes)
+    body = await _read_body(response, policy)
     is_html = content_type in HTML_CONTENT_TYPES
     try:
         # charset detection on megabytes is CPU work: keep it off the event loop
@@ -255,18 +294,22 @@ def _check_status(status: int) -> None:
     raise FetchError(f"{problem} (HTTP {status}).", reason, status=str(status))
 
 
-async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
-    """The decoded body, refused as soon as it (or its compressed form) passes ``max_bytes``."""
+async def _read_body(response: httpx.Response, policy: FetchPolicy) -> bytes:
+    """The decoded body, refused as soon as it (or its compressed form) passes ``max_bytes``
+    or it arrives slower than the policy's minimum rate."""
+    max_bytes = policy.max_bytes
     declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     decoder = decoder_for(response.headers.get("content-encoding"))
     body = bytearray()
     received = 0
+    started = time.monotonic()
     async for raw in response.aiter_raw():
         received += len(raw)
         if received > max_bytes:
             raise _too_large(max_bytes)
+        _check_rate(received, time.monotonic() - started, policy)
         for chunk in decoder.feed(raw):
             body += chunk
             if len(body) > max_bytes:
@@ -276,6 +319,17 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
         if len(body) > max_bytes:
             raise _too_large(max_bytes)
     return bytes(body)
+
+
+def _check_rate(received: int, elapsed: float, policy: FetchPolicy) -> None:
+    """A drip-feeding server holds a fetch slot for the whole deadline: give up on it early."""
+    if elapsed > policy.slow_grace_seconds and received < policy.min_bytes_per_second * elapsed:
+        rate = f"{policy.min_bytes_per_second / 1000:g} kB/s"
+        raise FetchError(
+            f"The site sends the page too slowly (under {rate}).",
+            "too_slow",
+            rate=str(int(policy.min_bytes_per_second)),
+        )
 
 
 def _too_large(max_bytes: int) -> FetchError:

@@ -14,6 +14,10 @@ Decisions:
   (64:ff9b:1::/48) and addresses with a zone index are refused outright: no public site is
   served from them, and their embedded addresses are obfuscated or ambiguous.
 - IPv6 outside global unicast (2000::/3) is refused, apart from the embedding forms above.
+- Public addresses are only contacted on web ports (80, 443, plus what the operator allows):
+  ``http://example.com:6379/`` would otherwise let a stranger talk to a Redis, SMTP or admin
+  port of any host on the internet, with our address as the sender. Private addresses, when
+  allowed at all (tests, intranets), may use any port.
 """
 
 from __future__ import annotations
@@ -80,6 +84,9 @@ _DIGITS = {
     16: frozenset("0123456789abcdefABCDEF"),
 }
 _MAX_NUMBER_CHARS = 40
+
+#: The ports public hosts are fetched on unless the operator allows more.
+WEB_PORTS = frozenset({80, 443})
 
 
 def refusal_reason(address: IPAddress) -> str | None:
@@ -188,6 +195,20 @@ class AddressRefusedError(FetchError):
         self.refusal = refusal  # why the address is forbidden, e.g. "a loopback address"
 
 
+class PortRefusedError(FetchError):
+    """A public host on a port that is not one of the allowed web ports."""
+
+    def __init__(self, host: str, port: int, allowed: Iterable[int]) -> None:
+        ports = ", ".join(str(p) for p in sorted(allowed))
+        super().__init__(
+            f"Refused to fetch from {host}: port {port} is not a web port (allowed: {ports}).",
+            "port",
+            host=host,
+            port=str(port),
+        )
+        self.port = port
+
+
 Resolver = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
 
 
@@ -226,10 +247,12 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         allow_private_networks: bool,
         resolver: Resolver = system_resolver,
         inner: httpcore.AsyncNetworkBackend | None = None,
+        allowed_ports: Iterable[int] = WEB_PORTS,
     ) -> None:
         self._allow_private = allow_private_networks
         self._resolver = resolver
         self._inner = inner or httpcore.AnyIOBackend()
+        self._allowed_ports = frozenset(allowed_ports)
 
     async def checked_addresses(self, host: str, port: int) -> list[IPAddress]:
         """The addresses to connect to for ``host``; raises FetchError when any is forbidden."""
@@ -237,11 +260,12 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         addresses = [literal] if literal is not None else list(await self._resolver(host, port))
         if not addresses:
             raise _dns_error(host)
-        if not self._allow_private:
-            for address in addresses:
-                reason = refusal_reason(address)
-                if reason is not None:
-                    raise AddressRefusedError(host, address, reason)
+        for address in addresses:
+            reason = refusal_reason(address)
+            if reason is not None and not self._allow_private:
+                raise AddressRefusedError(host, address, reason)
+            if reason is None and port not in self._allowed_ports:
+                raise PortRefusedError(host, port, self._allowed_ports)
         return addresses
 
     async def connect_tcp(

@@ -6,6 +6,7 @@ from bot.telegram.handlers import (
     callbacks,
     commands,
     errors,
+    feeds,
     group_intro,
     messages,
     owner,
@@ -22,6 +23,7 @@ def register_handlers(application: BriefApplication) -> None:
         *commands.handlers(),
         *settings.handlers(),
         *group_intro.handlers(),
+        *feeds.handlers(),
         *owner.handlers(),
         callbacks.handler(),
         *messages.handlers(),
@@ -29,3 +31,4 @@ def register_handlers(application: BriefApplication) -> None:
     ):
         application.add_handler(handler)
     application.add_error_handler(errors.on_error)
+    feeds.schedule(application)

@@ -7,6 +7,8 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.requests import Origin, TranslationRequest
+from bot.core.service import MAIN_SOURCE_LANGUAGE
+from bot.telegram.authz import is_owner
 from bot.telegram.formatting import (
     format_number,
     human_bytes,
@@ -48,19 +50,36 @@ def command_argument(message: Message) -> str:
     return ""
 
 
+def setup_notes(update: Update, rt: Runtime, targets: tuple[str, ...], ui: str) -> list[str]:
+    """What /start and /help must admit while translation models are missing; owners also
+    get the command that installs them."""
+    needed = rt.service.missing_packages(targets)
+    if not needed:
+        return []
+    unreachable = [code for code in targets if code != MAIN_SOURCE_LANGUAGE]
+    names = ", ".join(language_name(code, ui) for code in unreachable)
+    notes = [render_text("setup.no_translation", ui, languages=names)]
+    if is_owner(update.effective_user, rt.owners):
+        command = f"briefbot models install {' '.join(needed)}"
+        notes.append(render_text("setup.install_hint", ui, command=command))
+    return notes
+
+
 async def start(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
     names = ", ".join(language_name(code, ui) for code in settings.target_languages)
     if _origin(update) == "asked":  # a group: how the group uses the bot, not a private chat
-        await _reply(update, group_introduction(settings, ui))
-        return
-    await _reply(update, render_text("start.welcome", ui, languages=names))
+        parts = [group_introduction(settings, ui)]
+    else:
+        parts = [render_text("start.welcome", ui, languages=names)]
+    parts += setup_notes(update, rt, settings.target_languages, ui)
+    await _reply(update, "\n\n".join(parts))
 
 
 async def help_command(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
-    ui = await _ui(update, rt)
+    settings, ui = await settings_and_ui(update, rt)
     limits = rt.config.limits
     parts = [
         render_text("help.text", ui, max_file=human_bytes(limits.max_file_bytes, ui)),
@@ -73,6 +92,7 @@ async def help_command(update: Update, context: BriefContext) -> None:
             max_file=human_bytes(limits.max_file_bytes, ui),
             per_user=format_number(limits.per_user_per_minute, ui),
         ),
+        *setup_notes(update, rt, settings.target_languages, ui),
     ]
     await _reply(update, "\n\n".join(parts))
 

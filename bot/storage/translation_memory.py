@@ -1,0 +1,187 @@
+"""The translation memory in the bot's SQLite file, so remembered sentences survive restarts.
+
+The engine decodes in worker threads, not on the event loop, so this adapter uses its own
+synchronous ``sqlite3`` connection to the file the bot's ``Database`` opened and migrated (WAL
+lets both work at once). It never creates the file: until the bot has opened it (or if it is
+unusable) every lookup is a miss, since the memory only saves work and must never cost an
+answer. Least recently used entries are evicted past ``max_entries``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from translation.models.memory import Remembered
+
+log = logging.getLogger(__name__)
+
+#: SQLite's default limit on ``?`` parameters is 999 on old builds.
+_CHUNK = 400
+#: Counting rows costs a table scan: check the bound after this many new entries.
+_CHECK_EVERY = 256
+#: After a failed open, wait this long before trying again.
+_RETRY_SECONDS = 5.0
+
+
+class SqliteTranslationMemory:
+    """``TranslationMemory`` on the ``translation_memory`` table (migration 2)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_entries: int = 200_000,
+        busy_timeout_ms: int = 5000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be positive")
+        self.path = Path(path)
+        self.max_entries = max_entries
+        self._timeout = busy_timeout_ms / 1000
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._next_try = 0.0
+        self._unchecked = 0
+        self._warned = False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
+        wanted = list(dict.fromkeys(sources))
+        key = _model_id(model)
+        found: dict[str, Remembered] = {}
+        with self._lock:
+            conn = self._connection()
+            if conn is None or not wanted:
+                return found
+            try:
+                for start in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[start : start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    rows = conn.execute(
+                        "SELECT source, target, tokens FROM translation_memory "
+                        f"WHERE model = ? AND source IN ({marks})",
+                        (key, *chunk),
+                    ).fetchall()
+                    found.update((row[0], Remembered(row[1], int(row[2]))) for row in rows)
+                if found:
+                    self._touch(conn, key, list(found))
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return {}
+        return found
+
+    def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
+        key = _model_id(model)
+        now = self._clock()
+        rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
+        with self._lock:
+            conn = self._connection()
+            if conn is None or not rows:
+                return
+            try:
+                with _transaction(conn):
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO translation_memory "
+                        "(model, source, target, tokens, last_used) VALUES (?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    self._unchecked += len(rows)
+                    if self._unchecked >= _CHECK_EVERY:
+                        self._unchecked = 0
+                        self._evict(conn)
+            except sqlite3.Error as exc:
+                self._failed(exc)
+
+    def count(self) -> int:
+        """Rows stored (0 while the file is unavailable)."""
+        with self._lock:
+            conn = self._connection()
+            if conn is None:
+                return 0
+            try:
+                return int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return 0
+
+    def evict(self) -> None:
+        """Enforce ``max_entries`` now (``remember`` does it every few hundred entries)."""
+        with self._lock:
+            conn = self._connection()
+            if conn is not None:
+                with _transaction(conn):
+                    self._evict(conn)
+
+    def _evict(self, conn: sqlite3.Connection) -> None:
+        total = int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
+        if total > self.max_entries:
+            conn.execute(
+                "DELETE FROM translation_memory WHERE rowid IN (SELECT rowid FROM "
+                "translation_memory ORDER BY last_used, rowid LIMIT ?)",
+                (total - self.max_entries,),
+            )
+
+    def _touch(self, conn: sqlite3.Connection, key: str, sources: list[str]) -> None:
+        now = self._clock()
+        with _transaction(conn):
+            conn.executemany(
+                "UPDATE translation_memory SET last_used = ? WHERE model = ? AND source = ?",
+                [(now, key, source) for source in sources],
+            )
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """Called with the lock held: the open connection, or None while the file is missing."""
+        if self._conn is not None or self._clock() < self._next_try:
+            return self._conn
+        try:
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=rw",
+                uri=True,
+                timeout=self._timeout,
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough for a cache
+            conn.execute("SELECT 1 FROM translation_memory LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            self._next_try = self._clock() + _RETRY_SECONDS
+            log.debug("Translation memory at %s not available yet: %s", self.path, exc)
+            return None
+        self._conn = conn
+        return conn
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        if not self._warned:
+            log.warning("Translation memory at %s failed (treated as a miss): %s", self.path, exc)
+            self._warned = True
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _model_id(model: str) -> str:
+    """A short fixed-size stand-in for the long model key, stored once per row."""
+    return hashlib.sha256(model.encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,71 @@
+"""pytest fixtures for storage suites (registered in tests/conftest.py): one test PostgreSQL server
+per session, and ``storage_opener`` parametrized over both backends.
+
+The server starts only when a PostgreSQL test runs; each such test gets a fresh database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.config import DefaultsConfig
+from bot.storage import Storage, StorageError
+from tests.support.postgres import PostgresServer
+
+BACKENDS = ("sqlite", "postgres")
+
+
+@dataclass(frozen=True)
+class StorageOpener:
+    """Opens the same database again and again, as separate processes (or restarts) would."""
+
+    backend: str
+    sqlite_path: Path
+    postgres_url: str | None
+
+    @property
+    def target(self) -> str:
+        """The URL or file path, for a child process to open."""
+        return self.postgres_url or str(self.sqlite_path)
+
+    async def __call__(self) -> Storage:
+        if self.postgres_url is not None:
+            return await Storage.open_postgres(self.postgres_url)
+        return await Storage.open(self.sqlite_path)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server in a temporary directory, stopped after the session."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh empty schema on the session's server (as good as a database for the stores)."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def storage_opener(request: pytest.FixtureRequest, tmp_path: Path) -> StorageOpener:
+    """An opener for an empty database of each backend (PostgreSQL started on first use)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return StorageOpener(request.param, tmp_path / "state" / "bot.sqlite3", url)
+
+
+async def assert_settings_write_refused_as_locked(storage: Storage, match: str) -> None:
+    """A write to chat 1's settings, which another connection holds, fails fast as "locked"."""
+    started = time.monotonic()
+    with pytest.raises(StorageError, match=match) as info:
+        await storage.settings.update_chat_settings(1, DefaultsConfig(), show_source=True)
+    assert info.value.reason == "locked"
+    assert time.monotonic() - started < 2.0
