@@ -208,6 +208,10 @@ class LimitsConfig:
     max_file_bytes: int = 2_000_000
     max_sentences: int = 1000
     job_timeout_seconds: int = 120
+    #: Edits of a request update the bot's answer for this long after it, for at most this
+    #: many recent answers in all.
+    edit_window_hours: int = 48
+    edit_window_answers: int = 10_000
 
     def __post_init__(self) -> None:
         _at_least("limits", 1, self, *(f.name for f in dataclasses.fields(self)))

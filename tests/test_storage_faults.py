@@ -22,7 +22,7 @@ from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, split_statements
 from translation.errors import BriefbotError
 
 DEFAULTS = DefaultsConfig()
-TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"}
+TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings", "answers"}
 
 
 @pytest.fixture

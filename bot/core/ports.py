@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from bot.core.records import Job, StatsSummary
+from bot.core.records import Answer, Job, StatsSummary
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
 
@@ -89,6 +89,17 @@ class JobsRepository(Protocol):
     async def unfinished_jobs(self) -> list[Job]: ...
 
 
+class AnswersRepository(Protocol):
+    """The bot's recent answers by the message they answer (a bounded window: older or
+    surplus entries are forgotten, and an edit of their request is then ignored)."""
+
+    async def remember(
+        self, chat_id: int, request_message_id: int, answer_message_id: int, content_key: str
+    ) -> None: ...
+
+    async def find(self, chat_id: int, request_message_id: int) -> Answer | None: ...
+
+
 class StatsRepository(Protocol):
     async def record_request(
         self,
@@ -116,6 +127,9 @@ class StoragePort(Protocol):
 
     @property
     def stats(self) -> StatsRepository: ...
+
+    @property
+    def answers(self) -> AnswersRepository: ...
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A chat changed its id (group -> supergroup): settings, jobs, statistics follow."""

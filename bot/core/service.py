@@ -289,8 +289,9 @@ class BriefService:
         if origin != "auto":
             await chat.send(dest.chat_id, Failure(exc, ui), reply_to=dest.reply_to)
 
-    async def submit(self, request: Request, chat: ChatPort) -> None:
-        """Admit (rate limits, bounded queue), record the job, run it, answer exactly once."""
+    async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
+        """Admit (rate limits, bounded queue), record the job, run it, answer exactly once
+        (in place of message ``replace``, an earlier answer, when given)."""
         dest = request.destination
         silent = request.origin == "auto"
         try:
@@ -311,7 +312,10 @@ class BriefService:
                             dest.chat_id, Failure(exc, request.ui), reply_to=dest.reply_to
                         )
                     return
-                await self.run_job(job_id, request, chat)
+                if replace is not None:  # a restart edits the same answer
+                    with contextlib.suppress(StorageError):
+                        await self.storage.jobs.set_progress_message(job_id, replace)
+                await self.run_job(job_id, request, chat, replace)
         except Refused as exc:
             log.info("Refused a request in chat %s: %s", dest.chat_id, exc.reason)
             outcome = Outcome(request.kind, outcome=f"refused:error.{exc.reason}")
@@ -350,7 +354,7 @@ class BriefService:
             async with asyncio.timeout(self.config.limits.job_timeout_seconds):
                 if isinstance(request, SummaryRequest):
                     view = await self._summary_answer(request, chat, progress, outcome)
-                    await progress.finish(view)
+                    await self._remember_answer(request, await progress.finish(view))
                 else:
                     await self._translation_answer(request, chat, progress, outcome)
         except asyncio.CancelledError:
@@ -380,13 +384,49 @@ class BriefService:
             if request.origin == "auto":
                 await progress.discard()  # nobody asked: stay silent in the group
             else:
-                await progress.finish(Failure(exc, request.ui))
+                await self._remember_answer(
+                    request, await progress.finish(Failure(exc, request.ui))
+                )
         except Exception:  # e.g. the user blocked the bot: nobody can be told
             log.exception("Could not report a failure in chat %s", dest.chat_id)
         try:
             await self.storage.jobs.mark_failed(job_id, f"{type(exc).__name__}: {exc}"[:500])
         except StorageError as storage_exc:
             log.error("Could not mark job %s failed: %s", job_id, storage_exc.message)
+
+    async def _remember_answer(self, request: Request, answer_id: int | None) -> None:
+        """Keep which message answers which request, so an edit of it can update the answer
+        (a failure too: the user may edit the message to fix a broken link)."""
+        dest = request.destination
+        if not isinstance(request, SummaryRequest) or answer_id is None or dest.reply_to is None:
+            return
+        try:
+            await self.storage.answers.remember(
+                dest.chat_id, dest.reply_to, answer_id, request.source.content_key()
+            )
+        except StorageError as exc:
+            log.warning("Could not remember the answer in chat %s: %s", dest.chat_id, exc.message)
+
+    async def revise(self, request: SummaryRequest, chat: ChatPort) -> bool:
+        """An edited message: when the bot answered it recently and the edit changed what it
+        asks for, the answer is redone in place (admitted like any request). An edit of a
+        message the bot never answered, or one that changes nothing relevant (a typo next to
+        the link), costs one lookup. True when a new answer was started."""
+        dest = request.destination
+        if dest.reply_to is None:
+            return False
+        try:
+            answer = await self.storage.answers.find(dest.chat_id, dest.reply_to)
+        except StorageError as exc:
+            log.warning("Could not look up an answer in chat %s: %s", dest.chat_id, exc.message)
+            return False
+        if answer is None or answer.content_key == request.source.content_key():
+            return False
+        log.info(
+            "Message %s in chat %s was edited: updating the answer", dest.reply_to, dest.chat_id
+        )
+        await self.submit(request, chat, replace=answer.answer_message_id)
+        return True
 
     async def _summary_answer(
         self, request: SummaryRequest, chat: ChatPort, progress: Progress, outcome: Outcome

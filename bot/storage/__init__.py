@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.storage.answers_store import AnswersStore
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
 from bot.storage.errors import StorageError
 from bot.storage.jobs_store import MAX_ATTEMPTS, Job, JobsStore, JobStatus, move_unfinished_jobs
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "AnswersStore",
     "ChatSettings",
     "Database",
     "Job",
@@ -53,6 +55,7 @@ class Storage:
     cache: ResultsCache
     jobs: JobsStore
     stats: StatsStore
+    answers: AnswersStore
 
     @classmethod
     async def open(
@@ -62,6 +65,8 @@ class Storage:
         cache_max_entries: int = 5000,
         cache_ttl_seconds: float = 30 * 86400.0,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        answers_window_seconds: float = 48 * 3600.0,
+        answers_max_entries: int = 10_000,
     ) -> Storage:
         """Open and migrate the file, then drop what outlived its retention period."""
         db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
@@ -71,6 +76,9 @@ class Storage:
             cache=ResultsCache(db, max_entries=cache_max_entries, ttl_seconds=cache_ttl_seconds),
             jobs=JobsStore(db),
             stats=StatsStore(db),
+            answers=AnswersStore(
+                db, window_seconds=answers_window_seconds, max_entries=answers_max_entries
+            ),
         )
         try:
             await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)
@@ -103,4 +111,6 @@ async def open_storage(config: Config) -> Storage:
         config.storage.path,
         cache_max_entries=config.cache.max_entries,
         cache_ttl_seconds=config.cache.ttl_seconds,
+        answers_window_seconds=config.limits.edit_window_hours * 3600.0,
+        answers_max_entries=config.limits.edit_window_answers,
     )

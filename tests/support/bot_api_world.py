@@ -352,6 +352,42 @@ class TelegramWorld:
         self._enqueue("callback_query", query)
         return query
 
+    def push_edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str | None = None,
+        *,
+        caption: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Queue an ``edited_message`` update: a user changed the text (or caption) of one of
+        their messages; returns the edited message. A message Telegram does not know is
+        edited as a fresh one in that chat (an edit of something the bot never saw)."""
+        chat = self.add_chat(chat_id)
+        with self._lock:
+            original = self._messages.get((chat_id, message_id)) or {
+                "message_id": message_id,
+                "date": int(time.time()) - 60,
+                "chat": chat,
+                "from": self._user(chat_id if chat["type"] == "private" else DEFAULT_USER_ID),
+            }
+            edited = {
+                k: v
+                for k, v in original.items()
+                if k not in ("text", "entities", "caption", "caption_entities")
+            }
+            if text is not None:
+                edited["text"] = text
+                edited["entities"] = detect_entities(text) if entities is None else entities
+            if caption is not None:
+                edited["caption"] = caption
+                edited["caption_entities"] = detect_entities(caption)
+            edited["edit_date"] = int(time.time())
+            self._messages[(chat_id, message_id)] = edited
+        self._enqueue("edited_message", edited)
+        return edited
+
     def push_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue any update (an update_id is assigned if missing)."""
         with self._lock:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.records import UNFINISHED, Job, JobStatus, StatsSummary
+from bot.core.records import UNFINISHED, Answer, Job, JobStatus, StatsSummary
 from bot.core.settings import ChatSettings, SettingsDefaults, default_settings
 from bot.core.views import View
 
@@ -179,6 +179,22 @@ class MemoryStats:
         return StatsSummary(since, len(self.records), by_outcome, cache_hits=hits)
 
 
+class MemoryAnswers:
+    """Recent answers by request message (no window: the SQLite suite tests that)."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[int, int], Answer] = {}
+
+    async def remember(
+        self, chat_id: int, request_message_id: int, answer_message_id: int, content_key: str
+    ) -> None:
+        answer = Answer(chat_id, request_message_id, answer_message_id, content_key, time.time())
+        self.answers[(chat_id, request_message_id)] = answer
+
+    async def find(self, chat_id: int, request_message_id: int) -> Answer | None:
+        return self.answers.get((chat_id, request_message_id))
+
+
 class MemoryStorage:
     """The StoragePort in memory."""
 
@@ -187,6 +203,7 @@ class MemoryStorage:
         self.cache = MemoryResults()
         self.jobs = MemoryJobs()
         self.stats = MemoryStats()
+        self.answers = MemoryAnswers()
         self.migrations: list[tuple[int, int]] = []
         self.closed = False
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram.handlers import callbacks, commands, errors, messages, owner, settings
+from bot.telegram.handlers import callbacks, commands, edits, errors, messages, owner, settings
 from bot.telegram.runtime import BriefApplication
 
 
@@ -16,6 +16,7 @@ def register_handlers(application: BriefApplication) -> None:
         *owner.handlers(),
         callbacks.handler(),
         *messages.handlers(),
+        *edits.handlers(),
         commands.fallback_handler(),
     ):
         application.add_handler(handler)
