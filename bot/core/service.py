@@ -498,6 +498,48 @@ class BriefService:
             raise ResultExpired(doc_key)
         return PreparedDocument.from_json(cached)
 
+    def _summary_key(self, doc_key: str, targets: Sequence[str], options: SummaryOptions) -> str:
+        return make_cache_key(
+            doc_key,
+            tuple(targets),
+            options.sentences or 0,
+            options.algorithm.value,
+            self._models_version,
+            kind="summary",
+            ratio=options.ratio,
+        )
+
+    async def cached_summary(self, chat_id: int, source: Source, ui: str) -> SummaryView | None:
+        """The summary ``chat_id``'s settings would get for ``source`` if it is in the results
+        cache, without doing any work (None otherwise): for answers that must come at once."""
+        settings = await self.settings(chat_id)
+        doc_key = source.content_key()
+        options = SummaryOptions(
+            settings.summary_sentences, algorithm=Algorithm(settings.algorithm)
+        )
+        if (
+            await self.storage.cache.get(
+                self._summary_key(doc_key, settings.target_languages, options)
+            )
+            is None
+        ):
+            return None
+
+        async def no_work() -> PreparedDocument:  # a hit needs no document
+            raise ResultExpired(doc_key)
+
+        try:
+            return await self.summary_view(
+                doc_key,
+                no_work,
+                settings.target_languages,
+                options,
+                show_source=settings.show_source,
+                ui=ui,
+            )
+        except ResultExpired:  # evicted between the two reads
+            return None
+
     async def summarize(
         self,
         doc_key: str,
@@ -510,15 +552,7 @@ class BriefService:
         """(result, cache hit): the summary of a document in ``targets``, cached by content and
         every option that changes it (targets, length, algorithm, installed models)."""
         targets = tuple(targets)
-        key = make_cache_key(
-            doc_key,
-            targets,
-            options.sentences or 0,
-            options.algorithm.value,
-            self._models_version,
-            kind="summary",
-            ratio=options.ratio,
-        )
+        key = self._summary_key(doc_key, targets, options)
         cached = await self.storage.cache.get(key)
         if cached is not None:
             return PipelineResult.from_json(cached), True

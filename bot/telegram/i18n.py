@@ -231,6 +231,13 @@ EN: dict[str, str] = {
         "Owner: install the missing models on the server with\n{command}\nor, offline, from "
         ".argosmodel files: briefbot models install PATH (or /models install PATH here)."
     ),
+    # -- inline mode (issue 15) -----------------------------------------------------------
+    "inline.result_title": "Summary in {language}",
+    "inline.open_private": "Summarize it in our private chat",
+    "inline.help": "Type or paste a link to an article",
+    "inline.blocked": "I don't fetch links into private networks",
+    "inline.too_fast": "Too many requests, try again in a minute",
+    "inline.expired": "That link has expired. Send me the link itself and I'll summarize it.",
 }
 
 DE: dict[str, str] = {
@@ -465,6 +472,14 @@ DE: dict[str, str] = {
         "offline aus .argosmodel-Dateien: briefbot models install PFAD (oder hier /models "
         "install PFAD)."
     ),
+    # -- inline mode (issue 15) -----------------------------------------------------------
+    "inline.result_title": "Zusammenfassung auf {language}",
+    "inline.open_private": "Im privaten Chat zusammenfassen",
+    "inline.help": "Gib einen Link zu einem Artikel ein",
+    "inline.blocked": "Links in private Netzwerke rufe ich nicht ab",
+    "inline.too_fast": "Zu viele Anfragen, versuch es in einer Minute wieder",
+    "inline.expired": "Dieser Link ist abgelaufen. Schick mir den Link selbst, dann fasse ich "
+    "ihn zusammen.",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "de": DE}

@@ -338,6 +338,7 @@ class BotApiServer(TelegramWorld):
                 "getChatAdministrators": self._get_admins,
                 "getChat": self._get_chat,
                 "getFile": self._get_file,
+                "answerInlineQuery": self._answer_inline,
             }
         )
         return table

@@ -35,9 +35,12 @@ from tests.support.bot_api_objects import (
     commands_key,
     detect_entities,
 )
+from tests.support.telegram_html import MESSAGE_LIMIT
 
 DEFAULT_USER_ID = 1001
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+INLINE_RESULTS_LIMIT = 50
 
 
 class TelegramWorld:
@@ -64,6 +67,9 @@ class TelegramWorld:
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._webhook: dict[str, Any] | None = None
         self._migrated: dict[int, int] = {}
+        self._inline_ids = itertools.count(1)
+        self._open_inline: set[str] = set()
+        self._inline_answers: dict[str, dict[str, Any]] = {}
 
     def _notify(self) -> None:
         """Called after updates were queued; the server wakes its long polls here."""
@@ -637,6 +643,68 @@ class TelegramWorld:
             "file_size": len(upload.content),
             "file_path": path,
         }
+
+    # -- inline mode -----------------------------------------------------------------------
+
+    def push_inline_query(
+        self, user_id: int, query: str, *, language_code: str | None = "en"
+    ) -> dict[str, Any]:
+        """Queue ``@bot <query>`` typed by ``user_id`` in some chat; returns the inline query."""
+        with self._lock:
+            query_id = f"iq{next(self._inline_ids)}"
+            self._open_inline.add(query_id)
+        inline_query = {
+            "id": query_id,
+            "from": self._user(user_id, language_code),
+            "query": query,
+            "offset": "",
+            "chat_type": "sender",
+        }
+        self._enqueue("inline_query", inline_query)
+        return inline_query
+
+    def push_chosen_inline_result(self, user_id: int, result_id: str, query: str) -> dict[str, Any]:
+        """Queue the feedback that ``user_id`` posted inline result ``result_id``."""
+        chosen = {"result_id": result_id, "from": self._user(user_id), "query": query}
+        self._enqueue("chosen_inline_result", chosen)
+        return chosen
+
+    def inline_answer(self, query_id: str) -> dict[str, Any] | None:
+        """What the bot answered to an inline query (answerInlineQuery's parameters)."""
+        with self._lock:
+            return self._inline_answers.get(query_id)
+
+    def _answer_inline(self, params: dict[str, Any]) -> bool:
+        """answerInlineQuery: once per open query, at most 50 results with unique ids of at
+        most 64 bytes, valid message texts, a /start payload of [A-Za-z0-9_-]{1,64}."""
+        query_id = str(params.get("inline_query_id"))
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > INLINE_RESULTS_LIMIT:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or any(not 0 < len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            if result.get("type") != "article" or not result.get("title"):
+                raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+            checked_text(content.get("message_text"), content.get("parse_mode"), MESSAGE_LIMIT)
+        button = params.get("button")
+        if button is not None and (
+            not button.get("text")
+            or not _START_PARAMETER.fullmatch(str(button.get("start_parameter", "")))
+        ):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        with self._lock:
+            if query_id not in self._open_inline:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID "
+                    "is invalid",
+                )
+            self._open_inline.discard(query_id)
+            self._inline_answers[query_id] = dict(params)
+        return True
 
 
 def _extension(file_name: str) -> str:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bot.telegram.handlers import callbacks, commands, edits, errors, messages, owner, settings
+from bot.telegram.handlers import (
+    callbacks,
+    commands,
+    edits,
+    errors,
+    inline,
+    messages,
+    owner,
+    settings,
+)
 from bot.telegram.runtime import BriefApplication
 
 
@@ -11,6 +20,7 @@ def register_handlers(application: BriefApplication) -> None:
     migration = messages.migration_handler()
     application.add_handler(migration, group=-1)
     for handler in (
+        *inline.handlers(),
         *commands.handlers(),
         *settings.handlers(),
         *owner.handlers(),
