@@ -431,7 +431,10 @@ class BriefService:
     async def _summary_answer(
         self, request: SummaryRequest, chat: ChatPort, progress: Progress, outcome: Outcome
     ) -> SummaryView:
-        settings = await self.settings(request.destination.chat_id)
+        settings_chat = request.settings_chat
+        if settings_chat is None:
+            settings_chat = request.destination.chat_id
+        settings = await self.settings(settings_chat)
         doc_key = request.source.content_key()
 
         async def document() -> PreparedDocument:

@@ -41,6 +41,7 @@ DEFAULT_USER_ID = 1001
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INLINE_RESULTS_LIMIT = 50
+TELEGRAM_SERVICE_ID = 777000  # "from" of automatic forwards into discussion groups
 
 
 class TelegramWorld:
@@ -70,6 +71,7 @@ class TelegramWorld:
         self._inline_ids = itertools.count(1)
         self._open_inline: set[str] = set()
         self._inline_answers: dict[str, dict[str, Any]] = {}
+        self._linked: dict[int, int] = {}
 
     def _notify(self) -> None:
         """Called after updates were queued; the server wakes its long polls here."""
@@ -626,7 +628,12 @@ class TelegramWorld:
         return [self._member(chat["id"], user) for user in admins]
 
     def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
-        return chat_full_info(self._chat(params))
+        info = chat_full_info(self._chat(params))
+        with self._lock:
+            linked = self._linked.get(info["id"])
+        if linked is not None:  # a channel and its discussion group point at each other
+            info["linked_chat_id"] = linked
+        return info
 
     def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params.get("file_id", ""))
@@ -705,6 +712,55 @@ class TelegramWorld:
             self._open_inline.discard(query_id)
             self._inline_answers[query_id] = dict(params)
         return True
+
+    # -- channels ----------------------------------------------------------------------------
+
+    def link_discussion(self, channel_id: int, group_id: int, title: str = "News") -> None:
+        """Make ``group_id`` the discussion group of channel ``channel_id`` (getChat shows
+        linked_chat_id on both; posts are forwarded into the group automatically)."""
+        self.add_chat(channel_id, "channel", title)
+        self.add_chat(group_id, "supergroup", f"{title} Chat")
+        with self._lock:
+            self._linked[channel_id] = group_id
+            self._linked[group_id] = channel_id
+
+    def push_channel_post(
+        self,
+        channel_id: int,
+        text: str | None = None,
+        *,
+        caption: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Queue a ``channel_post`` and, when the channel has a discussion group, the post's
+        automatic forward into it (a ``message`` from Telegram's service account, as the
+        channel, ``is_automatic_forward``); returns both (the forward None without a group)."""
+        channel = self.add_chat(channel_id, "channel")
+        fields: dict[str, Any] = {"text": text, "caption": caption, "sender_chat": channel}
+        if text is not None:
+            fields["entities"] = detect_entities(text) if entities is None else entities
+        if caption is not None:
+            fields["caption_entities"] = detect_entities(caption)
+        post = self._new_message(channel, {}, fields)
+        with self._lock:
+            post.pop("from")  # channel posts have no sender user
+            group_id = self._linked.get(channel_id)
+        self._enqueue("channel_post", post)
+        if group_id is None:
+            return post, None
+        origin = {
+            "type": "channel",
+            "date": post["date"],
+            "chat": channel,
+            "message_id": post["message_id"],
+        }
+        forward = self._new_message(
+            self.add_chat(group_id),
+            {"id": TELEGRAM_SERVICE_ID, "is_bot": False, "first_name": "Telegram"},
+            {**fields, "is_automatic_forward": True, "forward_origin": origin},
+        )
+        self._enqueue("message", forward)
+        return post, forward
 
 
 def _extension(file_name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.telegram.handlers import (
     callbacks,
+    channels,
     commands,
     edits,
     errors,
@@ -25,6 +26,7 @@ def register_handlers(application: BriefApplication) -> None:
         *settings.handlers(),
         *owner.handlers(),
         callbacks.handler(),
+        *channels.handlers(),
         *messages.handlers(),
         *edits.handlers(),
         commands.fallback_handler(),
