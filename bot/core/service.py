@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter
 from bot.core.cache_keys import make_cache_key
 from bot.core.errors import StorageError
+from bot.core.live import LiveAnswer
 from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
 from bot.core.records import Job, StatsSummary
@@ -71,6 +72,8 @@ PIPELINE_VERSION = "1"
 #: The articles Briefbot is made for are mostly German: first-run hints name the models that
 #: German articles need.
 MAIN_SOURCE_LANGUAGE = "de"
+#: A live answer is edited at most this often (Telegram allows about one edit per second).
+LIVE_INTERVAL_SECONDS = 1.0
 
 
 class ResultExpired(Exception):
@@ -125,12 +128,15 @@ class BriefService:
         config: Config,
         executor: Executor,
         progress_delay: float = 2.0,
+        live_interval: float | None = LIVE_INTERVAL_SECONDS,
     ) -> None:
         self.pipeline = pipeline
         self.storage = storage
         self.config = config
         self.executor = executor
         self.progress_delay = progress_delay
+        #: Seconds between the edits of a live answer in private chats; None: no live answer.
+        self.live_interval = live_interval
         limits = config.limits
         self.user_limiter = SlidingWindowLimiter(limits.per_user_per_minute)
         self.chat_limiter = SlidingWindowLimiter(limits.per_chat_per_minute)
@@ -448,6 +454,7 @@ class BriefService:
             show_source=settings.show_source,
             ui=request.ui,
             on_stage=progress.stage,
+            live=progress if request.origin == "private" else None,
         )
         outcome.cache_hit = view.cache_hit
         outcome.timings_ms.update(view.timings_ms)
@@ -551,6 +558,7 @@ class BriefService:
         options: SummaryOptions,
         on_stage: StageCallback | None = None,
         ui: str = "en",
+        live: Progress | None = None,
     ) -> tuple[PipelineResult, bool]:
         """(result, cache hit): the summary of a document in ``targets``, cached by content and
         every option that changes it (targets, length, algorithm, installed models)."""
@@ -564,9 +572,39 @@ class BriefService:
             others = tuple(t for t in targets if t != prepared.language)
             stage: Stage = "translating" if others else "summarizing"
             await on_stage(ProgressView(stage, ui, others))
-        result = await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
+        result = await self._work_summary(prepared, targets, options, ui, live)
         await self.storage.cache.put(key, result.to_json())
         return result, False
+
+    async def _work_summary(
+        self,
+        prepared: PreparedDocument,
+        targets: tuple[str, ...],
+        options: SummaryOptions,
+        ui: str,
+        live: Progress | None,
+    ) -> PipelineResult:
+        """The pipeline's summary; with ``live``, shown in that progress message as each
+        language is ready (when there is anything to translate)."""
+        reachable = self._reachable(prepared.language, targets)
+        if live is None or self.live_interval is None or not reachable:
+            return await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
+        answer = LiveAnswer(live, prepared, reachable, ui, interval=self.live_interval)
+        async with answer:
+            return await self._cpu(
+                self.pipeline.summarize_prepared, prepared, targets, options, answer.listener
+            )
+
+    def _reachable(self, source: str, targets: Sequence[str]) -> tuple[str, ...]:
+        """The targets other than ``source`` that installed models translate into."""
+        reachable = []
+        for target in dict.fromkeys(targets):
+            if target == source:
+                continue
+            with contextlib.suppress(ModelMissingError):
+                self.pipeline.engine.route(source, target)
+                reachable.append(target)
+        return tuple(reachable)
 
     async def summary_view(
         self,
@@ -578,9 +616,12 @@ class BriefService:
         show_source: bool,
         ui: str,
         on_stage: StageCallback | None = None,
+        live: Progress | None = None,
     ) -> SummaryView:
         """A summary with the actions that may follow it (shorter, longer, full translation)."""
-        result, cache_hit = await self.summarize(doc_key, document, targets, options, on_stage, ui)
+        result, cache_hit = await self.summarize(
+            doc_key, document, targets, options, on_stage, ui, live
+        )
         sentences = options.sentences or result.sentence_count
         # A short text gets fewer sentences than asked: "shorter" starts from what is shown.
         shown = clamp_sentences(min(sentences, result.sentence_count))

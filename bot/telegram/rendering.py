@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config import LimitsConfig
 from bot.core.views import (
     Failure,
+    LiveSummaryView,
     ProgressView,
     Refusal,
     RestartApology,
@@ -14,10 +15,12 @@ from bot.core.views import (
 )
 from bot.telegram.error_messages import error_html
 from bot.telegram.formatting import (
+    MESSAGE_LIMIT,
     language_name,
     render_full_translation,
     render_summary,
     render_text,
+    utf16_len,
 )
 
 
@@ -31,12 +34,23 @@ def progress_html(view: ProgressView) -> str:
     return render_text(f"progress.{view.stage}", view.ui)
 
 
+def live_summary_html(view: LiveSummaryView) -> str:
+    """The summary so far, then which languages are still being translated (left out when
+    the message would be too long with it: the summary matters more)."""
+    html = render_summary(view.result, view.shown, view.ui, show_source=False)
+    note = progress_html(ProgressView("translating", view.ui, view.pending))
+    combined = f"{html}\n\n{note}"
+    return combined if utf16_len(combined) <= MESSAGE_LIMIT else html
+
+
 def render_html(view: View, limits: LimitsConfig) -> str:
     """One message's HTML for ``view`` (a long full translation: its first part)."""
     if isinstance(view, ProgressView):
         return progress_html(view)
     if isinstance(view, SummaryView):
         return render_summary(view.result, view.targets, view.ui, view.show_source)
+    if isinstance(view, LiveSummaryView):
+        return live_summary_html(view)
     if isinstance(view, TranslationView):
         return render_full_translation(view.translation, view.ui)[0]
     if isinstance(view, Refusal):
