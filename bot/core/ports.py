@@ -28,6 +28,11 @@ class ChatPort(FilePort, Protocol):
         """Show that the bot is working; failures are ignored (it is only a hint)."""
         ...
 
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        """Show quietly that a request in a group was taken (a reaction on it, where a
+        "typing…" status would be noise); failures are ignored."""
+        ...
+
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
         """Show ``view`` as a new message; returns its id."""
         ...

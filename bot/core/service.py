@@ -355,7 +355,10 @@ class BriefService:
         try:
             if not await jobs.mark_running(job_id):
                 return  # already answered (e.g. by a run that finished just before a restart)
-            await chat.typing(dest.chat_id)
+            if request.origin == "private" or dest.reply_to is None:
+                await chat.typing(dest.chat_id)
+            else:
+                await chat.acknowledge(dest.chat_id, dest.reply_to)
             progress.start(ProgressView("working", request.ui))
             async with asyncio.timeout(self.config.limits.job_timeout_seconds):
                 if isinstance(request, SummaryRequest):

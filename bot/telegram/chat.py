@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MigrationHook = Callable[[int, int], Awaitable[None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+#: The quiet "on it" for group requests (one of the reactions Telegram allows bots).
+ACKNOWLEDGE_REACTION = "👀"
 
 
 def _reply(reply_to: int | None) -> ReplyParameters | None:
@@ -68,6 +70,10 @@ class TelegramChat:
     async def typing(self, chat_id: int) -> None:
         with contextlib.suppress(TelegramError):
             await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        with contextlib.suppress(TelegramError):
+            await self._bot.set_message_reaction(chat_id, message_id, ACKNOWLEDGE_REACTION)
 
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
         html = render_html(view, self._limits)

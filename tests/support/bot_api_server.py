@@ -339,6 +339,7 @@ class BotApiServer(TelegramWorld):
                 "getChat": self._get_chat,
                 "getFile": self._get_file,
                 "answerInlineQuery": self._answer_inline,
+                "setMessageReaction": self._set_reaction,
             }
         )
         return table

@@ -41,6 +41,84 @@ DEFAULT_USER_ID = 1001
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INLINE_RESULTS_LIMIT = 50
+#: The emoji a bot may react with (Telegram's standard reactions).
+STANDARD_REACTIONS = frozenset(
+    (
+        "👍",
+        "👎",
+        "❤",
+        "🔥",
+        "🥰",
+        "👏",
+        "😁",
+        "🤔",
+        "🤯",
+        "😱",
+        "🤬",
+        "😢",
+        "🎉",
+        "🤩",
+        "🤮",
+        "💩",
+        "🙏",
+        "👌",
+        "🕊",
+        "🤡",
+        "🥱",
+        "🥴",
+        "😍",
+        "🐳",
+        "❤\u200d🔥",
+        "🌚",
+        "🌭",
+        "💯",
+        "🤣",
+        "⚡",
+        "🍌",
+        "🏆",
+        "💔",
+        "🤨",
+        "😐",
+        "🍓",
+        "🍾",
+        "💋",
+        "🖕",
+        "😈",
+        "😴",
+        "😭",
+        "🤓",
+        "👻",
+        "👨\u200d💻",
+        "👀",
+        "🎃",
+        "🙈",
+        "😇",
+        "😨",
+        "🤝",
+        "✍",
+        "🤗",
+        "🫡",
+        "🎅",
+        "🎄",
+        "☃",
+        "💅",
+        "🤪",
+        "🗿",
+        "🆒",
+        "💘",
+        "🙉",
+        "🦄",
+        "😘",
+        "💊",
+        "🙊",
+        "😎",
+        "👾",
+        "🤷\u200d♂",
+        "🤷",
+        "🤷\u200d♀",
+        "😡",
+    )
+)
 TELEGRAM_SERVICE_ID = 777000  # "from" of automatic forwards into discussion groups
 
 
@@ -72,6 +150,7 @@ class TelegramWorld:
         self._open_inline: set[str] = set()
         self._inline_answers: dict[str, dict[str, Any]] = {}
         self._linked: dict[int, int] = {}
+        self._reactions: dict[tuple[int, int], list[str]] = {}
 
     def _notify(self) -> None:
         """Called after updates were queued; the server wakes its long polls here."""
@@ -761,6 +840,30 @@ class TelegramWorld:
         )
         self._enqueue("message", forward)
         return post, forward
+
+    # -- reactions ---------------------------------------------------------------------------
+
+    def reactions(self, chat_id: int, message_id: int) -> list[str]:
+        """The bot's reaction emoji on a message (setMessageReaction), none when unset."""
+        with self._lock:
+            return list(self._reactions.get((chat_id, message_id), []))
+
+    def _set_reaction(self, params: dict[str, Any]) -> bool:
+        """setMessageReaction: one emoji of Telegram's standard set on a known message (an
+        empty list removes the bot's reaction)."""
+        chat = self._chat(params)
+        key = (chat["id"], int(params.get("message_id") or 0))
+        reaction = params.get("reaction") or []
+        if not isinstance(reaction, list) or len(reaction) > 1:
+            raise ApiError(400, "Bad Request: REACTIONS_TOO_MANY")
+        emojis = [str(r.get("emoji")) for r in reaction if r.get("type") == "emoji"]
+        if len(emojis) != len(reaction) or any(e not in STANDARD_REACTIONS for e in emojis):
+            raise ApiError(400, "Bad Request: REACTION_INVALID")
+        with self._lock:
+            if key not in self._messages:
+                raise ApiError(400, "Bad Request: message to react not found")
+            self._reactions[key] = emojis
+        return True
 
 
 def _extension(file_name: str) -> str:

@@ -22,7 +22,7 @@ from bot.core.views import View
 class Shown:
     """One thing the fake chat was asked to do."""
 
-    action: str  # send | edit | deliver | delete | typing
+    action: str  # send | edit | deliver | delete | typing | acknowledge
     chat_id: int
     view: View | None = None
     message_id: int | None = None
@@ -47,6 +47,9 @@ class FakeChat:
 
     async def typing(self, chat_id: int) -> None:
         self.log.append(Shown("typing", chat_id))
+
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        self.log.append(Shown("acknowledge", chat_id, message_id=message_id))
 
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
         message_id = self._new_id()

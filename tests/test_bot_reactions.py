@@ -1,0 +1,37 @@
+"""Quiet acknowledgement in groups, end to end: a request in a group gets a 👀 reaction
+(setMessageReaction) instead of a "typing…" status; private chats keep "typing…"; a reaction
+Telegram refuses never costs the answer."""
+
+from __future__ import annotations
+
+from tests.support.bot_api_server import BOT_USERNAME
+from tests.support.bot_harness import GERMAN_ARTICLE, GROUP_CHAT, PRIVATE_CHAT, BotEnv
+from tests.support.telegram_html import parse_telegram_html
+
+
+def _typing_in(env: BotEnv, chat_id: int) -> int:
+    return sum(c.params.get("chat_id") == chat_id for c in env.server.calls("sendChatAction"))
+
+
+async def test_group_requests_get_a_reaction_instead_of_typing(env: BotEnv) -> None:
+    request = env.server.push_message(GROUP_CHAT, f"@{BOT_USERNAME} {GERMAN_ARTICLE}")
+    await env.settled()
+    [reply] = env.server.sent_messages(GROUP_CHAT)
+    assert "German (de)" in parse_telegram_html(reply.text or "")
+    assert env.server.reactions(GROUP_CHAT, request["message_id"]) == ["👀"]
+    assert _typing_in(env, GROUP_CHAT) == 0
+
+
+async def test_private_chats_keep_typing_and_get_no_reaction(env: BotEnv) -> None:
+    request = env.server.push_message(PRIVATE_CHAT, GERMAN_ARTICLE)
+    await env.settled()
+    assert _typing_in(env, PRIVATE_CHAT) == 1
+    assert env.server.reactions(PRIVATE_CHAT, request["message_id"]) == []
+    assert env.server.calls("setMessageReaction") == []
+
+
+async def test_a_refused_reaction_still_gets_the_answer(env: BotEnv) -> None:
+    env.server.fail_next("setMessageReaction", 400, description="Bad Request: REACTION_INVALID")
+    replies = await env.ask(GROUP_CHAT, f"@{BOT_USERNAME} {GERMAN_ARTICLE}")
+    assert len(replies) == 1 and "German (de)" in parse_telegram_html(replies[0].text or "")
+    assert [c.status for c in env.server.calls("setMessageReaction")] == [400]
