@@ -35,3 +35,22 @@ async def test_a_refused_reaction_still_gets_the_answer(env: BotEnv) -> None:
     replies = await env.ask(GROUP_CHAT, f"@{BOT_USERNAME} {GERMAN_ARTICLE}")
     assert len(replies) == 1 and "German (de)" in parse_telegram_html(replies[0].text or "")
     assert [c.status for c in env.server.calls("setMessageReaction")] == [400]
+
+
+async def test_the_original_summary_is_folded_next_to_its_translations(env: BotEnv) -> None:
+    await env.storage.settings.update_chat_settings(
+        GROUP_CHAT, env.config.defaults, show_source=True
+    )
+    reply = await env.ask_one(GROUP_CHAT, f"@{BOT_USERNAME} {GERMAN_ARTICLE}")
+    html = reply.text or ""
+    original = html.index("German (original)")
+    assert html.index("<b>English</b>") < original
+    folded = html[original:]
+    assert folded.count("<blockquote expandable>• ") == 1 and folded.endswith("</blockquote>")
+    assert html.count("<blockquote") == 1, "the translations stay open"
+    # Without translations the original is the summary itself: not folded.
+    await env.storage.settings.update_chat_settings(
+        GROUP_CHAT, env.config.defaults, target_languages=("de",)
+    )
+    alone = await env.ask_one(GROUP_CHAT, f"@{BOT_USERNAME} {GERMAN_ARTICLE}")
+    assert "<blockquote" not in (alone.text or "")
