@@ -464,12 +464,7 @@ class TelegramWorld:
                 for k, v in original.items()
                 if k not in ("text", "entities", "caption", "caption_entities")
             }
-            if text is not None:
-                edited["text"] = text
-                edited["entities"] = detect_entities(text) if entities is None else entities
-            if caption is not None:
-                edited["caption"] = caption
-                edited["caption_entities"] = detect_entities(caption)
+            edited.update(_text_fields(text, caption, entities))
             edited["edit_date"] = int(time.time())
             self._messages[(chat_id, message_id)] = edited
         self._enqueue("edited_message", edited)
@@ -815,11 +810,7 @@ class TelegramWorld:
         automatic forward into it (a ``message`` from Telegram's service account, as the
         channel, ``is_automatic_forward``); returns both (the forward None without a group)."""
         channel = self.add_chat(channel_id, "channel")
-        fields: dict[str, Any] = {"text": text, "caption": caption, "sender_chat": channel}
-        if text is not None:
-            fields["entities"] = detect_entities(text) if entities is None else entities
-        if caption is not None:
-            fields["caption_entities"] = detect_entities(caption)
+        fields = {**_text_fields(text, caption, entities), "sender_chat": channel}
         post = self._new_message(channel, {}, fields)
         with self._lock:
             post.pop("from")  # channel posts have no sender user
@@ -864,6 +855,20 @@ class TelegramWorld:
                 raise ApiError(400, "Bad Request: message to react not found")
             self._reactions[key] = emojis
         return True
+
+
+def _text_fields(
+    text: str | None, caption: str | None, entities: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """A user message's text or caption with the entities Telegram would detect."""
+    fields: dict[str, Any] = {}
+    if text is not None:
+        fields["text"] = text
+        fields["entities"] = detect_entities(text) if entities is None else entities
+    if caption is not None:
+        fields["caption"] = caption
+        fields["caption_entities"] = detect_entities(caption)
+    return fields
 
 
 def _extension(file_name: str) -> str:
