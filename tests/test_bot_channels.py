@@ -154,3 +154,20 @@ async def test_a_post_in_flight_during_a_restart_is_answered_once(
                 process.kill()
                 process.wait(10)
     assert "Resuming 1 unfinished job" in log.read_text("utf-8", errors="replace")
+
+
+async def test_an_edited_post_updates_its_comment_in_the_channels_languages(
+    env: BotEnv,
+) -> None:
+    _linked(env)
+    await env.ask_one(ADMIN, f"/channel {CHANNEL} comment fr")
+    forward = await _post(env, GERMAN_ARTICLE)
+    [comment] = _comments(env)
+    before = _visible(comment.text)
+    other = "\n\n".join(GERMAN_ARTICLE.split("\n\n")[2:])
+    env.server.push_edit(DISCUSSION, forward["message_id"], other)
+    await env.settled()
+    [edited] = _comments(env)
+    after = _visible(edited.text)
+    assert edited.message_id == comment.message_id and after != before
+    assert "\nFrench (via English)\n" in after and "\nEnglish\n" not in after

@@ -45,7 +45,8 @@ async def on_edited(update: Update, context: BriefContext) -> None:
         return
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
-    if message.chat.type != ChatType.PRIVATE and settings.group_mode == "off":
+    channel = message.sender_chat if message.is_automatic_forward else None
+    if channel is None and message.chat.type != ChatType.PRIVATE and settings.group_mode == "off":
         return
     origin, content = _edited_request(message, context.bot.bot)
     try:
@@ -57,7 +58,13 @@ async def on_edited(update: Update, context: BriefContext) -> None:
     except InputError as exc:  # edited into something that is not an article: leave the answer
         log.info("Ignoring an edit in chat %s: %r", message.chat_id, exc)
         return
-    request = SummaryRequest(destination=destination(update), source=source, ui=ui, origin=origin)
+    request = SummaryRequest(
+        destination=destination(update),
+        source=source,
+        ui=ui,
+        origin=origin,
+        settings_chat=channel.id if channel is not None else None,  # a channel post's comment
+    )
     await rt.service.revise(request, rt.chat)
 
 
