@@ -134,7 +134,10 @@ async def test_a_post_in_flight_during_a_restart_is_answered_once(
             await server.wait_for("sendMessage", lambda c: c.params["chat_id"] == ADMIN, 60)
             _post_message, forward = server.push_channel_post(CHANNEL, f"Neu: {slow_url}")
             assert forward is not None
-            await server.wait_for("sendChatAction", lambda c: c.params["chat_id"] == DISCUSSION, 30)
+            # The job started: the post's forward got the quiet 👀 acknowledgement.
+            await server.wait_for(
+                "setMessageReaction", lambda c: c.params["chat_id"] == DISCUSSION, 30
+            )
             process.kill()  # mid-job: the article is still being fetched
             assert process.wait(10) == -signal.SIGKILL
             assert server.sent_messages(DISCUSSION) == []
