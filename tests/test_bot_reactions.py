@@ -54,3 +54,24 @@ async def test_the_original_summary_is_folded_next_to_its_translations(env: BotE
     )
     alone = await env.ask_one(GROUP_CHAT, f"@{BOT_USERNAME} {GERMAN_ARTICLE}")
     assert "<blockquote" not in (alone.text or "")
+
+
+SHORT_ARTICLE = (
+    "Der Stadtrat hat am Dienstag ein neues Verkehrskonzept beschlossen. "
+    "Busse und Bahnen sollen künftig öfter fahren."
+)
+
+
+async def test_a_full_translation_that_fits_is_folded_in_groups_only(env: BotEnv) -> None:
+    article = env.server.push_message(GROUP_CHAT, SHORT_ARTICLE)
+    await env.settled()
+    folded = await env.ask_one(GROUP_CHAT, "/translate en", reply_to=article["message_id"])
+    html = folded.text or ""
+    heading, _, body = html.partition("\n\n")
+    assert "Translation" in parse_telegram_html(heading)
+    assert body.startswith("<blockquote expandable>") and body.endswith("</blockquote>")
+    original = env.server.push_message(PRIVATE_CHAT, SHORT_ARTICLE)
+    await env.settled()
+    private = await env.ask_one(PRIVATE_CHAT, "/translate en", reply_to=original["message_id"])
+    assert "<blockquote" not in (private.text or "")
+    assert parse_telegram_html(private.text or "") == parse_telegram_html(html)

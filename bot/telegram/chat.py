@@ -23,7 +23,7 @@ from bot.telegram.formatting import (
     should_send_as_document,
 )
 from bot.telegram.keyboards import result_keyboard
-from bot.telegram.rendering import render_html
+from bot.telegram.rendering import folded_translation_html, render_html
 from translation import InputError, LimitExceededError
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,8 @@ class TelegramChat:
             if replace is not None:
                 await self.delete(chat_id, replace)
             return None
+        if len(parts) == 1 and chat_id < 0:  # groups (negative ids): folded when it fits
+            parts = [folded_translation_html(parts[0], view)]
         first = await self._put(chat_id, parts[0], None, reply_to, replace)
         for part in parts[1:]:
             await self.send_html(chat_id, part, None)

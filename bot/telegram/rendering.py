@@ -16,6 +16,7 @@ from bot.core.views import (
 from bot.telegram.error_messages import error_html
 from bot.telegram.formatting import (
     MESSAGE_LIMIT,
+    full_translation_header,
     language_name,
     render_full_translation,
     render_summary,
@@ -41,6 +42,17 @@ def live_summary_html(view: LiveSummaryView) -> str:
     note = progress_html(ProgressView("translating", view.ui, view.pending))
     combined = f"{html}\n\n{note}"
     return combined if utf16_len(combined) <= MESSAGE_LIMIT else html
+
+
+def folded_translation_html(html: str, view: TranslationView) -> str:
+    """A full translation that fits in one message, its text folded (an expandable
+    blockquote: a group sees the heading, not a wall of text); unchanged when it would not
+    fit folded."""
+    header = full_translation_header(view.translation, view.ui) + "\n\n"
+    if not html.startswith(header) or html == header:
+        return html
+    folded = f"{header}<blockquote expandable>{html[len(header) :]}</blockquote>"
+    return folded if utf16_len(folded) <= MESSAGE_LIMIT else html
 
 
 def render_html(view: View, limits: LimitsConfig) -> str:
