@@ -89,6 +89,10 @@ async def test_forged_admins_and_bad_channel_commands_change_nothing(env: BotEnv
     for command, expected in answers.items():
         reply = await env.ask_one(STRANGER, command)
         assert _visible(reply.text).startswith(expected), command
+    env.server.add_chat(-100557, "channel", "Ohne Diskussion")
+    env.server.set_member(-100557, ADMIN, "creator")
+    lonely = await env.ask_one(ADMIN, "/channel -100557 comment")
+    assert "The channel has no linked discussion group yet" in _visible(lonely.text)
     refused = await env.ask_one(ADMIN, f"/channel {CHANNEL} comment xx,en")
     assert _visible(refused.text).startswith("I can't translate into xx")
     # In the discussion group: a member is refused even when typing as if an admin.
