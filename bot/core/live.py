@@ -69,14 +69,13 @@ class LiveAnswer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Stop showing: the final answer (or a failure) takes over the message."""
+        """Stop showing: the final answer (or a failure) takes over the message. A show in
+        flight is awaited, never cancelled: a message already posted must not lose its id
+        (it would dangle next to the answer)."""
         self._closing.set()
         self._queue.put_nowait(_DONE)
         if self._task is not None:
-            if exc is not None:
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.shield(self._task)
 
     def _take(self, item: tuple[str, list[str]] | None) -> bool:
         """Record one summary; False at the end."""
