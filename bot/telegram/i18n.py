@@ -279,6 +279,34 @@ EN: dict[str, str] = {
     "feeds.import_invalid": "I could not read that file: {error}",
     "feeds.import_done": "Imported {count} of {total} feeds.",
     "feeds.import_failures": "Not followed: {feeds}",
+    # -- inline mode (issue 15) -----------------------------------------------------------
+    "inline.result_title": "Summary in {language}",
+    "inline.open_private": "Summarize it in our private chat",
+    "inline.help": "Type or paste a link to an article",
+    "inline.blocked": "I don't fetch links into private networks",
+    "inline.too_fast": "Too many requests, try again in a minute",
+    "inline.expired": "That link has expired. Send me the link itself and I'll summarize it.",
+    # -- channels (issue 15) --------------------------------------------------------------
+    "command.channel": "Summaries under a channel's posts (channel admins)",
+    "channel.usage": (
+        "Channel summaries: add me to the channel as an administrator and to its discussion "
+        "group, then send here /channel CHANNEL [comment|off] [LANGUAGES], for example "
+        "/channel @mynews comment en,fr (or, in the discussion group, /channel comment en,fr). "
+        "In comment mode every post with a link or a long text gets its summary as a comment."
+    ),
+    "channel.not_found": (
+        "I can't find that channel. Add me to it as an administrator and give its @name or id."
+    ),
+    "channel.not_linked": "This group is not the discussion group of a channel.",
+    "channel.not_admin": "Only the channel's administrators can change its settings.",
+    "channel.unknown_language": "I can't translate into {languages}. See /languages.",
+    "channel.status": "Channel {channel}: {mode}.\nLanguages: {languages}.",
+    "channel.mode.comment": "summaries of posts with links or long texts as comments",
+    "channel.mode.off": "off",
+    "channel.no_discussion": (
+        "The channel has no linked discussion group yet: link one (channel settings → "
+        "Discussion) and add me to it, so there is a place for the comments."
+    ),
 }
 
 DE: dict[str, str] = {
@@ -561,6 +589,39 @@ DE: dict[str, str] = {
     "feeds.import_invalid": "Ich konnte die Datei nicht lesen: {error}",
     "feeds.import_done": "{count} von {total} Feeds importiert.",
     "feeds.import_failures": "Nicht verfolgt: {feeds}",
+    # -- inline mode (issue 15) -----------------------------------------------------------
+    "inline.result_title": "Zusammenfassung auf {language}",
+    "inline.open_private": "Im privaten Chat zusammenfassen",
+    "inline.help": "Gib einen Link zu einem Artikel ein",
+    "inline.blocked": "Links in private Netzwerke rufe ich nicht ab",
+    "inline.too_fast": "Zu viele Anfragen, versuch es in einer Minute wieder",
+    "inline.expired": "Dieser Link ist abgelaufen. Schick mir den Link selbst, dann fasse ich "
+    "ihn zusammen.",
+    # -- channels (issue 15) --------------------------------------------------------------
+    "command.channel": "Zusammenfassungen unter Kanalbeiträgen (Kanal-Admins)",
+    "channel.usage": (
+        "Kanal-Zusammenfassungen: Füge mich dem Kanal als Administrator und seiner "
+        "Diskussionsgruppe hinzu und schick hier /channel KANAL [comment|off] [SPRACHEN], zum "
+        "Beispiel /channel @meinenews comment en,fr (oder in der Diskussionsgruppe /channel "
+        "comment en,fr). Im Modus comment bekommt jeder Beitrag mit Link oder langem Text seine "
+        "Zusammenfassung als Kommentar."
+    ),
+    "channel.not_found": (
+        "Ich finde diesen Kanal nicht. Füge mich als Administrator hinzu und nenne seinen "
+        "@Namen oder seine ID."
+    ),
+    "channel.not_linked": "Diese Gruppe ist nicht die Diskussionsgruppe eines Kanals.",
+    "channel.not_admin": "Nur die Administratoren des Kanals können seine Einstellungen ändern.",
+    "channel.unknown_language": "Nach {languages} kann ich nicht übersetzen. Siehe /languages.",
+    "channel.status": "Kanal {channel}: {mode}.\nSprachen: {languages}.",
+    "channel.mode.comment": "Zusammenfassungen von Beiträgen mit Links oder langen Texten als "
+    "Kommentare",
+    "channel.mode.off": "aus",
+    "channel.no_discussion": (
+        "Der Kanal hat noch keine verknüpfte Diskussionsgruppe: Verknüpfe eine "
+        "(Kanaleinstellungen → Diskussion) und füge mich hinzu, damit die Kommentare einen Platz "
+        "haben."
+    ),
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "de": DE}

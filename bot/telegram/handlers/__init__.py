@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from bot.telegram.handlers import callbacks, commands, errors, feeds, messages, owner, settings
+from bot.telegram.handlers import (
+    callbacks,
+    channels,
+    commands,
+    edits,
+    errors,
+    feeds,
+    inline,
+    messages,
+    owner,
+    settings,
+)
 from bot.telegram.runtime import BriefApplication
 
 
@@ -11,12 +22,15 @@ def register_handlers(application: BriefApplication) -> None:
     migration = messages.migration_handler()
     application.add_handler(migration, group=-1)
     for handler in (
+        *inline.handlers(),
         *commands.handlers(),
         *settings.handlers(),
         *feeds.handlers(),
         *owner.handlers(),
         callbacks.handler(),
+        *channels.handlers(),
         *messages.handlers(),
+        *edits.handlers(),
         commands.fallback_handler(),
     ):
         application.add_handler(handler)
