@@ -288,6 +288,9 @@ EN: dict[str, str] = {
     "inline.expired": "That link has expired. Send me the link itself and I'll summarize it.",
     # -- channels (issue 15) --------------------------------------------------------------
     "command.channel": "Summaries under a channel's posts (channel admins)",
+    "command.follow": "Follow a news feed: /follow ADDRESS",
+    "command.feeds": "Feeds this chat follows (pause, digest, unfollow)",
+    "command.unfollow": "Stop following a feed",
     "channel.usage": (
         "Channel summaries: add me to the channel as an administrator and to its discussion "
         "group, then send here /channel CHANNEL [comment|off] [LANGUAGES], for example "
@@ -599,6 +602,9 @@ DE: dict[str, str] = {
     "ihn zusammen.",
     # -- channels (issue 15) --------------------------------------------------------------
     "command.channel": "Zusammenfassungen unter Kanalbeiträgen (Kanal-Admins)",
+    "command.follow": "Einem Newsfeed folgen: /follow ADRESSE",
+    "command.feeds": "Feeds dieses Chats (pausieren, Digest, entfolgen)",
+    "command.unfollow": "Einem Feed nicht mehr folgen",
     "channel.usage": (
         "Kanal-Zusammenfassungen: Füge mich dem Kanal als Administrator und seiner "
         "Diskussionsgruppe hinzu und schick hier /channel KANAL [comment|off] [SPRACHEN], zum "
