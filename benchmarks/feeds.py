@@ -67,6 +67,9 @@ class RecordingChat:
     async def typing(self, chat_id: int) -> None:
         return None
 
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        return None
+
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
         self.sent.append((chat_id, time.perf_counter(), view))
         return len(self.sent)

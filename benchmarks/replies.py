@@ -56,7 +56,14 @@ def _answers(messages: Sequence[SentMessage], request: Request) -> list[SentMess
 
 
 def is_final(message: SentMessage) -> bool:
-    return not message.deleted and not (message.text or "").startswith(PROGRESS)
+    """Not a "working on it" message, nor a live answer still ending in one."""
+    text = message.text or ""
+    last_paragraph = text.rsplit("\n\n", 1)[-1]
+    return (
+        not message.deleted
+        and not text.startswith(PROGRESS)
+        and not last_paragraph.startswith(PROGRESS)
+    )
 
 
 def is_answered(server: BotApiServer, request: Request) -> bool:

@@ -218,6 +218,10 @@ class LimitsConfig(PipelineLimits):
     per_user_per_minute: int = 6
     per_chat_per_minute: int = 20
     job_timeout_seconds: int = 120
+    #: Edits of a request update the bot's answer for this long after it, for at most this
+    #: many recent answers in all.
+    edit_window_hours: int = 48
+    edit_window_answers: int = 10_000
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -20,14 +20,17 @@ from translation.models.engine import TranslationEngine
 
 
 def _sections(reply: SentMessage) -> dict[str, list[str]]:
-    """Section heading -> its bullets, from the visible text of a summary."""
+    """Section heading (the first line of a block; a translated title may follow it) -> its
+    bullets, from the visible text of a summary."""
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
+    previous = ""
     for line in parse_telegram_html(reply.text or "").splitlines():
         if line.startswith("• ") and current is not None:
             current.append(line[2:])
-        elif line and not line.startswith("• "):
+        elif line and not previous:
             current = sections.setdefault(line, [])
+        previous = line
     return {name: bullets for name, bullets in sections.items() if bullets}
 
 

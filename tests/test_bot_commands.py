@@ -18,7 +18,18 @@ from tests.support.telegram_html import parse_telegram_html
 from translation.models.argos_packages import install_from_path
 from translation.models.engine import TranslationEngine
 
-PUBLIC = ["start", "help", "settings", "summarize", "translate", "languages"]
+PUBLIC = [
+    "start",
+    "help",
+    "settings",
+    "summarize",
+    "translate",
+    "languages",
+    "follow",
+    "feeds",
+    "unfollow",
+    "channel",
+]
 
 
 async def _visible(env: BotEnv, chat_id: int, text: str, **kwargs: object) -> str:

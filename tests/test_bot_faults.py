@@ -54,7 +54,8 @@ async def test_429_and_5xx_and_dropped_connections_are_retried(env: BotEnv) -> N
 
 
 async def test_a_chat_that_blocked_the_bot_closes_its_job(env: BotEnv) -> None:
-    env.server.fail_next("sendMessage", 403, times=2)  # the answer, then the error report
+    # The live answer's first message, the answer, then the error report.
+    env.server.fail_next("sendMessage", 403, times=3)
     assert await env.ask(PRIVATE_CHAT, GERMAN_ARTICLE) == []
     assert await env.storage.jobs.count_unfinished() == 0
     reply = await env.ask_one(PRIVATE_CHAT, GERMAN_ARTICLE)

@@ -8,11 +8,20 @@ test's loopback articles), so configuration that switched the guard off would fa
 
 from __future__ import annotations
 
+import httpx
+
 from bot.config import Config
 from tests.support.bot_harness import GERMAN_ARTICLE, PRIVATE_CHAT, ArticleServer, BotEnv
 from tests.support.telegram_html import parse_telegram_html
 
-REFUSED = "⚠️ I can't open this link: Only public web pages are allowed."
+
+def refused(link: str) -> str:
+    """The refusal names the private address (or the name that resolved to one)."""
+    host = httpx.URL(link).host
+    return (
+        f"⚠️ I can't open this link: {host} is a private or local address; "
+        "only public web pages are allowed."
+    )
 
 
 async def test_default_bot_refuses_loopback_private_and_metadata_links(
@@ -34,7 +43,7 @@ async def test_default_bot_refuses_loopback_private_and_metadata_links(
     ]
     for link in links:
         reply = await env.ask_one(PRIVATE_CHAT, f"Bitte zusammenfassen: {link}")
-        assert parse_telegram_html(reply.text or "") == REFUSED, link
+        assert parse_telegram_html(reply.text or "") == refused(link), link
     assert articles.requested == [], "the guard refuses before connecting"
     stats = await env.storage.stats.summary()
     assert stats.by_outcome == {"error:fetch": len(links)}
@@ -48,6 +57,7 @@ async def test_the_refusal_is_told_in_the_users_language(
     for link in (article, "http://169.254.169.254/latest/meta-data/"):
         reply = await env.ask_one(german, link, user_id=german, language_code="de")
         assert parse_telegram_html(reply.text or "") == (
-            "⚠️ Diesen Link kann ich nicht öffnen: Nur öffentliche Webseiten sind erlaubt."
+            f"⚠️ Diesen Link kann ich nicht öffnen: {httpx.URL(link).host} ist eine private oder "
+            "lokale Adresse; nur öffentliche Webseiten sind erlaubt."
         )
     assert articles.requested == []

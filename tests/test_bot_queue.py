@@ -9,7 +9,12 @@ from pathlib import Path
 from bot.core.admission import WaitingLine
 from bot.core.progress import Progress
 from bot.core.views import ProgressView
-from tests.support.bot_harness import ArticleServer, bot_env, german_article_html
+from tests.support.bot_harness import (
+    LOOPBACK_ARTICLES,
+    ArticleServer,
+    bot_env,
+    german_article_html,
+)
 from tests.support.fakes import FakeChat
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
@@ -66,7 +71,12 @@ async def test_queued_requests_show_their_place_and_watch_it_move(
     async with ArticleServer() as articles:
         limits = {"workers": 1, "per_user_per_minute": 1000, "per_chat_per_minute": 1000}
         async with bot_env(
-            tmp_path, packages_dir, engine, progress_delay=0.0, limits=limits
+            tmp_path,
+            packages_dir,
+            engine,
+            progress_delay=0.0,
+            limits=limits,
+            fetch=LOOPBACK_ARTICLES,
         ) as env:
             env.runtime.service.progress_edit_interval = 0.0  # every move shown
             for index, chat in enumerate(CHATS):

@@ -71,10 +71,12 @@ def _ensure_stopped(process: subprocess.Popen[bytes]) -> None:
 
 
 def _summary_bullets(server: BotApiServer, chat: int) -> list[int]:
+    """Bullets of each final summary (with its buttons: a live answer still being translated
+    has none)."""
     return [
         parse_telegram_html(m.text or "").count("• ")
         for m in server.sent_messages(chat)
-        if "German (de)" in parse_telegram_html(m.text or "")
+        if "German (de)" in parse_telegram_html(m.text or "") and m.reply_markup
     ]
 
 

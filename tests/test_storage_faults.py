@@ -33,6 +33,7 @@ TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings
     "feed_digest_schedules",
     "feed_digest_items",
     "translation_memory",
+    "answers",
 }
 
 

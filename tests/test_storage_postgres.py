@@ -29,6 +29,13 @@ DEFAULTS = DefaultsConfig()
 TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
     "rate_limit_keys",
     "rate_limit_events",
+    "feeds",
+    "feed_subscriptions",
+    "feed_seen",
+    "feed_digest_schedules",
+    "feed_digest_items",
+    "translation_memory",
+    "answers",
 }
 
 

@@ -45,6 +45,8 @@ from translation.web.extraction import extract_article, looks_like_html
 from translation.web.fetching import FetchPolicy, fetch_url
 
 T = TypeVar("T")
+#: Called (in the worker thread) with each summary's language and sentences as it is ready.
+SummaryListener = Callable[[str, list[str]], None]
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 
@@ -244,9 +246,15 @@ class Pipeline:
     # -- summary -------------------------------------------------------------------------------
 
     def summarize_prepared(
-        self, prepared: PreparedDocument, targets: Sequence[str], options: SummaryOptions
+        self,
+        prepared: PreparedDocument,
+        targets: Sequence[str],
+        options: SummaryOptions,
+        on_summary: SummaryListener | None = None,
     ) -> PipelineResult:
-        """Pick the key sentences in the source language, then translate them per target."""
+        """Pick the key sentences in the source language, then translate them per target;
+        ``on_summary(language, sentences)`` hears of each summary as soon as it exists (the
+        source language's first), so a front end can show it before the rest is done."""
         timings = dict(prepared.timings_ms)
         watch = _Stopwatch(timings)
         source = prepared.language
@@ -255,6 +263,8 @@ class Pipeline:
             picked = summarize(sentences, source, options, title=prepared.document.title)
         summary = [strip_dateline(sentences[i]) for i in picked]  # "Berlin (dpa) – " is no news
         summaries: dict[str, list[str]] = {source: summary}
+        if on_summary is not None:
+            on_summary(source, summary)
         pivots: dict[str, str] = {}
         missing: dict[str, str] = {}
         needed: dict[str, list[str]] = {}
@@ -262,7 +272,17 @@ class Pipeline:
         # The title travels as one more sentence in the same batch, then is split off again.
         batch = [*summary, title] if title else summary
         with watch.stage("translate"):
-            self._translate_into(batch, source, targets, summaries, pivots, missing, needed, watch)
+            self._translate_into(
+                batch,
+                source,
+                targets,
+                summaries,
+                pivots,
+                missing,
+                needed,
+                watch,
+                _without_title(on_summary) if title else on_summary,
+            )
         titles: dict[str, str] = {}
         for language in list(summaries):
             if title and language != source:
@@ -294,6 +314,7 @@ class Pipeline:
         missing: dict[str, str],
         needed: dict[str, list[str]],
         watch: _Stopwatch,
+        on_summary: SummaryListener | None = None,
     ) -> None:
         """Translate along each target's route, reusing hops already done (e.g. de->en for fr);
         an unreachable target gets its error message and the packages it needs."""
@@ -312,6 +333,8 @@ class Pipeline:
                     if there not in done:
                         done[there] = self.engine.translate(done[here], here, there).sentences
             out[target] = done[target]
+            if on_summary is not None:
+                on_summary(target, done[target])
             if len(path) > 2:
                 pivots[target] = "→".join(path[1:-1])
 
@@ -355,6 +378,13 @@ class Pipeline:
     async def translate_full(self, source: InputSource, target: str) -> FullTranslation:
         prepared = await self.prepare(source)
         return await self._run(self.translate_prepared, prepared, target)
+
+
+def _without_title(listener: SummaryListener | None) -> SummaryListener | None:
+    """``listener`` fed summaries only: the title travels last in each translated batch."""
+    if listener is None:
+        return None
+    return lambda language, sentences: listener(language, sentences[:-1])
 
 
 def _regroup(flat: list[str], sizes: list[int]) -> list[list[str]]:

@@ -17,7 +17,7 @@ from bot.core.feed_records import (
     NewArticle,
     Subscription,
 )
-from bot.core.records import Job, StatsSummary
+from bot.core.records import Answer, Job, StatsSummary
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
 
@@ -33,6 +33,11 @@ class ChatPort(FilePort, Protocol):
 
     async def typing(self, chat_id: int) -> None:
         """Show that the bot is working; failures are ignored (it is only a hint)."""
+        ...
+
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        """Show quietly that a request in a group was taken (a reaction on it, where a
+        "typing…" status would be noise); failures are ignored."""
         ...
 
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
@@ -96,6 +101,17 @@ class JobsRepository(Protocol):
     async def unfinished_jobs(self) -> list[Job]: ...
 
 
+class AnswersRepository(Protocol):
+    """The bot's recent answers by the message they answer (a bounded window: older or
+    surplus entries are forgotten, and an edit of their request is then ignored)."""
+
+    async def remember(
+        self, chat_id: int, request_message_id: int, answer_message_id: int, content_key: str
+    ) -> None: ...
+
+    async def find(self, chat_id: int, request_message_id: int) -> Answer | None: ...
+
+
 class StatsRepository(Protocol):
     async def record_request(
         self,
@@ -123,6 +139,9 @@ class StoragePort(Protocol):
 
     @property
     def stats(self) -> StatsRepository: ...
+
+    @property
+    def answers(self) -> AnswersRepository: ...
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A chat changed its id (group -> supergroup): settings, jobs, statistics follow."""

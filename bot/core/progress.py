@@ -43,6 +43,7 @@ class Progress:
         self._timer: asyncio.Task[None] | None = None
         self._showing = False
         self._finished = False
+        self._live = False
 
     def start(self, view: ProgressView) -> None:
         """Begin timing; ``view`` is shown after ``delay`` unless the work is done by then."""
@@ -62,6 +63,8 @@ class Progress:
         Places in line may change often: those edits are spaced ``edit_interval`` apart (the
         latest place wins), which keeps a chat within Telegram's edit limits."""
         self._view = view
+        if self._live:
+            return  # the message shows content now, not stages
         if self.message_id is None or self._timer is None or not self._timer.done():
             return
         wait = self._last_edit + self._edit_interval - asyncio.get_running_loop().time()
@@ -77,21 +80,36 @@ class Progress:
     async def _refresh(self) -> None:
         async with self._lock:
             view = self._view
-            if self._finished or view is None or view == self._shown:
+            if self._finished or self._live or view is None or view == self._shown:
                 return
             try:
-                if self.message_id is None:
-                    self.message_id = await self._chat.send(
-                        self.chat_id, view, reply_to=self._reply_to
-                    )
-                    if self._on_message is not None:
-                        await self._on_message(self.message_id)
-                else:
-                    await self._chat.edit(self.chat_id, self.message_id, view)
+                await self._put(view)
                 self._shown = view
                 self._last_edit = asyncio.get_running_loop().time()
             except Exception:  # a progress hint must never fail the request
                 log.warning("Could not show progress in chat %s", self.chat_id, exc_info=True)
+
+    async def _put(self, view: View) -> None:
+        """Send the message, or edit it when there is one (the caller holds the lock)."""
+        if self.message_id is None:
+            self.message_id = await self._chat.send(self.chat_id, view, reply_to=self._reply_to)
+            if self._on_message is not None:
+                await self._on_message(self.message_id)
+        else:
+            await self._chat.edit(self.chat_id, self.message_id, view)
+
+    async def show(self, view: View) -> None:
+        """Show partial content (a live answer) in the progress message now, sending it if
+        there is none yet; from then on stages no longer replace it, only ``finish`` does."""
+        await self._stop_timer()
+        async with self._lock:
+            if self._finished:
+                return
+            self._live = True
+            try:
+                await self._put(view)
+            except Exception:  # a partial answer must never fail the request
+                log.warning("Could not show a partial answer in %s", self.chat_id, exc_info=True)
 
     async def cancel(self) -> None:
         """Stop without touching the chat (shutdown: a resumed run reuses the message)."""

@@ -1,4 +1,4 @@
-"""What the storage ports hand back: durable jobs and request statistics.
+"""What the storage ports hand back: durable jobs, recent answers and request statistics.
 
 Plain data shared by the service and every storage backend, so the core never imports an
 adapter to read what one returns.
@@ -54,3 +54,18 @@ class StatsSummary:
     @property
     def cache_hit_rate(self) -> float | None:
         return self.cache_hits / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The bot's answer to a chat message, remembered so an edit of the message can update it.
+
+    ``content_key`` identifies what was answered (``Source.content_key``): an edit that leaves
+    it unchanged needs no new work.
+    """
+
+    chat_id: int
+    request_message_id: int
+    answer_message_id: int
+    content_key: str
+    created_at: float

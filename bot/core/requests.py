@@ -77,6 +77,9 @@ class SummaryRequest:
     source: Source
     ui: str = "en"
     origin: Origin = "private"
+    #: Whose settings (languages, length) apply when not the destination's: a channel's, for
+    #: its posts answered in the linked discussion group.
+    settings_chat: int | None = None
 
     kind: JobKind = "summary"
 

@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter, WaitingLine
 from bot.core.cache_keys import make_cache_key
 from bot.core.errors import StorageError
+from bot.core.live import LiveAnswer
 from bot.core.once import OnceLedger, OnceState
 from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
@@ -73,6 +74,8 @@ PIPELINE_VERSION = "2"  # 2: summaries carry translated titles
 #: The articles Briefbot is made for are mostly German: first-run hints name the models that
 #: German articles need.
 MAIN_SOURCE_LANGUAGE = "de"
+#: A live answer is edited at most this often (Telegram allows about one edit per second).
+LIVE_INTERVAL_SECONDS = 1.0
 
 
 class ResultExpired(Exception):
@@ -127,6 +130,7 @@ class BriefService:
         config: Config,
         executor: Executor,
         progress_delay: float = 2.0,
+        live_interval: float | None = LIVE_INTERVAL_SECONDS,
     ) -> None:
         self.pipeline = pipeline
         self.storage = storage
@@ -135,6 +139,8 @@ class BriefService:
         self.progress_delay = progress_delay
         #: Seconds between edits that only move a place in line (Telegram limits edits).
         self.progress_edit_interval = 3.0
+        #: Seconds between the edits of a live answer in private chats; None: no live answer.
+        self.live_interval = live_interval
         limits = config.limits
         self.user_limiter = SlidingWindowLimiter(limits.per_user_per_minute)
         self.chat_limiter = SlidingWindowLimiter(limits.per_chat_per_minute)
@@ -295,10 +301,11 @@ class BriefService:
         if origin != "auto":
             await chat.send(dest.chat_id, Failure(exc, ui), reply_to=dest.reply_to)
 
-    async def submit(self, request: Request, chat: ChatPort) -> None:
-        """Admit (rate limits, bounded queue), record the job, run it, answer exactly once."""
+    async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
+        """Admit (rate limits, bounded queue), record the job, run it, answer exactly once
+        (in place of message ``replace``, an earlier answer, when given)."""
         try:
-            await self._run_admitted(request, chat)
+            await self._run_admitted(request, chat, replace=replace)
         except Refused as exc:
             await self._record_refusal(request, exc)
             if request.origin != "auto":
@@ -342,8 +349,10 @@ class BriefService:
         request: Request,
         chat: ChatPort,
         accepted: Callable[[], Awaitable[None]] | None = None,
+        replace: int | None = None,
     ) -> bool:
-        """Run ``request`` once admitted (Refused otherwise); True if it was answered."""
+        """Run ``request`` once admitted (Refused otherwise), in place of message ``replace``
+        when given; True if it was answered."""
         dest = request.destination
         async with self.admitted(dest.chat_id, dest.user_id):
             if accepted is not None:
@@ -362,7 +371,10 @@ class BriefService:
                 if request.origin != "auto":
                     await chat.send(dest.chat_id, Failure(exc, request.ui), reply_to=dest.reply_to)
                 return False
-            return await self.run_job(job_id, request, chat)
+            if replace is not None:  # a restart edits the same answer
+                with contextlib.suppress(StorageError):
+                    await self.storage.jobs.set_progress_message(job_id, replace)
+            return await self.run_job(job_id, request, chat, replace)
 
     async def run_job(
         self, job_id: int, request: Request, chat: ChatPort, progress_message_id: int | None = None
@@ -390,7 +402,10 @@ class BriefService:
         try:
             if not await jobs.mark_running(job_id):
                 return False  # already answered (e.g. by a run that finished just before a restart)
-            await chat.typing(dest.chat_id)
+            if request.origin == "private" or dest.reply_to is None:
+                await chat.typing(dest.chat_id)
+            else:
+                await chat.acknowledge(dest.chat_id, dest.reply_to)
             progress.start(ProgressView("working", request.ui))
 
             async def queued(position: int) -> None:
@@ -402,7 +417,7 @@ class BriefService:
                 async with asyncio.timeout(self.config.limits.job_timeout_seconds):
                     if isinstance(request, SummaryRequest):
                         view = await self._summary_answer(request, chat, progress, outcome)
-                        await progress.finish(view)
+                        await self._remember_answer(request, await progress.finish(view))
                     else:
                         await self._translation_answer(request, chat, progress, outcome)
         except asyncio.CancelledError:
@@ -434,7 +449,9 @@ class BriefService:
             if request.origin == "auto":
                 await progress.discard()  # nobody asked: stay silent in the group
             else:
-                await progress.finish(Failure(exc, request.ui))
+                await self._remember_answer(
+                    request, await progress.finish(Failure(exc, request.ui))
+                )
         except Exception:  # e.g. the user blocked the bot: nobody can be told
             log.exception("Could not report a failure in chat %s", dest.chat_id)
         try:
@@ -442,10 +459,47 @@ class BriefService:
         except StorageError as storage_exc:
             log.error("Could not mark job %s failed: %s", job_id, storage_exc.message)
 
+    async def _remember_answer(self, request: Request, answer_id: int | None) -> None:
+        """Keep which message answers which request, so an edit of it can update the answer
+        (a failure too: the user may edit the message to fix a broken link)."""
+        dest = request.destination
+        if not isinstance(request, SummaryRequest) or answer_id is None or dest.reply_to is None:
+            return
+        try:
+            await self.storage.answers.remember(
+                dest.chat_id, dest.reply_to, answer_id, request.source.content_key()
+            )
+        except StorageError as exc:
+            log.warning("Could not remember the answer in chat %s: %s", dest.chat_id, exc.message)
+
+    async def revise(self, request: SummaryRequest, chat: ChatPort) -> bool:
+        """An edited message: when the bot answered it recently and the edit changed what it
+        asks for, the answer is redone in place (admitted like any request). An edit of a
+        message the bot never answered, or one that changes nothing relevant (a typo next to
+        the link), costs one lookup. True when a new answer was started."""
+        dest = request.destination
+        if dest.reply_to is None:
+            return False
+        try:
+            answer = await self.storage.answers.find(dest.chat_id, dest.reply_to)
+        except StorageError as exc:
+            log.warning("Could not look up an answer in chat %s: %s", dest.chat_id, exc.message)
+            return False
+        if answer is None or answer.content_key == request.source.content_key():
+            return False
+        log.info(
+            "Message %s in chat %s was edited: updating the answer", dest.reply_to, dest.chat_id
+        )
+        await self.submit(request, chat, replace=answer.answer_message_id)
+        return True
+
     async def _summary_answer(
         self, request: SummaryRequest, chat: ChatPort, progress: Progress, outcome: Outcome
     ) -> SummaryView:
-        settings = await self.settings(request.destination.chat_id)
+        settings_chat = request.settings_chat
+        if settings_chat is None:
+            settings_chat = request.destination.chat_id
+        settings = await self.settings(settings_chat)
         doc_key = request.source.content_key()
 
         async def document() -> PreparedDocument:
@@ -459,6 +513,7 @@ class BriefService:
             show_source=settings.show_source,
             ui=request.ui,
             on_stage=progress.stage,
+            live=progress if request.origin == "private" else None,
         )
         outcome.cache_hit = view.cache_hit
         outcome.timings_ms.update(view.timings_ms)
@@ -512,6 +567,48 @@ class BriefService:
             raise ResultExpired(doc_key)
         return PreparedDocument.from_json(cached)
 
+    def _summary_key(self, doc_key: str, targets: Sequence[str], options: SummaryOptions) -> str:
+        return make_cache_key(
+            doc_key,
+            tuple(targets),
+            options.sentences or 0,
+            options.algorithm.value,
+            self._models_version,
+            kind="summary",
+            ratio=options.ratio,
+        )
+
+    async def cached_summary(self, chat_id: int, source: Source, ui: str) -> SummaryView | None:
+        """The summary ``chat_id``'s settings would get for ``source`` if it is in the results
+        cache, without doing any work (None otherwise): for answers that must come at once."""
+        settings = await self.settings(chat_id)
+        doc_key = source.content_key()
+        options = SummaryOptions(
+            settings.summary_sentences, algorithm=Algorithm(settings.algorithm)
+        )
+        if (
+            await self.storage.cache.get(
+                self._summary_key(doc_key, settings.target_languages, options)
+            )
+            is None
+        ):
+            return None
+
+        async def no_work() -> PreparedDocument:  # a hit needs no document
+            raise ResultExpired(doc_key)
+
+        try:
+            return await self.summary_view(
+                doc_key,
+                no_work,
+                settings.target_languages,
+                options,
+                show_source=settings.show_source,
+                ui=ui,
+            )
+        except ResultExpired:  # evicted between the two reads
+            return None
+
     async def summarize(
         self,
         doc_key: str,
@@ -520,19 +617,12 @@ class BriefService:
         options: SummaryOptions,
         on_stage: StageCallback | None = None,
         ui: str = "en",
+        live: Progress | None = None,
     ) -> tuple[PipelineResult, bool]:
         """(result, cache hit): the summary of a document in ``targets``, cached by content and
         every option that changes it (targets, length, algorithm, installed models)."""
         targets = tuple(targets)
-        key = make_cache_key(
-            doc_key,
-            targets,
-            options.sentences or 0,
-            options.algorithm.value,
-            self._models_version,
-            kind="summary",
-            ratio=options.ratio,
-        )
+        key = self._summary_key(doc_key, targets, options)
         cached = await self.storage.cache.get(key)
         if cached is not None:
             return PipelineResult.from_json(cached), True
@@ -541,9 +631,39 @@ class BriefService:
             others = tuple(t for t in targets if t != prepared.language)
             stage: Stage = "translating" if others else "summarizing"
             await on_stage(ProgressView(stage, ui, others))
-        result = await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
+        result = await self._work_summary(prepared, targets, options, ui, live)
         await self.storage.cache.put(key, result.to_json())
         return result, False
+
+    async def _work_summary(
+        self,
+        prepared: PreparedDocument,
+        targets: tuple[str, ...],
+        options: SummaryOptions,
+        ui: str,
+        live: Progress | None,
+    ) -> PipelineResult:
+        """The pipeline's summary; with ``live``, shown in that progress message as each
+        language is ready (when there is anything to translate)."""
+        reachable = self._reachable(prepared.language, targets)
+        if live is None or self.live_interval is None or not reachable:
+            return await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
+        answer = LiveAnswer(live, prepared, reachable, ui, interval=self.live_interval)
+        async with answer:
+            return await self._cpu(
+                self.pipeline.summarize_prepared, prepared, targets, options, answer.listener
+            )
+
+    def _reachable(self, source: str, targets: Sequence[str]) -> tuple[str, ...]:
+        """The targets other than ``source`` that installed models translate into."""
+        reachable = []
+        for target in dict.fromkeys(targets):
+            if target == source:
+                continue
+            with contextlib.suppress(ModelMissingError):
+                self.pipeline.engine.route(source, target)
+                reachable.append(target)
+        return tuple(reachable)
 
     async def summary_view(
         self,
@@ -555,9 +675,12 @@ class BriefService:
         show_source: bool,
         ui: str,
         on_stage: StageCallback | None = None,
+        live: Progress | None = None,
     ) -> SummaryView:
         """A summary with the actions that may follow it (shorter, longer, full translation)."""
-        result, cache_hit = await self.summarize(doc_key, document, targets, options, on_stage, ui)
+        result, cache_hit = await self.summarize(
+            doc_key, document, targets, options, on_stage, ui, live
+        )
         sentences = options.sentences or result.sentence_count
         # A short text gets fewer sentences than asked: "shorter" starts from what is shown.
         shown = clamp_sentences(min(sentences, result.sentence_count))

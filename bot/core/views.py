@@ -66,6 +66,18 @@ class SummaryView:
 
 
 @dataclass(frozen=True)
+class LiveSummaryView:
+    """A summary still being translated (private chats): the languages ready so far, in
+    ``shown`` order (the source language first), and those still to come; the final
+    ``SummaryView`` replaces it in the same message."""
+
+    result: PipelineResult
+    shown: tuple[str, ...]
+    pending: tuple[str, ...]
+    ui: str
+
+
+@dataclass(frozen=True)
 class TranslationView:
     """A whole document translated into one language."""
 
@@ -142,6 +154,7 @@ class FeedDigestView:
 View = (
     ProgressView
     | SummaryView
+    | LiveSummaryView
     | TranslationView
     | Refusal
     | Failure

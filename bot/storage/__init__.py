@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.storage import sql
+from bot.storage.answers_store import AnswersStore
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT_MS, Database
 from bot.storage.errors import StorageError
 from bot.storage.feeds_store import FeedsStore, move_chat_feeds
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "AnswersStore",
     "ChatSettings",
     "Database",
     "Job",
@@ -62,6 +64,7 @@ class Storage:
     stats: StatsStore
     rate_limits: RateLimitStore
     feeds: FeedsStore
+    answers: AnswersStore
 
     @classmethod
     async def open(
@@ -71,10 +74,14 @@ class Storage:
         cache_max_entries: int = 5000,
         cache_ttl_seconds: float = 30 * 86400.0,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        answers_window_seconds: float = 48 * 3600.0,
+        answers_max_entries: int = 10_000,
     ) -> Storage:
         """Open and migrate the SQLite file, then drop what outlived its retention period."""
         db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
-        return await cls.attach(db, cache_max_entries, cache_ttl_seconds)
+        return await cls.attach(
+            db, cache_max_entries, cache_ttl_seconds, answers_window_seconds, answers_max_entries
+        )
 
     @classmethod
     async def open_postgres(
@@ -84,16 +91,25 @@ class Storage:
         cache_max_entries: int = 5000,
         cache_ttl_seconds: float = 30 * 86400.0,
         pool_size: int = 10,
+        answers_window_seconds: float = 48 * 3600.0,
+        answers_max_entries: int = 10_000,
     ) -> Storage:
         """Connect to and migrate the PostgreSQL database at ``url``, then prune as ``open``."""
         from bot.storage.postgres import PostgresDatabase  # psycopg only when configured
 
         db = await PostgresDatabase.open(url, pool_size=pool_size)
-        return await cls.attach(db, cache_max_entries, cache_ttl_seconds)
+        return await cls.attach(
+            db, cache_max_entries, cache_ttl_seconds, answers_window_seconds, answers_max_entries
+        )
 
     @classmethod
     async def attach(
-        cls, db: sql.Database, cache_max_entries: int, cache_ttl_seconds: float
+        cls,
+        db: sql.Database,
+        cache_max_entries: int,
+        cache_ttl_seconds: float,
+        answers_window_seconds: float = 48 * 3600.0,
+        answers_max_entries: int = 10_000,
     ) -> Storage:
         """The stores over an open database; closes it if the start-up pruning fails."""
         storage = cls(
@@ -104,6 +120,9 @@ class Storage:
             stats=StatsStore(db),
             rate_limits=RateLimitStore(db),
             feeds=FeedsStore(db),
+            answers=AnswersStore(
+                db, window_seconds=answers_window_seconds, max_entries=answers_max_entries
+            ),
         )
         try:
             await storage.jobs.prune_finished(FINISHED_JOB_RETENTION_SECONDS)
@@ -139,11 +158,15 @@ async def open_storage(config: Config) -> Storage:
             cache_max_entries=config.cache.max_entries,
             cache_ttl_seconds=config.cache.ttl_seconds,
             pool_size=config.storage.pool_size,
+            answers_window_seconds=config.limits.edit_window_hours * 3600.0,
+            answers_max_entries=config.limits.edit_window_answers,
         )
     return await Storage.open(
         config.storage.path,
         cache_max_entries=config.cache.max_entries,
         cache_ttl_seconds=config.cache.ttl_seconds,
+        answers_window_seconds=config.limits.edit_window_hours * 3600.0,
+        answers_max_entries=config.limits.edit_window_answers,
     )
 
 

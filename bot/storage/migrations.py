@@ -165,6 +165,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX translation_memory_last_used ON translation_memory (last_used);
         """,
     ),
+    (
+        5,
+        """
+        -- The bot's recent answers by the message they answer: an edited request updates its
+        -- answer (a bounded window, see bot/storage/answers_store.py).
+        CREATE TABLE answers (
+            chat_id INTEGER NOT NULL,
+            request_message_id INTEGER NOT NULL,
+            answer_message_id INTEGER NOT NULL,
+            content_key TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (chat_id, request_message_id)
+        );
+        CREATE INDEX answers_created_at ON answers (created_at);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -44,7 +44,18 @@ class BotApiUnreachableError(BriefbotError):
     kind = "bot-api"
 
 
-PUBLIC_COMMANDS = ("start", "help", "settings", "summarize", "translate", "languages")
+PUBLIC_COMMANDS = (
+    "start",
+    "help",
+    "settings",
+    "summarize",
+    "translate",
+    "languages",
+    "follow",
+    "feeds",
+    "unfollow",
+    "channel",
+)
 OWNER_COMMANDS = ("stats", "models")
 #: PTB's own start-up retries: off, the transport retries within ``[telegram] retry_seconds``
 #: (one loop, one line per attempt, a bounded sequence).

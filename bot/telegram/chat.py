@@ -23,13 +23,15 @@ from bot.telegram.formatting import (
     should_send_as_document,
 )
 from bot.telegram.keyboards import result_keyboard
-from bot.telegram.rendering import render_html
+from bot.telegram.rendering import folded_translation_html, render_html
 from translation import InputError, LimitExceededError
 
 log = logging.getLogger(__name__)
 
 MigrationHook = Callable[[int, int], Awaitable[None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+#: The quiet "on it" for group requests (one of the reactions Telegram allows bots).
+ACKNOWLEDGE_REACTION = "👀"
 
 
 def _reply(reply_to: int | None) -> ReplyParameters | None:
@@ -74,6 +76,10 @@ class TelegramChat:
     async def typing(self, chat_id: int) -> None:
         with contextlib.suppress(TelegramError):
             await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        with contextlib.suppress(TelegramError):
+            await self._bot.set_message_reaction(chat_id, message_id, ACKNOWLEDGE_REACTION)
 
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
         html = self._render(chat_id, view)
@@ -148,6 +154,8 @@ class TelegramChat:
             if replace is not None:
                 await self.delete(chat_id, replace)
             return None
+        if len(parts) == 1 and chat_id < 0:  # groups (negative ids): folded when it fits
+            parts = [folded_translation_html(parts[0], view)]
         first = await self._put(chat_id, parts[0], None, reply_to, replace)
         for part in parts[1:]:
             await self.send_html(chat_id, part, None)

@@ -208,12 +208,18 @@ class _SummaryLayout:
     head: list[str]
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Sections shown folded (an expandable blockquote): the original-language summary next
+    #: to its translations, which readers open only when they want it.
+    collapsed: set[int] = field(default_factory=set)
 
     def render(self, bullets: Sequence[Sequence[str]] | None = None) -> str:
         groups = bullets if bullets is not None else [b for _, b in self.sections]
         parts = ["\n".join(self.head)]
-        for (header, _), items in zip(self.sections, groups, strict=True):
-            parts.append("\n".join([header, *(BULLET + escape(b) for b in items)]))
+        for index, ((header, _), items) in enumerate(zip(self.sections, groups, strict=True)):
+            lines = [BULLET + escape(b) for b in items]
+            if index in self.collapsed and lines:
+                lines = [f"<blockquote expandable>{chr(10).join(lines)}</blockquote>"]
+            parts.append("\n".join([header, *lines]))
         if self.notes:
             parts.append("\n".join(self.notes))
         return "\n\n".join(parts)
@@ -270,6 +276,8 @@ def _summary_layout(
                 _italic(t("summary.no_targets", ui, language=language_name(source, ui)))
             )
         header = _section_header(source, ui, None, original=True)
+        if layout.sections:  # next to translations: folded
+            layout.collapsed.add(len(layout.sections))
         layout.sections.append((header, [one_line(s) for s in result.summaries.get(source, [])]))
     layout.notes = _bounded_notes(missing_notes)
     return layout

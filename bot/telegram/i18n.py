@@ -302,6 +302,37 @@ EN: dict[str, str] = {
     "feeds.import_usage": "Send an OPML file (exported by a feed reader) with the caption /import.",
     "feeds.import_invalid": "I could not read that file: {error}",
     "feeds.import_failures": "Not followed: {feeds}",
+    # -- inline mode (issue 15) -----------------------------------------------------------
+    "inline.result_title": "Summary in {language}",
+    "inline.open_private": "Summarize it in our private chat",
+    "inline.help": "Type or paste a link to an article",
+    "inline.blocked": "I don't fetch links into private networks",
+    "inline.too_fast": "Too many requests, try again in a minute",
+    "inline.expired": "That link has expired. Send me the link itself and I'll summarize it.",
+    # -- channels (issue 15) --------------------------------------------------------------
+    "command.channel": "Summaries under a channel's posts (channel admins)",
+    "command.follow": "Follow a news feed: /follow ADDRESS",
+    "command.feeds": "Feeds this chat follows (pause, digest, unfollow)",
+    "command.unfollow": "Stop following a feed",
+    "channel.usage": (
+        "Channel summaries: add me to the channel as an administrator and to its discussion "
+        "group, then send here /channel CHANNEL [comment|off] [LANGUAGES], for example "
+        "/channel @mynews comment en,fr (or, in the discussion group, /channel comment en,fr). "
+        "In comment mode every post with a link or a long text gets its summary as a comment."
+    ),
+    "channel.not_found": (
+        "I can't find that channel. Add me to it as an administrator and give its @name or id."
+    ),
+    "channel.not_linked": "This group is not the discussion group of a channel.",
+    "channel.not_admin": "Only the channel's administrators can change its settings.",
+    "channel.unknown_language": "I can't translate into {languages}. See /languages.",
+    "channel.status": "Channel {channel}: {mode}.\nLanguages: {languages}.",
+    "channel.mode.comment": "summaries of posts with links or long texts as comments",
+    "channel.mode.off": "off",
+    "channel.no_discussion": (
+        "The channel has no linked discussion group yet: link one (channel settings → "
+        "Discussion) and add me to it, so there is a place for the comments."
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from bot.core.views import (
     FeedArticleView,
     FeedDigestView,
     FeedPausedView,
+    LiveSummaryView,
     ProgressView,
     Refusal,
     RestartApology,
@@ -19,6 +20,7 @@ from bot.telegram.error_messages import error_html
 from bot.telegram.formatting import (
     MESSAGE_LIMIT,
     escape,
+    full_translation_header,
     language_name,
     render_full_translation,
     render_summary,
@@ -40,6 +42,26 @@ def progress_html(view: ProgressView) -> str:
     return render_text(f"progress.{view.stage}", view.ui)
 
 
+def live_summary_html(view: LiveSummaryView) -> str:
+    """The summary so far, then which languages are still being translated (left out when
+    the message would be too long with it: the summary matters more)."""
+    html = render_summary(view.result, view.shown, view.ui, show_source=False)
+    note = progress_html(ProgressView("translating", view.ui, view.pending))
+    combined = f"{html}\n\n{note}"
+    return combined if utf16_len(combined) <= MESSAGE_LIMIT else html
+
+
+def folded_translation_html(html: str, view: TranslationView) -> str:
+    """A full translation that fits in one message, its text folded (an expandable
+    blockquote: a group sees the heading, not a wall of text); unchanged when it would not
+    fit folded."""
+    header = full_translation_header(view.translation, view.ui) + "\n\n"
+    if not html.startswith(header) or html == header:
+        return html
+    folded = f"{header}<blockquote expandable>{html[len(header) :]}</blockquote>"
+    return folded if utf16_len(folded) <= MESSAGE_LIMIT else html
+
+
 def render_html(view: View, limits: LimitsConfig, operator: bool = False) -> str:
     """One message's HTML for ``view`` (a long full translation: its first part); an
     ``operator`` also sees what to install when a model is missing."""
@@ -47,6 +69,8 @@ def render_html(view: View, limits: LimitsConfig, operator: bool = False) -> str
         return progress_html(view)
     if isinstance(view, SummaryView):
         return render_summary(view.result, view.targets, view.ui, view.show_source, operator)
+    if isinstance(view, LiveSummaryView):
+        return live_summary_html(view)
     if isinstance(view, TranslationView):
         return render_full_translation(view.translation, view.ui)[0]
     if isinstance(view, Refusal):

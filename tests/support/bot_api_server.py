@@ -348,6 +348,8 @@ class BotApiServer(TelegramWorld):
                 "getChatAdministrators": self._get_admins,
                 "getChat": self._get_chat,
                 "getFile": self._get_file,
+                "answerInlineQuery": self._answer_inline,
+                "setMessageReaction": self._set_reaction,
             }
         )
         return table

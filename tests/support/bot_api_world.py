@@ -36,9 +36,91 @@ from tests.support.bot_api_objects import (
     commands_key,
     detect_entities,
 )
+from tests.support.telegram_html import MESSAGE_LIMIT
 
 DEFAULT_USER_ID = 1001
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+INLINE_RESULTS_LIMIT = 50
+#: The emoji a bot may react with (Telegram's standard reactions).
+STANDARD_REACTIONS = frozenset(
+    (
+        "👍",
+        "👎",
+        "❤",
+        "🔥",
+        "🥰",
+        "👏",
+        "😁",
+        "🤔",
+        "🤯",
+        "😱",
+        "🤬",
+        "😢",
+        "🎉",
+        "🤩",
+        "🤮",
+        "💩",
+        "🙏",
+        "👌",
+        "🕊",
+        "🤡",
+        "🥱",
+        "🥴",
+        "😍",
+        "🐳",
+        "❤\u200d🔥",
+        "🌚",
+        "🌭",
+        "💯",
+        "🤣",
+        "⚡",
+        "🍌",
+        "🏆",
+        "💔",
+        "🤨",
+        "😐",
+        "🍓",
+        "🍾",
+        "💋",
+        "🖕",
+        "😈",
+        "😴",
+        "😭",
+        "🤓",
+        "👻",
+        "👨\u200d💻",
+        "👀",
+        "🎃",
+        "🙈",
+        "😇",
+        "😨",
+        "🤝",
+        "✍",
+        "🤗",
+        "🫡",
+        "🎅",
+        "🎄",
+        "☃",
+        "💅",
+        "🤪",
+        "🗿",
+        "🆒",
+        "💘",
+        "🙉",
+        "🦄",
+        "😘",
+        "💊",
+        "🙊",
+        "😎",
+        "👾",
+        "🤷\u200d♂",
+        "🤷",
+        "🤷\u200d♀",
+        "😡",
+    )
+)
+TELEGRAM_SERVICE_ID = 777000  # "from" of automatic forwards into discussion groups
 
 
 class TelegramWorld:
@@ -65,6 +147,11 @@ class TelegramWorld:
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._webhook: dict[str, Any] | None = None
         self._migrated: dict[int, int] = {}
+        self._inline_ids = itertools.count(1)
+        self._open_inline: set[str] = set()
+        self._inline_answers: dict[str, dict[str, Any]] = {}
+        self._linked: dict[int, int] = {}
+        self._reactions: dict[tuple[int, int], list[str]] = {}
 
     def _notify(self) -> None:
         """Called after updates were queued; the server wakes its long polls here."""
@@ -355,6 +442,37 @@ class TelegramWorld:
         self._enqueue("callback_query", query)
         return query
 
+    def push_edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str | None = None,
+        *,
+        caption: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Queue an ``edited_message`` update: a user changed the text (or caption) of one of
+        their messages; returns the edited message. A message Telegram does not know is
+        edited as a fresh one in that chat (an edit of something the bot never saw)."""
+        chat = self.add_chat(chat_id)
+        with self._lock:
+            original = self._messages.get((chat_id, message_id)) or {
+                "message_id": message_id,
+                "date": int(time.time()) - 60,
+                "chat": chat,
+                "from": self._user(chat_id if chat["type"] == "private" else DEFAULT_USER_ID),
+            }
+            edited = {
+                k: v
+                for k, v in original.items()
+                if k not in ("text", "entities", "caption", "caption_entities")
+            }
+            edited.update(_text_fields(text, caption, entities))
+            edited["edit_date"] = int(time.time())
+            self._messages[(chat_id, message_id)] = edited
+        self._enqueue("edited_message", edited)
+        return edited
+
     def push_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue any update (an update_id is assigned if missing)."""
         with self._lock:
@@ -587,7 +705,12 @@ class TelegramWorld:
         return [self._member(chat["id"], user) for user in admins]
 
     def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
-        return chat_full_info(self._chat(params))
+        info = chat_full_info(self._chat(params))
+        with self._lock:
+            linked = self._linked.get(info["id"])
+        if linked is not None:  # a channel and its discussion group point at each other
+            info["linked_chat_id"] = linked
+        return info
 
     def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params.get("file_id", ""))
@@ -604,6 +727,151 @@ class TelegramWorld:
             "file_size": len(upload.content),
             "file_path": path,
         }
+
+    # -- inline mode -----------------------------------------------------------------------
+
+    def push_inline_query(
+        self, user_id: int, query: str, *, language_code: str | None = "en"
+    ) -> dict[str, Any]:
+        """Queue ``@bot <query>`` typed by ``user_id`` in some chat; returns the inline query."""
+        with self._lock:
+            query_id = f"iq{next(self._inline_ids)}"
+            self._open_inline.add(query_id)
+        inline_query = {
+            "id": query_id,
+            "from": self._user(user_id, language_code),
+            "query": query,
+            "offset": "",
+            "chat_type": "sender",
+        }
+        self._enqueue("inline_query", inline_query)
+        return inline_query
+
+    def push_chosen_inline_result(self, user_id: int, result_id: str, query: str) -> dict[str, Any]:
+        """Queue the feedback that ``user_id`` posted inline result ``result_id``."""
+        chosen = {"result_id": result_id, "from": self._user(user_id), "query": query}
+        self._enqueue("chosen_inline_result", chosen)
+        return chosen
+
+    def inline_answer(self, query_id: str) -> dict[str, Any] | None:
+        """What the bot answered to an inline query (answerInlineQuery's parameters)."""
+        with self._lock:
+            return self._inline_answers.get(query_id)
+
+    def _answer_inline(self, params: dict[str, Any]) -> bool:
+        """answerInlineQuery: once per open query, at most 50 results with unique ids of at
+        most 64 bytes, valid message texts, a /start payload of [A-Za-z0-9_-]{1,64}."""
+        query_id = str(params.get("inline_query_id"))
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > INLINE_RESULTS_LIMIT:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or any(not 0 < len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            if result.get("type") != "article" or not result.get("title"):
+                raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+            checked_text(content.get("message_text"), content.get("parse_mode"), MESSAGE_LIMIT)
+        button = params.get("button")
+        if button is not None and (
+            not button.get("text")
+            or not _START_PARAMETER.fullmatch(str(button.get("start_parameter", "")))
+        ):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        with self._lock:
+            if query_id not in self._open_inline:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID "
+                    "is invalid",
+                )
+            self._open_inline.discard(query_id)
+            self._inline_answers[query_id] = dict(params)
+        return True
+
+    # -- channels ----------------------------------------------------------------------------
+
+    def link_discussion(self, channel_id: int, group_id: int, title: str = "News") -> None:
+        """Make ``group_id`` the discussion group of channel ``channel_id`` (getChat shows
+        linked_chat_id on both; posts are forwarded into the group automatically)."""
+        self.add_chat(channel_id, "channel", title)
+        self.add_chat(group_id, "supergroup", f"{title} Chat")
+        with self._lock:
+            self._linked[channel_id] = group_id
+            self._linked[group_id] = channel_id
+
+    def push_channel_post(
+        self,
+        channel_id: int,
+        text: str | None = None,
+        *,
+        caption: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Queue a ``channel_post`` and, when the channel has a discussion group, the post's
+        automatic forward into it (a ``message`` from Telegram's service account, as the
+        channel, ``is_automatic_forward``); returns both (the forward None without a group)."""
+        channel = self.add_chat(channel_id, "channel")
+        fields = {**_text_fields(text, caption, entities), "sender_chat": channel}
+        post = self._new_message(channel, {}, fields)
+        with self._lock:
+            post.pop("from")  # channel posts have no sender user
+            group_id = self._linked.get(channel_id)
+        self._enqueue("channel_post", post)
+        if group_id is None:
+            return post, None
+        origin = {
+            "type": "channel",
+            "date": post["date"],
+            "chat": channel,
+            "message_id": post["message_id"],
+        }
+        forward = self._new_message(
+            self.add_chat(group_id),
+            {"id": TELEGRAM_SERVICE_ID, "is_bot": False, "first_name": "Telegram"},
+            {**fields, "is_automatic_forward": True, "forward_origin": origin},
+        )
+        self._enqueue("message", forward)
+        return post, forward
+
+    # -- reactions ---------------------------------------------------------------------------
+
+    def reactions(self, chat_id: int, message_id: int) -> list[str]:
+        """The bot's reaction emoji on a message (setMessageReaction), none when unset."""
+        with self._lock:
+            return list(self._reactions.get((chat_id, message_id), []))
+
+    def _set_reaction(self, params: dict[str, Any]) -> bool:
+        """setMessageReaction: one emoji of Telegram's standard set on a known message (an
+        empty list removes the bot's reaction)."""
+        chat = self._chat(params)
+        key = (chat["id"], int(params.get("message_id") or 0))
+        reaction = params.get("reaction") or []
+        if not isinstance(reaction, list) or len(reaction) > 1:
+            raise ApiError(400, "Bad Request: REACTIONS_TOO_MANY")
+        emojis = [str(r.get("emoji")) for r in reaction if r.get("type") == "emoji"]
+        if len(emojis) != len(reaction) or any(e not in STANDARD_REACTIONS for e in emojis):
+            raise ApiError(400, "Bad Request: REACTION_INVALID")
+        with self._lock:
+            if key not in self._messages:
+                raise ApiError(400, "Bad Request: message to react not found")
+            self._reactions[key] = emojis
+        return True
+
+
+def _text_fields(
+    text: str | None, caption: str | None, entities: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """A user message's text or caption with the entities Telegram would detect."""
+    fields: dict[str, Any] = {}
+    if text is not None:
+        fields["text"] = text
+        fields["entities"] = detect_entities(text) if entities is None else entities
+    if caption is not None:
+        fields["caption"] = caption
+        fields["caption_entities"] = detect_entities(caption)
+    return fields
 
 
 def _extension(file_name: str) -> str:

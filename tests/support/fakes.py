@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.records import UNFINISHED, Job, JobStatus, StatsSummary
+from bot.core.records import UNFINISHED, Answer, Job, JobStatus, StatsSummary
 from bot.core.settings import ChatSettings, SettingsDefaults, default_settings
 from bot.core.views import View
 
@@ -22,7 +22,7 @@ from bot.core.views import View
 class Shown:
     """One thing the fake chat was asked to do."""
 
-    action: str  # send | edit | deliver | delete | typing
+    action: str  # send | edit | deliver | delete | typing | acknowledge
     chat_id: int
     view: View | None = None
     message_id: int | None = None
@@ -47,6 +47,9 @@ class FakeChat:
 
     async def typing(self, chat_id: int) -> None:
         self.log.append(Shown("typing", chat_id))
+
+    async def acknowledge(self, chat_id: int, message_id: int) -> None:
+        self.log.append(Shown("acknowledge", chat_id, message_id=message_id))
 
     async def send(self, chat_id: int, view: View, *, reply_to: int | None = None) -> int:
         message_id = self._new_id()
@@ -179,6 +182,22 @@ class MemoryStats:
         return StatsSummary(since, len(self.records), by_outcome, cache_hits=hits)
 
 
+class MemoryAnswers:
+    """Recent answers by request message (no window: the SQLite suite tests that)."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[int, int], Answer] = {}
+
+    async def remember(
+        self, chat_id: int, request_message_id: int, answer_message_id: int, content_key: str
+    ) -> None:
+        answer = Answer(chat_id, request_message_id, answer_message_id, content_key, time.time())
+        self.answers[(chat_id, request_message_id)] = answer
+
+    async def find(self, chat_id: int, request_message_id: int) -> Answer | None:
+        return self.answers.get((chat_id, request_message_id))
+
+
 class MemoryStorage:
     """The StoragePort in memory."""
 
@@ -187,6 +206,7 @@ class MemoryStorage:
         self.cache = MemoryResults()
         self.jobs = MemoryJobs()
         self.stats = MemoryStats()
+        self.answers = MemoryAnswers()
         self.migrations: list[tuple[int, int]] = []
         self.closed = False
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from bot.telegram.handlers import (
     callbacks,
+    channels,
     commands,
+    edits,
     errors,
     feeds,
     group_intro,
+    inline,
     messages,
     owner,
     settings,
@@ -20,13 +23,16 @@ def register_handlers(application: BriefApplication) -> None:
     migration = messages.migration_handler()
     application.add_handler(migration, group=-1)
     for handler in (
+        *inline.handlers(),
         *commands.handlers(),
         *settings.handlers(),
         *group_intro.handlers(),
         *feeds.handlers(),
         *owner.handlers(),
         callbacks.handler(),
+        *channels.handlers(),
         *messages.handlers(),
+        *edits.handlers(),
         commands.fallback_handler(),
     ):
         application.add_handler(handler)

@@ -1,0 +1,119 @@
+"""Inline mode's rules (``@bot <link>`` in any chat), platform-neutral.
+
+An inline query must be answered within Telegram's few seconds, so it never does the work: a
+summary already in the results cache is offered at once; otherwise the link is parked under a
+short token for a deep link (``/start <token>`` in the private chat), which then does the work
+as a normal request. Queries with a link count against the user's rate limit, and links to
+private networks are refused before anything else happens (the fetcher's own guard stays the
+final word).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from bot.core.errors import StorageError
+from bot.core.requests import Source
+from bot.core.service import BriefService, Refused
+from bot.core.views import RefusalReason, SummaryView
+from translation import BriefbotError, find_urls
+from translation.web.netguard import (
+    IPAddress,
+    Resolver,
+    parse_ip_host,
+    refusal_reason,
+    system_resolver,
+)
+
+log = logging.getLogger(__name__)
+
+#: Deep-link payloads: ``s_`` and a source's content key (Telegram allows [A-Za-z0-9_-]{1,64}).
+START_PREFIX = "s_"
+START_PAYLOAD = re.compile(r"s_[0-9a-f]{16}")
+#: A host name that does not resolve this fast is left to the fetcher's guard.
+RESOLVE_TIMEOUT_SECONDS = 2.0
+
+OfferKind = Literal["help", "cached", "start", "blocked", "refused"]
+
+
+@dataclass(frozen=True)
+class InlineOffer:
+    """What an inline query gets: ``cached`` (``view``), ``start`` (``payload`` for the deep
+    link), ``blocked`` (a private-network link), ``refused`` (``reason``), ``help`` (no link)."""
+
+    kind: OfferKind
+    view: SummaryView | None = None
+    payload: str | None = None
+    reason: RefusalReason | None = None
+
+
+async def private_address(url: str, resolve: Resolver = system_resolver) -> str | None:
+    """Why ``url`` points into a private network ("a loopback address"), or None (public, or
+    unknown within RESOLVE_TIMEOUT_SECONDS: the fetcher decides then)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = parse_ip_host(host)
+    addresses: list[IPAddress] = [literal] if literal is not None else []
+    if literal is None and host:
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+                addresses = list(await resolve(host, port))
+        except (BriefbotError, TimeoutError, ValueError, OSError):
+            return None
+    for address in addresses:
+        reason = refusal_reason(address)
+        if reason is not None:
+            return reason
+    return None
+
+
+class InlineLinks:
+    """Inline queries and their deep links on top of the service (its limits and cache)."""
+
+    def __init__(self, service: BriefService, resolve: Resolver = system_resolver) -> None:
+        self._service = service
+        self._resolve = resolve
+
+    async def offer(self, user_id: int, query: str, ui: str) -> InlineOffer:
+        urls = find_urls(query)
+        if not urls:
+            return InlineOffer("help")
+        try:  # the user's private chat is the "chat" an inline query comes from
+            self._service.check_rate(user_id, user_id)
+        except Refused as exc:
+            return InlineOffer("refused", reason=exc.reason)
+        url = urls[0]
+        if not self._service.config.fetch.allow_private_networks:
+            refusal = await private_address(url, self._resolve)
+            if refusal is not None:
+                log.info("Inline query with a link to %s refused", refusal)
+                return InlineOffer("blocked")
+        source = Source("url", url)
+        view = await self._service.cached_summary(user_id, source, ui)
+        if view is not None:
+            return InlineOffer("cached", view=view)
+        token = source.content_key()
+        try:
+            await self._service.storage.cache.put(_start_key(token), {"url": url})
+        except StorageError as exc:
+            log.error("Could not park an inline link: %s", exc.message)
+            return InlineOffer("help")
+        return InlineOffer("start", payload=START_PREFIX + token)
+
+    async def redeem(self, payload: str) -> Source | None:
+        """The link behind a deep-link payload, or None (unknown, malformed or expired)."""
+        if not START_PAYLOAD.fullmatch(payload):
+            return None
+        parked = await self._service.storage.cache.get(_start_key(payload[len(START_PREFIX) :]))
+        url = parked.get("url") if parked else None
+        return Source("url", url) if isinstance(url, str) else None
+
+
+def _start_key(token: str) -> str:
+    return f"inline-start:{token}"

@@ -1,0 +1,133 @@
+"""Inline mode end to end: ``@bot <link>`` answered from the results cache with one result per
+language, a deep link to the private chat otherwise, private-network links refused, inline
+queries counted against the user's rate limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.support.bot_harness import (
+    LOOPBACK_ARTICLES,
+    PRIVATE_CHAT,
+    USER_ID,
+    ArticleServer,
+    BotEnv,
+    bot_env,
+    german_article_html,
+)
+from tests.support.telegram_html import parse_telegram_html
+from translation.models.engine import TranslationEngine
+
+
+async def _inline(env: BotEnv, query: str, user_id: int = USER_ID) -> dict[str, Any]:
+    pushed = env.server.push_inline_query(user_id, query)
+    await env.settled()
+    answer = env.server.inline_answer(pushed["id"])
+    assert answer is not None, "every inline query is answered"
+    return answer
+
+
+def _button(answer: dict[str, Any]) -> dict[str, Any]:
+    button = answer.get("button")
+    assert isinstance(button, dict), answer
+    return button
+
+
+async def test_a_cached_link_is_offered_in_each_of_the_users_languages(
+    web_env: BotEnv, articles: ArticleServer
+) -> None:
+    await web_env.storage.settings.update_chat_settings(
+        USER_ID, web_env.config.defaults, target_languages=("en", "fr")
+    )
+    url = articles.add("/politik/verkehr.html", german_article_html())
+    await web_env.ask_one(PRIVATE_CHAT, url)
+    hits = dict(articles.hits)
+    answer = await _inline(web_env, f"  {url} ")
+    results = answer["results"]
+    assert [r["title"] for r in results] == ["Summary in English", "Summary in French"]
+    english, french = (
+        parse_telegram_html(r["input_message_content"]["message_text"]) for r in results
+    )
+    assert "\nEnglish\n" in english and "French" not in english
+    assert "\nFrench (via English)\n" in french and "\nEnglish\n" not in french
+    assert english.startswith("Neues Verkehrskonzept | Stadtanzeiger")
+    assert "button" not in answer and answer["is_personal"] is True
+    assert articles.hits == hits, "answered from the cache, no fetch"
+
+    web_env.server.push_chosen_inline_result(USER_ID, results[1]["id"], url)
+    await web_env.settled()
+    stats = await web_env.storage.stats.summary()
+    assert stats.by_outcome.get("inline:cached") == 1 and stats.by_outcome.get("chosen") == 1
+
+
+async def test_an_uncached_link_switches_to_the_private_chat_which_does_the_work(
+    web_env: BotEnv, articles: ArticleServer
+) -> None:
+    url = articles.add("/wirtschaft/bericht.html", german_article_html())
+    answer = await _inline(web_env, url)
+    assert answer["results"] == [] and answer["cache_time"] == 0
+    button = _button(answer)
+    assert button["text"] == "Summarize it in our private chat"
+    assert articles.hits == {}, "an inline query never does the work"
+
+    reply = await web_env.ask_one(PRIVATE_CHAT, f"/start {button['start_parameter']}")
+    assert "Source language: German (de)" in parse_telegram_html(reply.text or "")
+    assert articles.hits == {"/wirtschaft/bericht.html": 1}
+    again = await _inline(web_env, url)
+    assert [r["title"] for r in again["results"]] == ["Summary in English"]
+
+
+async def test_bad_deep_links_and_queries_without_a_link(env: BotEnv) -> None:
+    expired = await env.ask_one(PRIVATE_CHAT, "/start s_0123456789abcdef")
+    assert "expired" in parse_telegram_html(expired.text or "")
+    welcome = await env.ask_one(PRIVATE_CHAT, "/start inline")
+    assert "Hi!" in parse_telegram_html(welcome.text or "")
+    for query in ("", "was ist das", "javascript:alert(1)"):
+        answer = await _inline(env, query)
+        assert answer["results"] == []
+        assert _button(answer) == {
+            "text": "Type or paste a link to an article",
+            "start_parameter": "inline",
+        }
+    assert (await env.storage.stats.summary()).total == 0
+
+
+async def test_private_network_links_are_refused(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    fetch = {"allow_private_networks": False}
+    async with bot_env(tmp_path, packages_dir, engine, fetch=fetch) as env:
+        for url in (
+            "http://127.0.0.1:8080/intern",
+            "http://localhost/admin",
+            "http://[::1]/",
+            "http://0x7f.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.1/router",
+        ):
+            answer = await _inline(env, url)
+            assert answer["results"] == [], url
+            assert _button(answer) == {
+                "text": "I don't fetch links into private networks",
+                "start_parameter": "inline",
+            }, url
+        public = await _inline(env, "http://93.184.216.34/artikel")
+        assert _button(public)["start_parameter"].startswith("s_")
+
+
+async def test_inline_queries_count_against_the_users_rate_limit(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
+) -> None:
+    limits = {"per_user_per_minute": 2}
+    async with bot_env(
+        tmp_path, packages_dir, engine, limits=limits, fetch=LOOPBACK_ARTICLES
+    ) as env:
+        url = articles.add("/a", german_article_html())
+        for _ in range(2):
+            assert _button(await _inline(env, url))["start_parameter"].startswith("s_")
+        refused = await _inline(env, url)
+        assert _button(refused)["text"] == "Too many requests, try again in a minute"
+        reply = await env.ask_one(PRIVATE_CHAT, url)
+        assert "too fast" in parse_telegram_html(reply.text or "").lower()
+        assert articles.hits == {}
