@@ -9,6 +9,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import GERMAN_ARTICLE, ArticleServer, BotEnv, german_article_html
 from tests.support.telegram_html import parse_telegram_html
@@ -18,6 +20,13 @@ CHANNEL = -1009990001
 DISCUSSION = -1009990002
 ADMIN = 3003
 STRANGER = 3004
+
+
+@pytest.fixture
+def env(web_env: BotEnv) -> BotEnv:
+    """These tests read articles from the loopback server: the explicit exception to the
+    default fetch policy (``web_env``)."""
+    return web_env
 
 
 def _visible(text: str | None) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import pytest
+
 from tests.support.bot_api_server import BOT_USERNAME
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
@@ -22,6 +24,13 @@ from translation.models.engine import TranslationEngine
 
 #: The same article's second half: a text whose summary differs from the whole article's.
 OTHER_ARTICLE = "\n\n".join(GERMAN_ARTICLE.split("\n\n")[2:])
+
+
+@pytest.fixture
+def env(web_env: BotEnv) -> BotEnv:
+    """These tests read articles from the loopback server: the explicit exception to the
+    default fetch policy (``web_env``)."""
+    return web_env
 
 
 def _visible(env: BotEnv, chat_id: int, message_id: int) -> str:

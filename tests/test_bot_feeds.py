@@ -15,6 +15,7 @@ from bot.core.feeds import FeedService
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import (
     GROUP_CHAT,
+    LOOPBACK_ARTICLES,
     PRIVATE_CHAT,
     USER_ID,
     BotEnv,
@@ -43,7 +44,9 @@ HOUR = 3600.0
 async def feed_bot(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, **feeds: Any
 ) -> AsyncIterator[BotEnv]:
-    async with bot_env(tmp_path, packages_dir, engine, feeds={**FEEDS, **feeds}) as env:
+    async with bot_env(
+        tmp_path, packages_dir, engine, feeds={**FEEDS, **feeds}, fetch=LOOPBACK_ARTICLES
+    ) as env:
         yield env
 
 
@@ -285,7 +288,9 @@ async def test_a_restart_in_the_middle_of_a_delivery_neither_loses_nor_repeats(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, BotApiServer() as server:
-        config = bot_config(tmp_path, server.base_url, packages_dir, feeds=FEEDS)
+        config = bot_config(
+            tmp_path, server.base_url, packages_dir, feeds=FEEDS, fetch=LOOPBACK_ARTICLES
+        )
         env = BotEnv(server, config, engine)
         feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
         site.add("/artikel/1", article_html(HEADLINES[1]), delay=30.0)  # hangs: the "crash"

@@ -7,7 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.bot_harness import (
+    LOOPBACK_ARTICLES,
     PRIVATE_CHAT,
     USER_ID,
     ArticleServer,
@@ -17,6 +20,13 @@ from tests.support.bot_harness import (
 )
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
+
+
+@pytest.fixture
+def env(web_env: BotEnv) -> BotEnv:
+    """These tests read articles from the loopback server: the explicit exception to the
+    default fetch policy (``web_env``)."""
+    return web_env
 
 
 async def _inline(env: BotEnv, query: str, user_id: int = USER_ID) -> dict[str, Any]:
@@ -119,7 +129,9 @@ async def test_inline_queries_count_against_the_users_rate_limit(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
 ) -> None:
     limits = {"per_user_per_minute": 2}
-    async with bot_env(tmp_path, packages_dir, engine, limits=limits) as env:
+    async with bot_env(
+        tmp_path, packages_dir, engine, limits=limits, fetch=LOOPBACK_ARTICLES
+    ) as env:
         url = articles.add("/a", german_article_html())
         for _ in range(2):
             assert _button(await _inline(env, url))["start_parameter"].startswith("s_")

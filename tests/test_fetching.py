@@ -193,8 +193,16 @@ BAD_LINKS = [
     ),
     ("http://news.test:25/", "Refused the link: port 25 is not used for web pages.", "blocked"),
     # issue 13: a public host's Redis, SMTP or admin port is not a web page
-    ("http://news.test:6379/", "port 6379 is not a web port (allowed: 80, 443)", "port"),
-    ("https://news.test:8443/", "port 8443 is not a web port", "port"),
+    (
+        "http://news.test:6379/",
+        "Refused to fetch from news.test: port 6379 is not a web port (allowed: 80, 443).",
+        "port",
+    ),
+    (
+        "https://news.test:8443/",
+        "Refused to fetch from news.test: port 8443 is not a web port (allowed: 80, 443).",
+        "port",
+    ),
     (
         "https://news.test/" + "a" * 9000,
         "Refused the link: it is longer than 8192 characters.",

@@ -57,9 +57,9 @@ async def test_a_default_of_twelve_sentences_gives_working_shorter_and_longer_bu
 
 
 @pytest.fixture
-def cli_shares(env: BotEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+def cli_shares(web_env: BotEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI configured like the running bot: same database, models and fetch policy."""
-    config = env.config
+    config = web_env.config
     monkeypatch.delenv("BRIEFBOT_CONFIG", raising=False)
     monkeypatch.setenv("BRIEFBOT_STORAGE_PATH", str(config.storage.path))
     monkeypatch.setenv("BRIEFBOT_MODELS_PACKAGES_DIR", str(config.models.packages_dir))
@@ -69,26 +69,26 @@ def cli_shares(env: BotEnv, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("cli_shares")
 async def test_the_cli_fills_the_results_cache_the_bot_answers_from(
-    env: BotEnv, articles: ArticleServer, capsys: pytest.CaptureFixture[str]
+    web_env: BotEnv, articles: ArticleServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = articles.add("/politik/verkehr.html", german_article_html())
     code = await asyncio.to_thread(main, ["summarize", "--json", url])
     assert code == 0, capsys.readouterr().err
     assert articles.hits["/politik/verkehr.html"] == 1
 
-    reply = await env.ask_one(PRIVATE_CHAT, url)
+    reply = await web_env.ask_one(PRIVATE_CHAT, url)
     assert "• " in (reply.text or "")
     assert articles.hits["/politik/verkehr.html"] == 1, "the bot fetched the page again"
-    stats = await env.storage.stats.summary()
+    stats = await web_env.storage.stats.summary()
     assert stats.cache_hits == 1
 
 
 @pytest.mark.usefixtures("cli_shares")
 async def test_the_cli_translates_a_document_the_bot_prepared(
-    env: BotEnv, articles: ArticleServer, capsys: pytest.CaptureFixture[str]
+    web_env: BotEnv, articles: ArticleServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = articles.add("/politik/verkehr.html", german_article_html())
-    await env.ask_one(PRIVATE_CHAT, url)
+    await web_env.ask_one(PRIVATE_CHAT, url)
     assert articles.hits["/politik/verkehr.html"] == 1
     code = await asyncio.to_thread(main, ["translate", "--to", "en", url])
     assert code == 0, capsys.readouterr().err

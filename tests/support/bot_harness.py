@@ -21,6 +21,7 @@ from typing import Any
 from bot.config import (
     Config,
     DefaultsConfig,
+    FetchConfig,
     LimitsConfig,
     ModelsConfig,
     StorageConfig,
@@ -57,6 +58,8 @@ def bot_config(
         "models": ModelsConfig(packages_dir=packages_dir),
         "defaults": DefaultsConfig(target_languages=("en",), group_mode="mention"),
         "limits": LimitsConfig(per_user_per_minute=1000, per_chat_per_minute=1000),
+        # The shipped policy, with a shorter deadline so that slow-server tests end sooner.
+        "fetch": FetchConfig(timeout_seconds=5.0),
     }
     for name, changes in sections.items():
         current = base.get(name) or getattr(Config(), name)
