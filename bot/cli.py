@@ -112,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", default="examples/artikel-de.txt", help="FILE or URL")
 
     sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    sub.add_parser(
+        "ingress", parents=[common], help="take updates and queue jobs ([storage] url needed)"
+    )
+    p = sub.add_parser("worker", parents=[common], help="work on queued jobs ([storage] url)")
+    p.add_argument("--concurrency", type=_positive, default=None, help="jobs at once")
+    p.add_argument(
+        "--stalled-after",
+        type=_positive,
+        default=30,
+        help="seconds without a heartbeat before a worker's jobs go to another worker",
+    )
     db = sub.add_parser("db", parents=[common], help="manage the database")
     db.add_subparsers(dest="db_command", required=True, parser_class=_Parser).add_parser(
         "migrate", parents=[common], help="bring the [storage] schema up to date"
@@ -381,6 +392,21 @@ def _cmd_run(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
+def _cmd_ingress(args: argparse.Namespace, config: Any) -> int:
+    from bot.telegram.app import run_bot
+
+    run_bot(config, role="ingress")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace, config: Any) -> int:
+    from bot.telegram.worker import run_worker
+
+    concurrency = args.concurrency or config.limits.workers
+    run_worker(config, concurrency=concurrency, stalled_after=float(args.stalled_after))
+    return 0
+
+
 def _cmd_db(args: argparse.Namespace, config: Any) -> int:
     from bot.storage import migrate_storage
 
@@ -396,6 +422,8 @@ COMMANDS = {
     "models": _cmd_models,
     "demo": _cmd_demo,
     "run": _cmd_run,
+    "ingress": _cmd_ingress,
+    "worker": _cmd_worker,
     "db": _cmd_db,
 }
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -21,6 +21,9 @@ from bot.telegram.chat import TelegramChat
 from bot.telegram.i18n import pick_ui_language
 from bot.telegram.loop_monitor import LoopLagMonitor
 from translation import TranslationEngine
+
+if TYPE_CHECKING:
+    from bot.telegram.worker import Scaled
 
 
 @dataclass
@@ -52,6 +55,10 @@ class BotData:
         self.runtime_or_none: Runtime | None = None
         self.resume_jobs = True
         self.monitor: LoopLagMonitor | None = None
+        #: ``run``: every role in this process; ``ingress``: queued jobs go to workers.
+        self.role: Literal["run", "ingress"] = "run"
+        #: The job queue and in-process workers, with ``[storage] url`` (the scaled mode).
+        self.scaled: Scaled | None = None
 
     @property
     def runtime(self) -> Runtime:
