@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from bot.bootstrap import Core
+from bot.cli import main
 from bot.config import Config, DefaultsConfig, LimitsConfig, ModelsConfig
 from bot.core.queued import QueuedIntake, delivery_key
 from bot.core.requests import Destination, Origin, Source, SummaryRequest
@@ -208,3 +209,27 @@ async def test_briefbot_run_on_postgresql_is_ingress_and_worker_in_one_process(
         jobs = await env.storage.jobs.unfinished_jobs()
     assert jobs == []
     assert _queued(postgres_url) == [], "done jobs leave procrastinate's table"
+
+
+def test_db_migrate_creates_the_queue_and_the_roles_need_a_postgresql_url(
+    tmp_path: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "briefbot.toml"
+    config.write_text(f"[storage]\nurl = '{postgres_url}'\n", encoding="utf-8")
+    assert main(["db", "migrate", "--config", str(config)]) == 0
+    with psycopg.connect(postgres_url) as conn:
+        row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+    assert row == (True,)
+    capsys.readouterr()
+
+    monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", "123:abc")
+    config.write_text(f"[storage]\npath = '{tmp_path / 'bot.sqlite3'}'\n", encoding="utf-8")
+    for role in (["ingress"], ["worker", "--concurrency", "2"]):
+        assert main([*role, "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert (
+            err == f'briefbot: error: briefbot {role[0]} needs [storage] url = "postgresql://…"\n'
+        )
