@@ -112,10 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", default="examples/artikel-de.txt", help="FILE or URL")
 
     sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    metrics = _Parser(add_help=False)
+    metrics.add_argument("--metrics-port", type=_positive, default=None, help="serve /metrics")
+    metrics.add_argument("--metrics-address", default="127.0.0.1", help="where /metrics listens")
     sub.add_parser(
-        "ingress", parents=[common], help="take updates and queue jobs ([storage] url needed)"
+        "ingress",
+        parents=[common, metrics],
+        help="take updates and queue jobs ([storage] url needed)",
     )
-    p = sub.add_parser("worker", parents=[common], help="work on queued jobs ([storage] url)")
+    p = sub.add_parser(
+        "worker", parents=[common, metrics], help="work on queued jobs ([storage] url)"
+    )
     p.add_argument("--concurrency", type=_positive, default=None, help="jobs at once")
     p.add_argument(
         "--stalled-after",
@@ -392,9 +399,17 @@ def _cmd_run(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
+def _serve_metrics(args: argparse.Namespace) -> None:
+    if args.metrics_port:
+        from bot.metrics import serve_metrics
+
+        serve_metrics(args.metrics_port, args.metrics_address)
+
+
 def _cmd_ingress(args: argparse.Namespace, config: Any) -> int:
     from bot.telegram.app import run_bot
 
+    _serve_metrics(args)
     run_bot(config, role="ingress")
     return 0
 
@@ -402,6 +417,7 @@ def _cmd_ingress(args: argparse.Namespace, config: Any) -> int:
 def _cmd_worker(args: argparse.Namespace, config: Any) -> int:
     from bot.telegram.worker import run_worker
 
+    _serve_metrics(args)
     concurrency = args.concurrency or config.limits.workers
     run_worker(config, concurrency=concurrency, stalled_after=float(args.stalled_after))
     return 0

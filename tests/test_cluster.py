@@ -12,10 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 from tests.support.bot_harness import GERMAN_ARTICLE, ArticleServer, german_article_html
@@ -98,6 +100,7 @@ async def test_two_ingresses_and_two_workers_answer_every_request_exactly_once(
 ) -> None:
     slow_url = articles.add("/langsam", german_article_html(), delay=4.0)
     ports = free_port(), free_port()
+    metrics = {name: free_port() for name in ("in0", "w0", "w1")}
     hooks = [f"http://127.0.0.1:{port}/hook" for port in ports]
     configs = [tmp_path / f"ingress-{i}.toml" for i in range(2)]
     logs = {name: tmp_path / f"{name}.log" for name in ("in0", "in1", "w0", "w1")}
@@ -108,8 +111,10 @@ async def test_two_ingresses_and_two_workers_answer_every_request_exactly_once(
         worker = ["worker", "--concurrency", "2", "--stalled-after", str(STALLED_AFTER)]
         try:
             for i in range(2):
-                processes[f"in{i}"] = _start(["ingress"], configs[i], logs[f"in{i}"])
-                processes[f"w{i}"] = _start(worker, configs[0], logs[f"w{i}"])
+                ingress = ["ingress", *_metrics_flag(metrics.get(f"in{i}"))]
+                processes[f"in{i}"] = _start(ingress, configs[i], logs[f"in{i}"])
+                work = [*worker, *_metrics_flag(metrics[f"w{i}"])]
+                processes[f"w{i}"] = _start(work, configs[0], logs[f"w{i}"])
             for name, log in logs.items():
                 ready = "Briefbot ready" if name.startswith("in") else "Worker ready"
                 await _eventually(_logged(log, ready), 60, f"{name} started")
@@ -156,6 +161,9 @@ async def test_two_ingresses_and_two_workers_answer_every_request_exactly_once(
                 lambda: all(_summaries(server, c) for c in everyone), 60, "every answer"
             )
             await asyncio.sleep(STALLED_AFTER + 1)  # a duplicate would have shown up by now
+            survivor = "w1" if busy == "w0" else "w0"
+            worker_figures = _scrape(metrics[survivor])
+            ingress_figures = _scrape(metrics["in0"])
         finally:
             for process in processes.values():
                 if process.poll() is None:
@@ -178,6 +186,12 @@ async def test_two_ingresses_and_two_workers_answer_every_request_exactly_once(
     assert sorted(chat for chat, _s, _a in jobs) == sorted(everyone), "one job per request"
     assert {status for _c, status, _a in jobs} == {"done"}, "no job lost"
     assert [a for c, _s, a in jobs if c == SLOW_CHAT] == [2], "retried after the kill"
+    # /metrics: the surviving worker answered and requeued the dead worker's job; the queue
+    # drained (as the ingress sees it).
+    answered = worker_figures.get(("briefbot_requests_total", ("summary", "ok")), 0)
+    assert answered >= 1
+    assert worker_figures[("briefbot_stalled_jobs_requeued_total", ())] >= 1
+    assert ingress_figures[("briefbot_queue_depth", ())] == 0
     output = "".join(log.read_text("utf-8", errors="replace") for log in logs.values())
     assert "stalled (its worker died)" in output
     assert DEFAULT_TOKEN.split(":")[1] not in output
@@ -195,3 +209,18 @@ def _job_urls(url: str, log: Path) -> str:
             "SELECT payload FROM jobs WHERE id = ANY(%s)", ([int(i) for i in ids],)
         ).fetchall()
     return " ".join(row[0] for row in rows)
+
+
+def _metrics_flag(port: int | None) -> list[str]:
+    return [] if port is None else ["--metrics-port", str(port)]
+
+
+def _scrape(port: int) -> dict[tuple[str, tuple[str, ...]], float]:
+    """A process's /metrics as {(sample name, label values): value}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sample.labels.values())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }

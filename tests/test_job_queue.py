@@ -206,8 +206,9 @@ async def test_briefbot_run_on_postgresql_is_ingress_and_worker_in_one_process(
             assert time.monotonic() < deadline, "the in-process worker answered"
             await asyncio.sleep(0.05)
         assert len(env.server.sent_messages(CHAT)) == 1, "the progress message became the answer"
-        jobs = await env.storage.jobs.unfinished_jobs()
-    assert jobs == []
+    with psycopg.connect(postgres_url) as conn:
+        jobs = conn.execute("SELECT status FROM jobs").fetchall()
+    assert jobs == [("done",)]
     assert _queued(postgres_url) == [], "done jobs leave procrastinate's table"
 
 

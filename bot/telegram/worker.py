@@ -23,6 +23,7 @@ from bot.bootstrap import Core
 from bot.config import Config, ConfigError
 from bot.core.queued import QueuedIntake
 from bot.core.service import BriefService
+from bot.metrics import RETRIES, MeteredStorage, watch_queue_depth
 from bot.storage import Storage
 from bot.storage.job_queue import (
     QUEUE_NAME,
@@ -56,32 +57,38 @@ class Scaled:
 
     app: procrastinate.App
     queue: ProcrastinateQueue
+    storage: Storage
+    depth: asyncio.Task[None]
     workers: asyncio.Task[None] | None = None
     #: Briefbot job ids this process works on now: never "stalled" while this process runs
     #: its sweeper (a late heartbeat on a busy machine is not a dead worker).
     running: set[int] = field(default_factory=set)
 
     async def close(self) -> None:
-        if self.workers is not None:
-            self.workers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.workers
+        for task in (self.workers, self.depth):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.app.close_async()
 
 
 async def open_scaled(service: BriefService, url: str) -> Scaled:
-    """Create the queue schema when missing, open procrastinate and route submissions to it."""
+    """Create the queue schema when missing, open procrastinate and route submissions to it;
+    the service's statistics are counted for ``/metrics`` from here on."""
     storage, db = scaled_storage(service)
     await ensure_queue_schema(db)
     app = make_app(url)
     await app.open_async()
     queue = ProcrastinateQueue(app, db)
     service.intake = QueuedIntake(service, queue, storage.rate_limits)
-    return Scaled(app, queue)
+    service.storage = MeteredStorage(storage)
+    depth = asyncio.create_task(watch_queue_depth(queue.waiting), name="briefbot-queue-depth")
+    return Scaled(app, queue, storage, depth)
 
 
 def register_task(scaled: Scaled, service: BriefService, chat: TelegramChat) -> None:
-    storage, _db = scaled_storage(service)
+    storage = scaled.storage
 
     async def run_job(job_id: int) -> None:
         job = await storage.jobs.get_job(job_id)
@@ -113,6 +120,7 @@ async def requeue_stalled(scaled: Scaled, stalled_after: float) -> None:
                     continue
                 with contextlib.suppress(ProcrastinateException):  # another worker was first
                     await manager.retry_job(job)
+                    RETRIES.inc()
                     log.warning("Job %s stalled (its worker died); queued it again", job.id)
         except ProcrastinateException as exc:
             log.error("Could not look for stalled jobs: %s", exc)
