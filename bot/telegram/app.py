@@ -56,6 +56,9 @@ OWNER_COMMANDS = ("stats", "models")
 #: PTB's own start-up retries: off, the transport retries within ``[telegram] retry_seconds``
 #: (one loop, one line per attempt, a bounded sequence).
 BOOTSTRAP_RETRIES = 0
+#: The handler group that records each update's delivery key (before the migration handler's
+#: group -1 and the default group 0).
+DELIVERY_KEY_GROUP = -100
 #: How long shutdown waits for resumed jobs before leaving them to the next start.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -104,7 +107,8 @@ def build_application(
     application.bot_data.core = core
     application.bot_data.resume_jobs = resume_jobs
     application.bot_data.role = role
-    application.add_handler(TypeHandler(Update, _remember_delivery_key), group=-1)
+    # A group of its own, before every other: one handler per group handles an update.
+    application.add_handler(TypeHandler(Update, _remember_delivery_key), group=DELIVERY_KEY_GROUP)
     register_handlers(application)
     return application
 
