@@ -42,6 +42,7 @@ from translation import preload_detectors
 log = logging.getLogger(__name__)
 
 DEFAULT_STALLED_AFTER = 30.0
+JOB_RETRIES = 5
 
 
 def scaled_storage(service: BriefService) -> tuple[Storage, PostgresDatabase]:
@@ -102,7 +103,10 @@ def register_task(scaled: Scaled, service: BriefService, chat: TelegramChat) -> 
         finally:
             scaled.running.discard(job_id)
 
-    scaled.app.task(name=TASK_NAME, queue=QUEUE_NAME)(run_job)
+    # An exception (the database gone for a moment) is retried with a growing wait; the job
+    # table's forward-only status keeps a retry from answering twice.
+    retry = procrastinate.RetryStrategy(max_attempts=JOB_RETRIES, exponential_wait=2)
+    scaled.app.task(name=TASK_NAME, queue=QUEUE_NAME, retry=retry)(run_job)
 
 
 async def requeue_stalled(scaled: Scaled, stalled_after: float) -> None:
