@@ -29,17 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
 
-from benchmarks.bench_models import (
-    DEFAULT_EVAL_DIR,
-    DEFAULT_WORK_DIR,
-    ensure_packages,
-    machine_info,
-    markdown_table,
-)
+from benchmarks.bench_models import ensure_packages, machine_info, markdown_table
 from benchmarks.bot_bench import start_briefbot
 from benchmarks.bot_process import peak_rss_mb, stop_bot, until
 from benchmarks.load_test import (
     PAIRS,
+    add_traffic_options,
     load_articles,
     plan_traffic,
     send_traffic,
@@ -163,20 +158,8 @@ def report(results: list[ModeResult]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="0,1,2", help="worker counts; 0 = embedded run")
-    parser.add_argument("--chats", type=int, default=50)
-    parser.add_argument("--requests-per-chat", type=int, default=2)
-    parser.add_argument("--eager-every", type=int, default=10, help="0: no bursty chats")
-    parser.add_argument("--ramp", type=float, default=15.0, help="seconds over which chats start")
-    parser.add_argument("--duration", type=float, default=180.0, help="cap on the traffic phase")
-    parser.add_argument("--start-timeout", type=float, default=90.0)
-    parser.add_argument("--size", choices=("tiny", "base"), default="tiny")
-    parser.add_argument("--queue-size", type=int, default=24)
-    parser.add_argument("--workers", type=int, default=2, help="pipeline threads (embedded), "
-                        "jobs at once per worker (scaled)")  # fmt: skip
-    parser.add_argument("--per-user", type=int, default=3, help="requests per user per minute")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
-    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
+    add_traffic_options(parser)  # --workers: pipeline threads (embedded), jobs per worker
+    parser.set_defaults(duration=180.0, start_timeout=90.0)
     args = parser.parse_args(argv)
     if not (args.eval_dir / "mt_de_fr.jsonl").is_file():
         print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
