@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
@@ -53,6 +55,7 @@ class ModeResult:
     duplicated: int
     traffic_seconds: float
     rss_mb: dict[str, float]
+    hops_ms: list[float]
 
 
 def _threads(workers: int) -> dict[str, str]:
@@ -114,7 +117,25 @@ async def run_mode(
             len([m for m in _answers(server.sent_messages(r.chat_id), r) if is_final(m)]) > 1
             for r in plan
         )
-    return ModeResult(name, plan, duplicated, traffic, rss)
+    return ModeResult(name, plan, duplicated, traffic, rss, queue_hops(folder))
+
+
+_LOGGED = re.compile(r"^(\S+ \S+) .*(?:Queued job|Working on job) (\d+)")
+
+
+def queue_hops(folder: Path) -> list[float]:
+    """Milliseconds from "Queued job N" (ingress log) to the first "Working on job N" (a
+    worker's log): the queue's own share of a reply's latency."""
+    queued: dict[str, float] = {}
+    started: dict[str, float] = {}
+    for log in sorted(folder.glob("*.log")):
+        for line in log.read_text("utf-8", "replace").splitlines():
+            found = _LOGGED.match(line)
+            if found:
+                at = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                into = queued if "Queued job" in line else started
+                into.setdefault(found.group(2), at)
+    return [(started[j] - queued[j]) * 1000 for j in queued if j in started]
 
 
 def _cuts(values: list[float]) -> tuple[float, float]:
@@ -150,9 +171,16 @@ def report(results: list[ModeResult]) -> str:
                 ", ".join(f"{role} {mb:.0f}" for role, mb in result.rss_mb.items()),
             ]
         )
+    hops = [
+        f"{r.name}: p50 {_cuts(r.hops_ms)[0]:.0f} ms, p95 {_cuts(r.hops_ms)[1]:.0f} ms"
+        for r in results
+        if r.hops_ms
+    ]
     header = ["mode", "sent", "answered", "busy", "rate limited", "errors", "lost", "duplicated",
               "p50 ms", "p95 ms", "summaries/s", "peak RSS MB"]  # fmt: skip
-    return markdown_table(header, rows)
+    lines = [markdown_table(header, rows)]
+    lines += [f"- queue hop (ingress 'Queued job' to worker 'Working on job'), {h}" for h in hops]
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
