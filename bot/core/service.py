@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Config
 from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter
@@ -65,6 +65,9 @@ from translation import (
     UrlInput,
     install_package,
 )
+
+if TYPE_CHECKING:
+    from bot.core.queued import QueuedIntake
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +146,8 @@ class BriefService:
         self.chat_limiter = SlidingWindowLimiter(limits.per_chat_per_minute)
         self.queue = AdmissionQueue(limits.queue_size)
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The scaled mode's intake (jobs go to workers); None: jobs run in this process.
+        self.intake: QueuedIntake | None = None
         self._models_version = ""
         self.refresh_models_version()
 
@@ -299,6 +304,9 @@ class BriefService:
     async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
         """Admit (rate limits, bounded queue), record the job, run it, answer exactly once
         (in place of message ``replace``, an earlier answer, when given)."""
+        if self.intake is not None:  # the scaled mode: workers do the job
+            await self.intake.submit(request, chat)
+            return
         dest = request.destination
         silent = request.origin == "auto"
         try:
@@ -324,13 +332,15 @@ class BriefService:
                         await self.storage.jobs.set_progress_message(job_id, replace)
                 await self.run_job(job_id, request, chat, replace)
         except Refused as exc:
-            log.info("Refused a request in chat %s: %s", dest.chat_id, exc.reason)
-            outcome = Outcome(request.kind, outcome=f"refused:error.{exc.reason}")
-            await self.record(dest.chat_id, outcome)
-            if not silent:
-                await chat.send(
-                    dest.chat_id, Refusal(exc.reason, request.ui), reply_to=dest.reply_to
-                )
+            await self.refuse(request, exc.reason, chat)
+
+    async def refuse(self, request: Request, reason: RefusalReason, chat: ChatPort) -> None:
+        """Count a request that was not admitted and say why (unless nobody asked)."""
+        dest = request.destination
+        log.info("Refused a request in chat %s: %s", dest.chat_id, reason)
+        await self.record(dest.chat_id, Outcome(request.kind, outcome=f"refused:error.{reason}"))
+        if request.origin != "auto":
+            await chat.send(dest.chat_id, Refusal(reason, request.ui), reply_to=dest.reply_to)
 
     async def run_job(
         self, job_id: int, request: Request, chat: ChatPort, progress_message_id: int | None = None
@@ -682,12 +692,16 @@ class BriefService:
         jobs = await self.storage.jobs.unfinished_jobs()
         jobs = [job for job in jobs if job.kind in REQUEST_KINDS]  # others resume elsewhere
         for job in jobs:
-            self.spawn(self._resume(job, chat), name=f"briefbot-resume-{job.id}")
+            self.spawn(self.resume(job, chat), name=f"briefbot-resume-{job.id}")
         if jobs:
             log.info("Resuming %d unfinished job(s)", len(jobs))
         return len(jobs)
 
-    async def _resume(self, job: Job, chat: ChatPort) -> None:
+    async def resume(self, job: Job, chat: ChatPort) -> None:
+        """Run a recorded job (again), or apologize when it was started too often; a job that
+        is already finished is left alone (a worker's retry after the answer went out)."""
+        if job.finished:
+            return
         try:
             request = request_from_payload(job.payload)
         except (KeyError, TypeError, ValueError):
