@@ -21,7 +21,6 @@ from typing import Any
 from bot.config import (
     Config,
     DefaultsConfig,
-    FetchConfig,
     LimitsConfig,
     ModelsConfig,
     StorageConfig,
@@ -43,7 +42,7 @@ GROUP_CHAT = -100777
 #: The ``fetch`` section for a bot that reads the test's own loopback ``ArticleServer``. Only
 #: tests that serve articles pass it (fixture ``web_env``): every other bot keeps the shipped
 #: fetch policy, which refuses loopback and private networks, as a production bot does.
-LOOPBACK_ARTICLES: dict[str, Any] = {"allow_private_networks": True}
+LOOPBACK_ARTICLES: dict[str, Any] = {"allow_private_networks": True, "timeout_seconds": 5.0}
 
 
 def bot_config(
@@ -58,8 +57,6 @@ def bot_config(
         "models": ModelsConfig(packages_dir=packages_dir),
         "defaults": DefaultsConfig(target_languages=("en",), group_mode="mention"),
         "limits": LimitsConfig(per_user_per_minute=1000, per_chat_per_minute=1000),
-        # The shipped policy, with a shorter deadline so that slow-server tests end sooner.
-        "fetch": FetchConfig(timeout_seconds=5.0),
     }
     for name, changes in sections.items():
         current = base.get(name) or getattr(Config(), name)
