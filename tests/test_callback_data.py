@@ -164,3 +164,23 @@ def test_bit_flips_never_decode(action: str, chat: int, flip: int, bit: int) -> 
     forged = data[:index] + chr(ord(data[index]) ^ (1 << bit)) + data[index + 1 :]
     with pytest.raises(InvalidCallback):
         codec.decode(forged, chat)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (CallbackPayload("nope", ()), "unknown action"),
+        (CallbackPayload("len", ()), "wrong number of arguments"),
+        (CallbackPayload("len", ("3", "4")), "wrong number of arguments"),
+        (CallbackPayload("len", ("x",)), "malformed argument"),
+        (CallbackPayload("mode", ("sometimes",)), "malformed argument"),
+        (CallbackPayload("algo", ("magic",)), "malformed argument"),
+    ],
+)
+def test_invalid_payloads_say_why(
+    codec: CallbackCodec, payload: CallbackPayload, reason: str
+) -> None:
+    """The reason is what the bot logs when it refuses a button."""
+    with pytest.raises(InvalidCallback) as refused:
+        codec.encode(payload, CHAT)
+    assert str(refused.value) == reason

@@ -440,6 +440,9 @@ def test_render_text_escapes_placeholders() -> None:
     text = render_text("error.fetch_failed", "en", reason="HTTP 404 <Not Found> & co")
     assert_valid_telegram_html(text)
     assert visible(text) == "I couldn't fetch the article: HTTP 404 <Not Found> & co"
+    german = render_text("error.fetch_failed", "de", reason="<Fehler> & Co")
+    assert visible(german).startswith("Ich konnte den Artikel nicht laden")
+    assert "&lt;Fehler&gt; &amp; Co" in german
 
 
 @pytest.mark.parametrize(
