@@ -184,3 +184,10 @@ def test_invalid_payloads_say_why(
     with pytest.raises(InvalidCallback) as refused:
         codec.encode(payload, CHAT)
     assert str(refused.value) == reason
+
+
+def test_the_secret_is_stable_across_releases() -> None:
+    """Buttons under old messages keep working after a restart or upgrade only if the key
+    derived from the token stays the same."""
+    assert SECRET.hex() == "52c02f6683e1d55401e9878e9a3bdc45e99ce4b0bea6a842eaa76b558375e268"
+    assert derive_secret("123456:OTHER-token") != SECRET
