@@ -146,6 +146,20 @@ def test_realistic_summary_in_english_ui() -> None:
     assert "Japanese: no translation model (en→ja needed)" in shown
 
 
+def test_summary_layout_lines_and_blocks() -> None:
+    """Head lines, then one block per language, then the notes, separated by blank lines."""
+    html_text = render_summary(make_result(), ["en", "ja"], "en", show_source=False)
+    head, english, notes = html_text.split("\n\n")
+    assert head.split("\n")[1] == "<i>Source language: German (de)</i>"
+    assert english.split("\n") == [
+        "<b>English</b>",
+        "• Deutsche Bahn raises prices by 5% on 3 October.",
+        "• Passengers must expect &lt;changes&gt; &amp; delays.",
+        "• More in the live ticker 🎉.",
+    ]
+    assert notes == "<i>⚠️ Japanese: no translation model (en→ja needed)</i>"
+
+
 def test_german_ui_names_and_uncertain_detection() -> None:
     result = make_result(uncertain=True)
     html_text = render_summary(result, ["en", "fr", "ja"], "de", show_source=False)
@@ -190,6 +204,8 @@ def test_rtl_emoji_and_zero_width_text_pass_through() -> None:
         "ftp://example.org/file",
         "https://exa mple.org/",
         "https://example.org/\nx",
+        "https://example.org/\x07x",  # a control character that is not whitespace
+        "https://example.org/\ud800",  # a lone surrogate
         "https://",
         "https://example.org:99999/",
         "https://example.org/" + "a" * 3000,
