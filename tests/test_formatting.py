@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from bot.telegram.formatting import (
     DOCUMENT_THRESHOLD_MESSAGES,
+    ESCAPED,
     MESSAGE_LIMIT,
+    PLAIN,
+    _Measure,
     format_number,
     full_translation_as_document,
     full_translation_header,
@@ -23,6 +26,7 @@ from bot.telegram.formatting import (
     render_text,
     should_send_as_document,
     split_message,
+    truncate,
     utf16_len,
 )
 from tests.support.telegram_html import (
@@ -506,3 +510,24 @@ def test_validator_accepts_telegram_markup() -> None:
     assert_valid_telegram_html("🎉" * 2048)
     with pytest.raises(TelegramHtmlError):
         assert_valid_telegram_html("🎉" * 2049)
+
+
+@pytest.mark.parametrize(
+    ("text", "budget", "measure", "expected"),
+    [
+        ("abc", 3, ESCAPED, "abc"),  # exactly the budget: kept whole
+        ("Alle Züge fallen heute aus", 12, ESCAPED, "Alle Züge…"),  # cut at a word
+        ("<<<<", 8, ESCAPED, "<…"),  # "<" costs 4 units once escaped
+        ("🎉🎉🎉", 4, PLAIN, "🎉…"),  # an emoji costs 2 UTF-16 units
+        ("  ab cd", 6, PLAIN, "  ab…"),  # leading space is kept
+        ("xxxx", 1, ESCAPED, "…"),
+        ("xx", 0, ESCAPED, ""),
+    ],
+)
+def test_truncate_exactly(text: str, budget: int, measure: _Measure, expected: str) -> None:
+    assert truncate(text, budget, measure) == expected
+
+
+def test_plain_http_links_are_linked() -> None:
+    url = "http://example.org/a"
+    assert hrefs(render_summary(make_result(url=url), ["en"], "en", show_source=False)) == [url]
