@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from string import Formatter
 
 import pytest
+from telegram import InlineKeyboardMarkup
 
 from bot.core.settings import GROUP_MODES
 from bot.telegram import i18n
@@ -42,7 +44,7 @@ def test_settings_offer_a_label_for_every_algorithm_and_group_mode(ui: str) -> N
     language, and the button carries that choice (not the key, not a neighbour's label)."""
     codec = CallbackCodec(derive_secret("123456:TEST-token"))
     table = {"en": EN, "de": DE}[ui]
-    menus = [
+    menus: list[tuple[str, list[str], Callable[..., InlineKeyboardMarkup], str]] = [
         ("algo", [a.value for a in Algorithm], algorithm_keyboard, "settings.algorithm"),
         ("mode", [str(mode) for mode in GROUP_MODES], mode_keyboard, "settings.mode"),
     ]
