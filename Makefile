@@ -48,8 +48,8 @@ typecheck: setup-dev
 test: lint typecheck
 	$(BIN)/python -m pytest
 
-# Mutation testing of the modules that protect users and data (not part of `make test`; about
-# 15 min on 2 cores). Prints the share of mutants killed per module; see README, "Tests".
+# Mutation testing of the modules that protect users and data (not part of `make test`; ~30
+# min on a busy 2-core VM). Prints the share of mutants killed per module; see README, "Tests".
 mutation: setup-dev
 	$(BIN)/python -m tests.support.mutation --min-score 90
 

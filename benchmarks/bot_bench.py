@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +93,21 @@ def write_config(
     path.write_text(text, encoding="utf-8")
 
 
-def start_briefbot(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    """``briefbot run`` as an operator starts it (the console script next to this Python)."""
+def start_briefbot(
+    config: Path,
+    log: Path,
+    role: Sequence[str] = ("run",),
+    env_extra: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``briefbot run`` (or another ``role``: ``ingress``, ``worker …``) as an operator starts
+    it (the console script next to this Python); ``env_extra`` adds BRIEFBOT_* settings."""
     script = Path(sys.executable).with_name("briefbot")
     command = [str(script)] if script.is_file() else [sys.executable, "-m", "bot.cli"]
     env = {**os.environ, "BRIEFBOT_TELEGRAM_TOKEN": DEFAULT_TOKEN, "PYTHONUNBUFFERED": "1"}
+    env.update(env_extra or {})
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [*command, "run", "--config", str(config)],
+            [*command, *role, "--config", str(config)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=sink,

@@ -328,8 +328,8 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_traffic_options(parser: argparse.ArgumentParser) -> None:
+    """The traffic and bot options (shared with ``benchmarks.cluster``)."""
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--requests-per-chat", type=int, default=2)
     parser.add_argument("--eager-every", type=int, default=10, help="0: no bursty chats")
@@ -343,6 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_traffic_options(parser)
     parser.add_argument("--keep-temp", action="store_true", help="keep config, database, log")
     parser.add_argument(
         "--slow-drip", type=int, default=0, help="N: the slow-drip scenario (see slow_drip.py)"

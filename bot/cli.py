@@ -116,6 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", default="examples/artikel-de.txt", help="FILE or URL")
 
     sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    metrics = _Parser(add_help=False)
+    metrics.add_argument("--metrics-port", type=_positive, default=None, help="serve /metrics")
+    metrics.add_argument("--metrics-address", default="127.0.0.1", help="where /metrics listens")
+    sub.add_parser(
+        "ingress",
+        parents=[common, metrics],
+        help="take updates and queue jobs ([storage] url needed)",
+    )
+    p = sub.add_parser(
+        "worker", parents=[common, metrics], help="work on queued jobs ([storage] url)"
+    )
+    p.add_argument("--concurrency", type=_positive, default=None, help="jobs at once")
+    p.add_argument(
+        "--stalled-after",
+        type=_positive,
+        default=30,
+        help="seconds without a heartbeat before a worker's jobs go to another worker",
+    )
     db = sub.add_parser("db", parents=[common], help="manage the database")
     db.add_subparsers(dest="db_command", required=True, parser_class=_Parser).add_parser(
         "migrate", parents=[common], help="bring the [storage] schema up to date"
@@ -385,6 +403,30 @@ def _cmd_run(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
+def _serve_metrics(args: argparse.Namespace) -> None:
+    if args.metrics_port:
+        from bot.metrics import serve_metrics
+
+        serve_metrics(args.metrics_port, args.metrics_address)
+
+
+def _cmd_ingress(args: argparse.Namespace, config: Any) -> int:
+    from bot.telegram.app import run_bot
+
+    _serve_metrics(args)
+    run_bot(config, role="ingress")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace, config: Any) -> int:
+    from bot.telegram.worker import run_worker
+
+    _serve_metrics(args)
+    concurrency = args.concurrency or config.limits.workers
+    run_worker(config, concurrency=concurrency, stalled_after=float(args.stalled_after))
+    return 0
+
+
 def _cmd_db(args: argparse.Namespace, config: Any) -> int:
     from bot.storage import migrate_storage
 
@@ -400,6 +442,8 @@ COMMANDS = {
     "models": _cmd_models,
     "demo": _cmd_demo,
     "run": _cmd_run,
+    "ingress": _cmd_ingress,
+    "worker": _cmd_worker,
     "db": _cmd_db,
 }
 

@@ -160,6 +160,7 @@ SPOOFING = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 async def test_bidi_overrides_in_a_page_title_do_not_reach_the_reply(
     web_env: BotEnv, articles: ArticleServer
 ) -> None:
+    env = web_env
     """Issue 13 (title spoofing): U+202E in a title would make "Verkehrskonzept.exe" read
     backwards in the linked heading; every bidi control is dropped from titles and bullets."""
     spoofed = "Stadtrat \u202eexe.tpeznoksrhekreV\u202c beschließt \u2067neues\u2069 Konzept"
@@ -168,7 +169,7 @@ async def test_bidi_overrides_in_a_page_title_do_not_reach_the_reply(
         .replace("Neues Verkehrskonzept | Stadtanzeiger", spoofed)
         .replace("Stadtrat beschließt neues Verkehrskonzept für die Innenstadt", spoofed)
     )
-    reply = await web_env.ask_one(PRIVATE_CHAT, articles.add("/spoof", page))
+    reply = await env.ask_one(PRIVATE_CHAT, articles.add("/spoof", page))
     raw = reply.text or ""
     assert "exe.tpeznoksrhekreV" in raw, raw  # the title is there, minus its controls
     assert not set(SPOOFING) & set(raw), raw

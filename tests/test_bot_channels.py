@@ -9,6 +9,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import GERMAN_ARTICLE, ArticleServer, BotEnv, german_article_html
 from tests.support.telegram_html import parse_telegram_html
@@ -18,6 +20,13 @@ CHANNEL = -1009990001
 DISCUSSION = -1009990002
 ADMIN = 3003
 STRANGER = 3004
+
+
+@pytest.fixture
+def env(web_env: BotEnv) -> BotEnv:
+    """These tests read articles from the loopback server: the explicit exception to the
+    default fetch policy (``web_env``)."""
+    return web_env
 
 
 def _visible(text: str | None) -> str:
@@ -45,36 +54,36 @@ def _linked(env: BotEnv) -> None:
 
 
 async def test_an_admin_turns_comments_on_and_articles_get_one_summary_each(
-    web_env: BotEnv, articles: ArticleServer
+    env: BotEnv, articles: ArticleServer
 ) -> None:
-    _linked(web_env)
-    status = await web_env.ask_one(ADMIN, f"/channel {CHANNEL} comment en,fr")
+    _linked(env)
+    status = await env.ask_one(ADMIN, f"/channel {CHANNEL} comment en,fr")
     assert _visible(status.text) == (
         "Channel Stadtnachrichten: summaries of posts with links or long texts as comments.\n"
         "Languages: English, French."
     )
     url = articles.add("/stadt/verkehr.html", german_article_html())
-    forward = await _post(web_env, f"Der Stadtrat hat entschieden: {url}")
-    [comment] = _comments(web_env)
+    forward = await _post(env, f"Der Stadtrat hat entschieden: {url}")
+    [comment] = _comments(env)
     visible = _visible(comment.text)
     assert "Source language: German (de)" in visible
     assert "\nEnglish\n" in visible and "\nFrench (via English)\n" in visible
-    sent = web_env.server.calls("sendMessage")[-1].params
+    sent = env.server.calls("sendMessage")[-1].params
     assert sent["reply_parameters"]["message_id"] == forward["message_id"]
 
-    long_text = await _post(web_env, GERMAN_ARTICLE)
-    assert len(_comments(web_env)) == 2
+    long_text = await _post(env, GERMAN_ARTICLE)
+    assert len(_comments(env)) == 2
     assert (
-        web_env.server.calls("sendMessage")[-1].params["reply_parameters"]["message_id"]
+        env.server.calls("sendMessage")[-1].params["reply_parameters"]["message_id"]
         == (long_text["message_id"])
     )
     for chatter in ("Guten Morgen! ☀️", "Heute Abend live im Stream, seid dabei!", "🎉" * 450):
-        await _post(web_env, chatter)
-    assert len(_comments(web_env)) == 2, "no comment under posts that are not articles"
+        await _post(env, chatter)
+    assert len(_comments(env)) == 2, "no comment under posts that are not articles"
     # A broken link is an article nobody can read: silence, not an error under the post.
-    await _post(web_env, articles.base_url + "/weg")
-    assert len(_comments(web_env)) == 2
-    assert await web_env.storage.jobs.count_unfinished() == 0
+    await _post(env, articles.base_url + "/weg")
+    assert len(_comments(env)) == 2
+    assert await env.storage.jobs.count_unfinished() == 0
 
 
 async def test_forged_admins_and_bad_channel_commands_change_nothing(env: BotEnv) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import pytest
+
 from tests.support.bot_api_server import BOT_USERNAME
 from tests.support.bot_harness import (
     GERMAN_ARTICLE,
@@ -24,6 +26,13 @@ from translation.models.engine import TranslationEngine
 OTHER_ARTICLE = "\n\n".join(GERMAN_ARTICLE.split("\n\n")[2:])
 
 
+@pytest.fixture
+def env(web_env: BotEnv) -> BotEnv:
+    """These tests read articles from the loopback server: the explicit exception to the
+    default fetch policy (``web_env``)."""
+    return web_env
+
+
 def _visible(env: BotEnv, chat_id: int, message_id: int) -> str:
     return parse_telegram_html(env.server.message_text(chat_id, message_id) or "")
 
@@ -39,22 +48,22 @@ async def _edit(env: BotEnv, chat_id: int, message_id: int, text: str) -> None:
 
 
 async def test_fixing_a_broken_link_turns_the_error_into_the_summary(
-    web_env: BotEnv, articles: ArticleServer
+    env: BotEnv, articles: ArticleServer
 ) -> None:
     broken = articles.base_url + "/politik/verkehr-typo.html"
-    request = web_env.server.push_message(PRIVATE_CHAT, f"Lies das: {broken}")
-    await web_env.settled()
-    [answer] = web_env.server.sent_messages(PRIVATE_CHAT)
-    assert "not found" in _visible(web_env, PRIVATE_CHAT, answer.message_id).lower()
+    request = env.server.push_message(PRIVATE_CHAT, f"Lies das: {broken}")
+    await env.settled()
+    [answer] = env.server.sent_messages(PRIVATE_CHAT)
+    assert "not found" in _visible(env, PRIVATE_CHAT, answer.message_id).lower()
 
     url = articles.add("/politik/verkehr.html", german_article_html())
-    await _edit(web_env, PRIVATE_CHAT, request["message_id"], f"Lies das: {url}")
-    assert [m.message_id for m in web_env.server.sent_messages(PRIVATE_CHAT)] == [answer.message_id]
-    text = web_env.server.message_text(PRIVATE_CHAT, answer.message_id) or ""
+    await _edit(env, PRIVATE_CHAT, request["message_id"], f"Lies das: {url}")
+    assert [m.message_id for m in env.server.sent_messages(PRIVATE_CHAT)] == [answer.message_id]
+    text = env.server.message_text(PRIVATE_CHAT, answer.message_id) or ""
     assert "Source language: German (de)" in parse_telegram_html(text)
     assert f'<a href="{html.escape(url)}">' in text
-    assert await web_env.storage.jobs.count_unfinished() == 0
-    stats = await web_env.storage.stats.summary()
+    assert await env.storage.jobs.count_unfinished() == 0
+    stats = await env.storage.stats.summary()
     assert stats.total == 2, "the edit is a request of its own (rate limits, statistics)"
 
 
@@ -71,21 +80,21 @@ async def test_edited_text_gets_the_new_summary_in_the_same_message(env: BotEnv)
 
 
 async def test_an_edit_that_changes_nothing_relevant_costs_nothing(
-    web_env: BotEnv, articles: ArticleServer
+    env: BotEnv, articles: ArticleServer
 ) -> None:
     url = articles.add("/artikel", german_article_html())
-    request = web_env.server.push_message(PRIVATE_CHAT, f"Schau mal: {url}")
-    await web_env.settled()
-    calls, hits = len(web_env.server.calls()), dict(articles.hits)
+    request = env.server.push_message(PRIVATE_CHAT, f"Schau mal: {url}")
+    await env.settled()
+    calls, hits = len(env.server.calls()), dict(articles.hits)
     # A typo fixed next to the same link; whitespace changed around the same text.
-    await _edit(web_env, PRIVATE_CHAT, request["message_id"], f"Schau mal, sehr spannend: {url}")
-    text = web_env.server.push_message(PRIVATE_CHAT, GERMAN_ARTICLE)
-    await web_env.settled()
-    calls = len(web_env.server.calls())
-    await _edit(web_env, PRIVATE_CHAT, text["message_id"], GERMAN_ARTICLE.replace("\n\n", "\n\n\n"))
-    assert _api_calls_since(web_env, calls) == []
+    await _edit(env, PRIVATE_CHAT, request["message_id"], f"Schau mal, sehr spannend: {url}")
+    text = env.server.push_message(PRIVATE_CHAT, GERMAN_ARTICLE)
+    await env.settled()
+    calls = len(env.server.calls())
+    await _edit(env, PRIVATE_CHAT, text["message_id"], GERMAN_ARTICLE.replace("\n\n", "\n\n\n"))
+    assert _api_calls_since(env, calls) == []
     assert articles.hits == hits
-    assert (await web_env.storage.stats.summary()).total == 2
+    assert (await env.storage.stats.summary()).total == 2
 
 
 async def test_edits_of_messages_the_bot_never_answered_are_ignored(env: BotEnv) -> None:

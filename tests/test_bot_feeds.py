@@ -37,8 +37,6 @@ from tests.support.telegram_html import assert_valid_telegram_html, parse_telegr
 from translation.models.engine import TranslationEngine
 
 FEEDS: dict[str, Any] = {"host_interval_seconds": 0.0, "tick_seconds": 3600}
-#: Feeds and articles are served from loopback; a slow feed gives up after 5 s.
-FETCH: dict[str, Any] = {**LOOPBACK_ARTICLES, "timeout_seconds": 5.0}
 HOUR = 3600.0
 
 
@@ -47,7 +45,7 @@ async def feed_bot(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, **feeds: Any
 ) -> AsyncIterator[BotEnv]:
     async with bot_env(
-        tmp_path, packages_dir, engine, feeds={**FEEDS, **feeds}, fetch=FETCH
+        tmp_path, packages_dir, engine, feeds={**FEEDS, **feeds}, fetch=LOOPBACK_ARTICLES
     ) as env:
         yield env
 
@@ -290,7 +288,9 @@ async def test_a_restart_in_the_middle_of_a_delivery_neither_loses_nor_repeats(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, BotApiServer() as server:
-        config = bot_config(tmp_path, server.base_url, packages_dir, feeds=FEEDS, fetch=FETCH)
+        config = bot_config(
+            tmp_path, server.base_url, packages_dir, feeds=FEEDS, fetch=LOOPBACK_ARTICLES
+        )
         env = BotEnv(server, config, engine)
         feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
         site.add("/artikel/1", article_html(HEADLINES[1]), delay=30.0)  # hangs: the "crash"

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.bot_harness import (
     LOOPBACK_ARTICLES,
     PRIVATE_CHAT,
@@ -18,6 +20,13 @@ from tests.support.bot_harness import (
 )
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
+
+
+@pytest.fixture
+def env(web_env: BotEnv) -> BotEnv:
+    """These tests read articles from the loopback server: the explicit exception to the
+    default fetch policy (``web_env``)."""
+    return web_env
 
 
 async def _inline(env: BotEnv, query: str, user_id: int = USER_ID) -> dict[str, Any]:
@@ -35,15 +44,15 @@ def _button(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_cached_link_is_offered_in_each_of_the_users_languages(
-    web_env: BotEnv, articles: ArticleServer
+    env: BotEnv, articles: ArticleServer
 ) -> None:
-    await web_env.storage.settings.update_chat_settings(
-        USER_ID, web_env.config.defaults, target_languages=("en", "fr")
+    await env.storage.settings.update_chat_settings(
+        USER_ID, env.config.defaults, target_languages=("en", "fr")
     )
     url = articles.add("/politik/verkehr.html", german_article_html())
-    await web_env.ask_one(PRIVATE_CHAT, url)
+    await env.ask_one(PRIVATE_CHAT, url)
     hits = dict(articles.hits)
-    answer = await _inline(web_env, f"  {url} ")
+    answer = await _inline(env, f"  {url} ")
     results = answer["results"]
     assert [r["title"] for r in results] == ["Summary in English", "Summary in French"]
     english, french = (
@@ -55,26 +64,26 @@ async def test_a_cached_link_is_offered_in_each_of_the_users_languages(
     assert "button" not in answer and answer["is_personal"] is True
     assert articles.hits == hits, "answered from the cache, no fetch"
 
-    web_env.server.push_chosen_inline_result(USER_ID, results[1]["id"], url)
-    await web_env.settled()
-    stats = await web_env.storage.stats.summary()
+    env.server.push_chosen_inline_result(USER_ID, results[1]["id"], url)
+    await env.settled()
+    stats = await env.storage.stats.summary()
     assert stats.by_outcome.get("inline:cached") == 1 and stats.by_outcome.get("chosen") == 1
 
 
 async def test_an_uncached_link_switches_to_the_private_chat_which_does_the_work(
-    web_env: BotEnv, articles: ArticleServer
+    env: BotEnv, articles: ArticleServer
 ) -> None:
     url = articles.add("/wirtschaft/bericht.html", german_article_html())
-    answer = await _inline(web_env, url)
+    answer = await _inline(env, url)
     assert answer["results"] == [] and answer["cache_time"] == 0
     button = _button(answer)
     assert button["text"] == "Summarize it in our private chat"
     assert articles.hits == {}, "an inline query never does the work"
 
-    reply = await web_env.ask_one(PRIVATE_CHAT, f"/start {button['start_parameter']}")
+    reply = await env.ask_one(PRIVATE_CHAT, f"/start {button['start_parameter']}")
     assert "Source language: German (de)" in parse_telegram_html(reply.text or "")
     assert articles.hits == {"/wirtschaft/bericht.html": 1}
-    again = await _inline(web_env, url)
+    again = await _inline(env, url)
     assert [r["title"] for r in again["results"]] == ["Summary in English"]
 
 

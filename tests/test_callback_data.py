@@ -165,3 +165,51 @@ def test_bit_flips_never_decode(action: str, chat: int, flip: int, bit: int) -> 
     forged = data[:index] + chr(ord(data[index]) ^ (1 << bit)) + data[index + 1 :]
     with pytest.raises(InvalidCallback):
         codec.decode(forged, chat)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (CallbackPayload("nope", ()), "unknown action"),
+        (CallbackPayload("len", ()), "wrong number of arguments"),
+        (CallbackPayload("len", ("3", "4")), "wrong number of arguments"),
+        (CallbackPayload("len", ("x",)), "malformed argument"),
+        (CallbackPayload("mode", ("sometimes",)), "malformed argument"),
+        (CallbackPayload("algo", ("magic",)), "malformed argument"),
+    ],
+)
+def test_invalid_payloads_say_why(
+    codec: CallbackCodec, payload: CallbackPayload, reason: str
+) -> None:
+    """The reason is what the bot logs when it refuses a button."""
+    with pytest.raises(InvalidCallback) as refused:
+        codec.encode(payload, CHAT)
+    assert str(refused.value) == reason
+
+
+def test_the_secret_is_stable_across_releases() -> None:
+    """Buttons under old messages keep working after a restart or upgrade only if the key
+    derived from the token stays the same."""
+    assert SECRET.hex() == "52c02f6683e1d55401e9878e9a3bdc45e99ce4b0bea6a842eaa76b558375e268"
+    assert derive_secret("123456:OTHER-token") != SECRET
+
+
+def test_decoding_says_why_it_refuses(codec: CallbackCodec) -> None:
+    forged64 = "len|3|" + "A" * (MAX_BYTES - 6)
+    assert len(forged64.encode()) == MAX_BYTES
+    cases = [
+        ("x" * (MAX_BYTES + 1), "callback data exceeds 64 bytes"),
+        (forged64, "bad tag"),  # 64 bytes is allowed: the tag decides
+        ("", "no action"),
+        ("\ud800", "callback data is not valid text"),
+    ]
+    for data, reason in cases:
+        with pytest.raises(InvalidCallback) as refused:
+            codec.decode(data, CHAT)
+        assert str(refused.value) == reason, data
+
+
+def test_the_secret_needs_16_bytes() -> None:
+    CallbackCodec(b"k" * 16)
+    with pytest.raises(ValueError, match=r"^the callback secret must have at least 16 bytes$"):
+        CallbackCodec(b"k" * 15)

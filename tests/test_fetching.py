@@ -542,6 +542,7 @@ async def test_binary_body_behind_a_text_type_is_refused(web: Web) -> None:
         (402, "The site refused the request", "http_error"),
         (408, "The site refused the request", "http_error"),
         (452, "The site refused the request", "http_error"),
+        (600, "The site refused the request", "http_error"),
     ],
 )
 async def test_each_status_gets_its_exact_message(

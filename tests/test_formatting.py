@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from bot.telegram.formatting import (
     DOCUMENT_THRESHOLD_MESSAGES,
+    ESCAPED,
     MESSAGE_LIMIT,
+    PLAIN,
+    _Measure,
     format_number,
     full_translation_as_document,
     full_translation_header,
@@ -23,6 +26,7 @@ from bot.telegram.formatting import (
     render_text,
     should_send_as_document,
     split_message,
+    truncate,
     utf16_len,
 )
 from tests.support.telegram_html import (
@@ -149,6 +153,20 @@ def test_realistic_summary_in_english_ui() -> None:
     assert "Japanese isn't available for this article yet. Install: en→ja" in for_owner
 
 
+def test_summary_layout_lines_and_blocks() -> None:
+    """Head lines, then one block per language, then the notes, separated by blank lines."""
+    html_text = render_summary(make_result(), ["en", "ja"], "en", show_source=False)
+    head, english, notes = html_text.split("\n\n")
+    assert head.split("\n")[1] == "<i>Source language: German (de)</i>"
+    assert english.split("\n") == [
+        "<b>English</b>",
+        "• Deutsche Bahn raises prices by 5% on 3 October.",
+        "• Passengers must expect &lt;changes&gt; &amp; delays.",
+        "• More in the live ticker 🎉.",
+    ]
+    assert notes == "<i>⚠️ Japanese isn&#x27;t available for this article yet.</i>"
+
+
 def test_german_ui_names_and_uncertain_detection() -> None:
     result = make_result(uncertain=True)
     html_text = render_summary(result, ["en", "fr", "ja"], "de", show_source=False)
@@ -210,6 +228,8 @@ def test_bidi_controls_cannot_spoof_titles_or_bullets() -> None:
         "ftp://example.org/file",
         "https://exa mple.org/",
         "https://example.org/\nx",
+        "https://example.org/\x07x",  # a control character that is not whitespace
+        "https://example.org/\ud800",  # a lone surrogate
         "https://",
         "https://example.org:99999/",
         "https://example.org/" + "a" * 3000,
@@ -460,6 +480,9 @@ def test_render_text_escapes_placeholders() -> None:
     text = render_text("error.fetch_failed", "en", reason="HTTP 404 <Not Found> & co")
     assert_valid_telegram_html(text)
     assert visible(text) == "I couldn't fetch the article: HTTP 404 <Not Found> & co"
+    german = render_text("error.fetch_failed", "de", reason="<Fehler> & Co")
+    assert visible(german).startswith("Ich konnte den Artikel nicht laden")
+    assert "&lt;Fehler&gt; &amp; Co" in german
 
 
 @pytest.mark.parametrize(
@@ -519,3 +542,24 @@ def test_translated_titles_stand_under_each_language_and_the_original_stays_link
     assert shown.startswith(TITLE)
     assert "English\nRail <prices> rise\n• " in shown
     assert "Les prix augmentent" in shown
+
+
+@pytest.mark.parametrize(
+    ("text", "budget", "measure", "expected"),
+    [
+        ("abc", 3, ESCAPED, "abc"),  # exactly the budget: kept whole
+        ("Alle Züge fallen heute aus", 12, ESCAPED, "Alle Züge…"),  # cut at a word
+        ("<<<<", 8, ESCAPED, "<…"),  # "<" costs 4 units once escaped
+        ("🎉🎉🎉", 4, PLAIN, "🎉…"),  # an emoji costs 2 UTF-16 units
+        ("  ab cd", 6, PLAIN, "  ab…"),  # leading space is kept
+        ("xxxx", 1, ESCAPED, "…"),
+        ("xx", 0, ESCAPED, ""),
+    ],
+)
+def test_truncate_exactly(text: str, budget: int, measure: _Measure, expected: str) -> None:
+    assert truncate(text, budget, measure) == expected
+
+
+def test_plain_http_links_are_linked() -> None:
+    url = "http://example.org/a"
+    assert hrefs(render_summary(make_result(url=url), ["en"], "en", show_source=False)) == [url]

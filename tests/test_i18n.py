@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from string import Formatter
 
 import pytest
 from babel.messages.catalog import Catalog
+from telegram import InlineKeyboardMarkup
 
 from bot.core.settings import GROUP_MODES
 from bot.telegram import catalogs
@@ -100,7 +102,7 @@ def test_settings_offer_a_label_for_every_algorithm_and_group_mode(ui: str) -> N
     """Each choice in the algorithm and group-mode menus has its own label in the user's
     language, and the button carries that choice (not the key, not a neighbour's label)."""
     codec = CallbackCodec(derive_secret("123456:TEST-token"))
-    menus = [
+    menus: list[tuple[str, list[str], Callable[..., InlineKeyboardMarkup], str]] = [
         ("algo", [a.value for a in Algorithm], algorithm_keyboard, "settings.algorithm"),
         ("mode", [str(mode) for mode in GROUP_MODES], mode_keyboard, "settings.mode"),
     ]

@@ -149,6 +149,10 @@ SPELLINGS = [
     ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
     ("[::ffff:7f00:1]", "::ffff:127.0.0.1"),
     ("fe80::1%25eth0", "fe80::1%eth0"),
+    # edges of the parser: a full octet, every decimal digit, the longest accepted component
+    ("255.255.255.254", "255.255.255.254"),
+    ("1234567890", "73.150.2.210"),
+    ("0" * 39 + "1", "0.0.0.1"),
 ]
 
 
@@ -159,7 +163,18 @@ def test_ip_spellings_parse_like_inet_aton(host: str, address: str) -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["example.com", "news.test", "1.2.3.4.5", "256.1.1.1", "08.1.1.1", "0x1g.1", "4294967296", ""],
+    [
+        "example.com",
+        "news.test",
+        "1.2.3.4.5",
+        "1.2.3.4.0",
+        "256.1.1.1",
+        "08.1.1.1",
+        "0x1g.1",
+        "4294967296",
+        "0" * 40 + "1",
+        "",
+    ],
 )
 def test_names_and_impossible_numbers_are_not_addresses(host: str) -> None:
     assert parse_ip_host(host) is None

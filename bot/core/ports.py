@@ -18,6 +18,7 @@ from bot.core.feed_records import (
     Subscription,
 )
 from bot.core.records import Answer, Job, StatsSummary
+from bot.core.requests import Request
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
 
@@ -221,3 +222,35 @@ class FeedsStoragePort(StoragePort, Protocol):
 
     @property
     def feeds(self) -> FeedsRepository: ...
+
+
+class RateCounter(Protocol):
+    """Sliding-window counters shared by every process (``bot.storage.RateLimitStore``)."""
+
+    async def acquire(self, key: str, limit: int, window: float = 60.0) -> float | None:
+        """Count an event and return None, or the seconds until one would be allowed."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Where a recorded job goes when it is not run in this process (the scaled mode).
+
+    The embedded default has no queue: the service runs each job in process, as before.
+    ``enqueue`` records the job and hands it to the workers as one unit, so a job is never
+    recorded without being queued, nor queued without being recorded.
+    """
+
+    async def waiting(self) -> int:
+        """Jobs queued and not yet claimed by a worker (backpressure)."""
+        ...
+
+    async def seen(self, key: str) -> bool:
+        """True when a request with this delivery key (a Telegram ``update_id``) is recorded."""
+        ...
+
+    async def enqueue(
+        self, request: Request, *, key: str | None, progress_message_id: int | None
+    ) -> int | None:
+        """Record and queue ``request``; None when ``key`` was recorded already (a redelivered
+        update), in which case nothing is queued."""
+        ...

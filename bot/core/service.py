@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Config
 from bot.core.admission import AdmissionQueue, QueueFull, SlidingWindowLimiter, WaitingLine
@@ -66,6 +66,9 @@ from translation import (
     UrlInput,
     install_package,
 )
+
+if TYPE_CHECKING:
+    from bot.core.queued import QueuedIntake
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,8 @@ class BriefService:
         self.line = WaitingLine(limits.workers)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._full_translations = OnceLedger()
+        #: The scaled mode's intake (jobs go to workers); None: jobs run in this process.
+        self.intake: QueuedIntake | None = None
         self._models_version = ""
         self.refresh_models_version()
 
@@ -304,15 +309,20 @@ class BriefService:
     async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
         """Admit (rate limits, bounded queue), record the job, run it, answer exactly once
         (in place of message ``replace``, an earlier answer, when given)."""
+        if self.intake is not None:  # the scaled mode: workers do the job
+            await self.intake.submit(request, chat)
+            return
         try:
             await self._run_admitted(request, chat, replace=replace)
         except Refused as exc:
-            await self._record_refusal(request, exc)
-            if request.origin != "auto":
-                dest = request.destination
-                await chat.send(
-                    dest.chat_id, Refusal(exc.reason, request.ui), reply_to=dest.reply_to
-                )
+            await self.refuse(request, exc.reason, chat)
+
+    async def refuse(self, request: Request, reason: RefusalReason, chat: ChatPort) -> None:
+        """Count a request that was not admitted and say why (unless nobody asked)."""
+        await self._record_refusal(request, reason)
+        if request.origin != "auto":
+            dest = request.destination
+            await chat.send(dest.chat_id, Refusal(reason, request.ui), reply_to=dest.reply_to)
 
     async def submit_once(
         self,
@@ -324,6 +334,10 @@ class BriefService:
         message and language at a time. Returns the state of the one already running or posted
         (nothing is sent), raises Refused when rate-limited or busy (nothing is sent: the
         button answers with a pop-up), else calls ``accepted`` and does the work like submit."""
+        if self.intake is not None:  # the scaled mode: a worker does it, as for submit
+            await accepted()
+            await self.intake.submit(request, chat)
+            return None
         dest = request.destination
         key = (dest.chat_id, dest.reply_to, request.target)
         earlier = self._full_translations.claim(key)
@@ -333,15 +347,15 @@ class BriefService:
         try:
             posted = await self._run_admitted(request, chat, accepted)
         except Refused as exc:
-            await self._record_refusal(request, exc)
+            await self._record_refusal(request, exc.reason)
             raise
         finally:
             self._full_translations.settle(key, posted=posted)
         return None
 
-    async def _record_refusal(self, request: Request, exc: Refused) -> None:
-        log.info("Refused a request in chat %s: %s", request.destination.chat_id, exc.reason)
-        outcome = Outcome(request.kind, outcome=f"refused:error.{exc.reason}")
+    async def _record_refusal(self, request: Request, reason: RefusalReason) -> None:
+        log.info("Refused a request in chat %s: %s", request.destination.chat_id, reason)
+        outcome = Outcome(request.kind, outcome=f"refused:error.{reason}")
         await self.record(request.destination.chat_id, outcome)
 
     async def _run_admitted(
@@ -737,12 +751,16 @@ class BriefService:
         jobs = await self.storage.jobs.unfinished_jobs()
         jobs = [job for job in jobs if job.kind in REQUEST_KINDS]  # others resume elsewhere
         for job in jobs:
-            self.spawn(self._resume(job, chat), name=f"briefbot-resume-{job.id}")
+            self.spawn(self.resume(job, chat), name=f"briefbot-resume-{job.id}")
         if jobs:
             log.info("Resuming %d unfinished job(s)", len(jobs))
         return len(jobs)
 
-    async def _resume(self, job: Job, chat: ChatPort) -> None:
+    async def resume(self, job: Job, chat: ChatPort) -> None:
+        """Run a recorded job (again), or apologize when it was started too often; a job that
+        is already finished is left alone (a worker's retry after the answer went out)."""
+        if job.finished:
+            return
         try:
             request = request_from_payload(job.payload)
         except (KeyError, TypeError, ValueError):

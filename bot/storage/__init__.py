@@ -177,6 +177,12 @@ async def migrate_storage(config: Config) -> tuple[str, int]:
     """
     storage = await open_storage(config)
     try:
+        if config.storage.url:  # the job queue lives in the same database
+            from bot.storage.job_queue import ensure_queue_schema
+            from bot.storage.postgres import PostgresDatabase
+
+            assert isinstance(storage.db, PostgresDatabase)
+            await ensure_queue_schema(storage.db)
         return storage.db.location, await storage.db.schema_version()
     finally:
         await storage.close()

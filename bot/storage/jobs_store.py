@@ -16,7 +16,15 @@ from typing import Any
 from bot.core.records import MAX_ATTEMPTS, UNFINISHED, Job, JobStatus
 from bot.storage.sql import Database, Session
 
-__all__ = ["MAX_ATTEMPTS", "UNFINISHED", "Job", "JobStatus", "JobsStore", "move_unfinished_jobs"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "UNFINISHED",
+    "Job",
+    "JobStatus",
+    "JobsStore",
+    "insert_job",
+    "move_unfinished_jobs",
+]
 
 _OPEN = "status IN ('queued', 'running')"
 _CLOSED = "status NOT IN ('queued', 'running')"
@@ -48,6 +56,37 @@ async def move_unfinished_jobs(tx: Session, old_chat_id: int, new_chat_id: int) 
     )
 
 
+async def insert_job(
+    tx: Session,
+    chat_id: int,
+    user_id: int | None,
+    message_id: int | None,
+    kind: str,
+    payload: dict[str, Any],
+    reply_to_message_id: int | None = None,
+    progress_message_id: int | None = None,
+) -> int:
+    """Record an accepted request (status ``queued``) in ``tx``; returns its id. A queue that
+    defers the job in the same transaction records it here."""
+    now = time.time()
+    return await tx.insert(
+        "INSERT INTO jobs (chat_id, user_id, message_id, reply_to_message_id, kind, "
+        "payload, status, attempts, progress_message_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+        (
+            chat_id,
+            user_id,
+            message_id,
+            reply_to_message_id,
+            kind,
+            json.dumps(payload, ensure_ascii=False),
+            progress_message_id,
+            now,
+            now,
+        ),
+    )
+
+
 class JobsStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -62,22 +101,9 @@ class JobsStore:
         reply_to_message_id: int | None = None,
     ) -> int:
         """Record an accepted request (status ``queued``); returns its id."""
-        now = time.time()
         async with self._db.session() as s:
-            return await s.insert(
-                "INSERT INTO jobs (chat_id, user_id, message_id, reply_to_message_id, kind, "
-                "payload, status, attempts, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
-                (
-                    chat_id,
-                    user_id,
-                    message_id,
-                    reply_to_message_id,
-                    kind,
-                    json.dumps(payload, ensure_ascii=False),
-                    now,
-                    now,
-                ),
+            return await insert_job(
+                s, chat_id, user_id, message_id, kind, payload, reply_to_message_id
             )
 
     async def get_job(self, job_id: int) -> Job | None:

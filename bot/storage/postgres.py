@@ -132,6 +132,12 @@ class PostgresSession:
         self._db = db
         self._conn = conn
 
+    @property
+    def connection(self) -> psycopg.AsyncConnection[PgRow]:
+        """The session's connection, for a library that joins the transaction (procrastinate
+        defers a job on it, so recording and queueing commit together)."""
+        return self._conn
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         cursor = await self._db._guard(self._conn.execute(to_pyformat(sql), _args(params)))
         return max(cursor.rowcount, 0)

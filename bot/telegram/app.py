@@ -12,16 +12,23 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, CallbackContext, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    TypeHandler,
+)
 from telegram.request import HTTPXRequest
 
 from bot.bootstrap import Core
 from bot.config import Config, ConfigError
 from bot.core.ports import StoragePort
+from bot.core.queued import delivery_key
 from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.chat import TelegramChat
 from bot.telegram.handlers import register_handlers
@@ -32,6 +39,7 @@ from bot.telegram.runtime import BotData, BriefApplication, Runtime
 from bot.telegram.startup_errors import describe, refused_at_start
 from bot.telegram.transport import RetryingRequest
 from bot.telegram.webhook import serve_until_stopped, start_webhook, stop_webhook
+from bot.telegram.worker import open_scaled, start_workers
 from translation import BriefbotError, Pipeline, TranslationEngine, preload_detectors
 
 log = logging.getLogger(__name__)
@@ -60,6 +68,9 @@ OWNER_COMMANDS = ("stats", "models")
 #: PTB's own start-up retries: off, the transport retries within ``[telegram] retry_seconds``
 #: (one loop, one line per attempt, a bounded sequence).
 BOOTSTRAP_RETRIES = 0
+#: The handler group that records each update's delivery key (before the migration handler's
+#: group -1 and the default group 0).
+DELIVERY_KEY_GROUP = -100
 #: How long shutdown waits for resumed jobs before leaving them to the next start.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -72,6 +83,7 @@ def build_application(
     storage: StoragePort | None = None,
     progress_delay: float = 2.0,
     resume_jobs: bool = True,
+    role: Literal["run", "ingress"] = "run",
 ) -> BriefApplication:
     """The configured Application over a core built by ``bot.bootstrap``. ``pipeline``/
     ``engine``/``storage`` may be shared (tests); what is passed in is not closed at shutdown,
@@ -106,8 +118,17 @@ def build_application(
     application = cast(BriefApplication, built)  # the builder's generics lose the types above
     application.bot_data.core = core
     application.bot_data.resume_jobs = resume_jobs
+    application.bot_data.role = role
+    # A group of its own, before every other: one handler per group handles an update.
+    application.add_handler(TypeHandler(Update, _remember_delivery_key), group=DELIVERY_KEY_GROUP)
     register_handlers(application)
     return application
+
+
+async def _remember_delivery_key(update: Update, context: Any) -> None:
+    """The update's id, for the handlers that run next in this update's task: a queued job is
+    recorded under it, so a redelivered update creates no second job."""
+    delivery_key.set(f"update:{update.update_id}")
 
 
 def _core(application: BriefApplication) -> Core:
@@ -124,8 +145,11 @@ async def _post_init(application: BriefApplication) -> None:
     data.monitor = data.monitor or LoopLagMonitor()
     data.monitor.start()
     core = _core(application)
-    # The detectors build in a worker while storage opens, models install, commands register.
-    warm_up = asyncio.ensure_future(_warm_up_detection(core.executor))
+    # The detectors build in a worker while storage opens, models install, commands register
+    # (not in an ingress: it never detects a language, its workers do).
+    warm_up = asyncio.ensure_future(
+        _warm_up_detection(core.executor) if data.role == "run" else asyncio.sleep(0)
+    )
     try:
         service = await core.start()
         codec = CallbackCodec(derive_secret(core.config.telegram.require_token()))
@@ -143,7 +167,12 @@ async def _post_init(application: BriefApplication) -> None:
     finally:
         await warm_up  # never left pending, even when the start fails
     _warn_about_missing_models(core)
-    if data.resume_jobs:
+    url = core.config.storage.url
+    if url:  # the scaled mode: jobs go through the queue, workers resume stalled ones
+        data.scaled = await open_scaled(service, url)
+        if data.role == "run":
+            start_workers(data.scaled, service, chat, concurrency=core.config.limits.workers)
+    elif data.resume_jobs:
         await service.resume_unfinished(chat)
     log.info("Briefbot ready as @%s", application.bot.username)
 
@@ -188,6 +217,9 @@ async def _post_shutdown(application: BriefApplication) -> None:
     if data.monitor is not None:
         log.info("Event loop: %s", (await data.monitor.stop()).describe())
     data.runtime_or_none = None
+    if data.scaled is not None:
+        await data.scaled.close()
+        data.scaled = None
     await _core(application).close()
 
 
@@ -256,13 +288,16 @@ async def running(
             await application.post_shutdown(application)
 
 
-def run_bot(config: Config) -> None:
-    """``briefbot run``: log safely, build, then poll or serve the webhook until SIGINT/SIGTERM."""
+def run_bot(config: Config, role: Literal["run", "ingress"] = "run") -> None:
+    """``briefbot run`` (or ``ingress``): log safely, build, then poll or serve the webhook
+    until SIGINT/SIGTERM."""
     token = config.telegram.require_token()
     secrets = bot_secrets(token, config.telegram.webhook_secret)
     setup_logging(config.logging.level, secrets)
     redact = Redactor(secrets)
-    application = build_application(config)
+    if role == "ingress" and not config.storage.url:
+        raise ConfigError('briefbot ingress needs [storage] url = "postgresql://…"')
+    application = build_application(config, role=role)
     # PTB runs on the current event loop and closes it when done: give each run a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     common: dict[str, Any] = {

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -24,6 +24,7 @@ from translation import TranslationEngine
 
 if TYPE_CHECKING:
     from bot.telegram.webhook import WebhookServer
+    from bot.telegram.worker import Scaled
 
 
 @dataclass
@@ -59,6 +60,10 @@ class BotData:
         self.resume_jobs = True
         self.monitor: LoopLagMonitor | None = None
         self.webhook: WebhookServer | None = None
+        #: ``run``: every role in this process; ``ingress``: queued jobs go to workers.
+        self.role: Literal["run", "ingress"] = "run"
+        #: The job queue and in-process workers, with ``[storage] url`` (the scaled mode).
+        self.scaled: Scaled | None = None
 
     @property
     def runtime(self) -> Runtime:

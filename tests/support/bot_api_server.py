@@ -93,6 +93,8 @@ class BotApiServer(TelegramWorld):
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
+        self._next_route: tuple[str, ...] | None = None
+        self._routes: dict[int, tuple[str, ...]] = {}
         self.base_url = ""
         self._handlers: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler) for name, handler in self._method_table().items()
@@ -187,6 +189,21 @@ class BotApiServer(TelegramWorld):
         tb: TracebackType | None,
     ) -> None:
         self.stop_thread()
+
+    def route_updates(self, *targets: str) -> None:
+        """Deliver the updates pushed from now on by webhook to ``targets`` instead of the URL
+        given to setWebhook (several replicas behind one load balancer): one target gets each
+        update; with several, every one gets the same update at once (a redelivery racing the
+        first). No targets: back to setWebhook's URL."""
+        with self._lock:
+            self._next_route = tuple(targets) or None
+
+    def _enqueue(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:  # re-entrant: the route is known before the sender can see the update
+            update = super()._enqueue(kind, payload)
+            if self._next_route is not None:
+                self._routes[update["update_id"]] = self._next_route
+        return update
 
     def _wake(self) -> None:
         """Wake long polls and the webhook sender (always runs in the server's loop)."""
@@ -396,21 +413,26 @@ class BotApiServer(TelegramWorld):
                 with self._lock:
                     hook = self._webhook
                     update = self._updates[0] if hook and self._updates else None
+                    route = self._routes.get(update["update_id"]) if update else None
                 wakeup = self._wakeup
                 if hook is None or update is None:
                     if wakeup is not None:
                         with suppress(TimeoutError):
                             await asyncio.wait_for(wakeup.wait(), 1.0)
                     continue
-                status = await _post_update(session, hook, update)
-                self._record(
-                    WEBHOOK_DELIVERY,
-                    {"update": update, "url": hook["url"]},
-                    time.monotonic(),
-                    status,
-                    self.token,
+                urls = route or (hook["url"],)
+                statuses = await asyncio.gather(
+                    *(_post_update(session, {**hook, "url": url}, update) for url in urls)
                 )
-                if status == 200:
+                for url, status in zip(urls, statuses, strict=True):
+                    self._record(
+                        WEBHOOK_DELIVERY,
+                        {"update": update, "url": url},
+                        time.monotonic(),
+                        status,
+                        self.token,
+                    )
+                if all(status == 200 for status in statuses):
                     with self._lock:
                         self._updates = [u for u in self._updates if u is not update]
                 else:

@@ -42,7 +42,7 @@ GROUP_CHAT = -100777
 #: The ``fetch`` section for a bot that reads the test's own loopback ``ArticleServer``. Only
 #: tests that serve articles pass it (fixture ``web_env``): every other bot keeps the shipped
 #: fetch policy, which refuses loopback and private networks, as a production bot does.
-LOOPBACK_ARTICLES: dict[str, Any] = {"allow_private_networks": True}
+LOOPBACK_ARTICLES: dict[str, Any] = {"allow_private_networks": True, "timeout_seconds": 5.0}
 
 
 def bot_config(

@@ -285,7 +285,7 @@ class TranslationEngine:
         for batch in plan_batches(lengths, options.max_batch_size, options.inter_threads):
             sources = [encoded[i] for i in batch]
             bound = options.decoding_bound(len(sources[-1]))
-            pending.append((batch, _submit(model, sources, bound, options, asynchronous=True)))
+            pending.append((batch, _submit(model, sources, bound, options)))
         for batch, results in pending:
             for index, result in zip(batch, results, strict=True):
                 hypotheses[index] = list(result.result().hypotheses[0])
@@ -326,15 +326,14 @@ def _submit(
     sources: list[list[str]],
     bound: int,
     options: EngineOptions,
-    *,
-    asynchronous: bool,
 ) -> Any:
-    """One CTranslate2 call for one batch decoded to at most ``bound`` target tokens."""
+    """One asynchronous CTranslate2 call for one batch decoded to at most ``bound`` tokens
+    (futures: the replica pool schedules them the same way for the scheduler's threads)."""
     prefix = model.package.target_prefix
     return model.translator.translate_batch(
         sources,
         target_prefix=[[prefix] for _ in sources] if prefix else None,
-        asynchronous=asynchronous,
+        asynchronous=True,
         max_batch_size=max(options.max_batch_size, len(sources)),
         beam_size=options.beam_size,
         length_penalty=LENGTH_PENALTY,
@@ -349,8 +348,8 @@ def _with_scheduler(model: _LoadedModel, options: EngineOptions) -> _LoadedModel
         return model
 
     def run_batch(sources: list[list[str]], bound: int) -> list[list[str]]:
-        results = _submit(model, sources, bound, options, asynchronous=False)
-        return [list(result.hypotheses[0]) for result in results]
+        results = _submit(model, sources, bound, options)
+        return [list(result.result().hypotheses[0]) for result in results]
 
     scheduler = DecodeScheduler(
         run_batch,
