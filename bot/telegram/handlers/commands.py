@@ -51,10 +51,10 @@ def command_argument(message: Message) -> str:
 async def start(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
-    names = ", ".join(language_name(code, ui) for code in settings.target_languages)
     if _origin(update) == "asked":  # a group: how the group uses the bot, not a private chat
         await _reply(update, group_introduction(settings, ui))
         return
+    names = ", ".join(language_name(code, ui) for code in settings.target_languages)
     await _reply(update, render_text("start.welcome", ui, languages=names))
 
 
