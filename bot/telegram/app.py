@@ -153,16 +153,13 @@ async def _post_init(application: BriefApplication) -> None:
     try:
         service = await core.start()
         codec = CallbackCodec(derive_secret(core.config.telegram.require_token()))
-        owners = frozenset(core.config.telegram.owners)
         chat = TelegramChat(
-            application.bot,
-            codec,
-            service.storage.migrate_chat,
-            core.config.limits,
-            core.executor,
-            owners=owners,
+            application.bot, codec, service.storage.migrate_chat, core.config.limits, core.executor
         )
-        data.runtime_or_none = Runtime(core=core, codec=codec, chat=chat, owners=owners)
+        chat.owners = frozenset(core.config.telegram.owners)
+        data.runtime_or_none = Runtime(
+            core=core, codec=codec, chat=chat, owners=frozenset(core.config.telegram.owners)
+        )
         await register_commands(application, core.config)
     finally:
         await warm_up  # never left pending, even when the start fails

@@ -48,18 +48,18 @@ class TelegramChat:
         on_migrate: MigrationHook,
         limits: LimitsConfig,
         executor: Executor | None = None,
-        owners: frozenset[int] = frozenset(),
     ) -> None:
         self._bot = bot
         self._codec = codec
         self._on_migrate = on_migrate
         self._limits = limits
         self._executor = executor
-        self._owners = owners
+        #: Users whose private chats also get operator hints (what to install).
+        self.owners: frozenset[int] = frozenset()
 
     def _render(self, chat_id: int, view: View) -> str:
         """Owners' private chats (chat id = user id) also get operator hints (what to install)."""
-        return render_html(view, self._limits, operator=chat_id in self._owners)
+        return render_html(view, self._limits, operator=chat_id in self.owners)
 
     def _markup(self, chat_id: int, view: View) -> InlineKeyboardMarkup | None:
         if isinstance(view, SummaryView):

@@ -198,6 +198,7 @@ async def serve_workers(config: Config, *, concurrency: int, stalled_after: floa
         async with bot:
             codec = CallbackCodec(derive_secret(config.telegram.require_token()))
             chat = TelegramChat(bot, codec, storage.migrate_chat, config.limits, core.executor)
+            chat.owners = frozenset(config.telegram.owners)
             scaled = await open_scaled(service, url)
             try:
                 register_task(scaled, service, chat)

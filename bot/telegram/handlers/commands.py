@@ -68,10 +68,10 @@ def setup_notes(update: Update, rt: Runtime, targets: tuple[str, ...], ui: str) 
 async def start(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     settings, ui = await settings_and_ui(update, rt)
-    names = ", ".join(language_name(code, ui) for code in settings.target_languages)
     if _origin(update) == "asked":  # a group: how the group uses the bot, not a private chat
         parts = [group_introduction(settings, ui)]
     else:
+        names = ", ".join(language_name(code, ui) for code in settings.target_languages)
         parts = [render_text("start.welcome", ui, languages=names)]
     parts += setup_notes(update, rt, settings.target_languages, ui)
     await _reply(update, "\n\n".join(parts))
