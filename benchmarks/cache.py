@@ -55,7 +55,7 @@ from benchmarks.bot_process import until
 from benchmarks.load_test import Article
 from benchmarks.replies import is_answered
 from bot.telegram.app import build_application, running
-from tests.support.bot_harness import bot_config
+from tests.support.bot_harness import LOOPBACK_ARTICLES, bot_config
 from tests.support.http_servers import PageServer
 from translation.models.engine import EngineOptions, TranslationEngine
 
@@ -150,6 +150,7 @@ async def measure(packages_dir: Path, article: str, misses: int, hits: int, temp
                 server.base_url,
                 packages_dir,
                 defaults={"target_languages": TARGETS},
+                fetch=LOOPBACK_ARTICLES,
                 translation={"length_ratio": options.length_ratio, "length_extra": 0},
             )
             application = build_application(config, engine=engine)  # product progress delay

@@ -48,7 +48,7 @@ from benchmarks.load_test import Article
 from bot.bootstrap import Core
 from bot.config import DefaultsConfig, FeedsConfig, TranslationConfig
 from bot.core.views import FeedArticleView, View
-from tests.support.bot_harness import bot_config
+from tests.support.bot_harness import LOOPBACK_ARTICLES, bot_config
 from tests.support.feed_fixtures import RSS_TYPE, Item, rss
 from tests.support.http_servers import PageServer
 
@@ -140,7 +140,7 @@ async def run(args: argparse.Namespace) -> None:
         for feed in range(FEEDS):
             publish(feed)
         with tempfile.TemporaryDirectory() as tmp:
-            base = bot_config(Path(tmp), "http://127.0.0.1:9", packages)
+            base = bot_config(Path(tmp), "http://127.0.0.1:9", packages, fetch=LOOPBACK_ARTICLES)
             config = dataclasses.replace(
                 base,
                 defaults=DefaultsConfig(target_languages=("en",)),

@@ -51,7 +51,7 @@ from benchmarks.replies import is_answered
 from bot.core.service import LIVE_INTERVAL_SECONDS, BriefService
 from bot.telegram.app import build_application, running
 from bot.telegram.i18n import EN
-from tests.support.bot_harness import bot_config
+from tests.support.bot_harness import LOOPBACK_ARTICLES, bot_config
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import EngineOptions, TranslationEngine
 
@@ -115,6 +115,7 @@ async def measure(packages_dir: Path, article: str, rounds: int, temp: Path) -> 
             server.base_url,
             packages_dir,
             defaults={"target_languages": TARGETS},
+            fetch=LOOPBACK_ARTICLES,
             translation={"length_ratio": options.length_ratio, "length_extra": 0},
         )
         application = build_application(config, engine=engine)  # product progress delay
