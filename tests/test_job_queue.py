@@ -30,7 +30,7 @@ from bot.storage.job_queue import (
     make_app,
 )
 from bot.storage.postgres import PostgresDatabase
-from tests.support.bot_harness import GERMAN_ARTICLE, bot_env
+from tests.support.bot_harness import GERMAN_ARTICLE, bot_env, buttons
 from tests.support.fakes import FakeChat
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
@@ -196,9 +196,10 @@ async def test_briefbot_run_on_postgresql_is_ingress_and_worker_in_one_process(
         shown = await env.ask(CHAT, GERMAN_ARTICLE, user_id=CHAT)
         assert [parse_telegram_html(m.text or "") for m in shown] == ["Working on it…"]
 
-        def answered() -> bool:
-            return "German (de)" in parse_telegram_html(
-                env.server.sent_messages(CHAT)[0].text or ""
+        def answered() -> bool:  # the final answer carries its buttons (a live one does not yet)
+            message = env.server.sent_messages(CHAT)[0]
+            return "German (de)" in parse_telegram_html(message.text or "") and bool(
+                buttons(message)
             )
 
         deadline = time.monotonic() + 30
