@@ -20,21 +20,14 @@ from bot.storage import Storage, StorageError, sql
 from bot.storage import database as database_module
 from bot.storage.database import Database
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, split_statements
-from tests.support.storage_fixtures import StorageOpener, assert_settings_write_refused_as_locked
+from tests.support.storage_fixtures import (
+    TABLES,
+    StorageOpener,
+    assert_settings_write_refused_as_locked,
+)
 from translation.errors import BriefbotError
 
 DEFAULTS = DefaultsConfig()
-TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
-    "rate_limit_keys",
-    "rate_limit_events",
-    "feeds",
-    "feed_subscriptions",
-    "feed_seen",
-    "feed_digest_schedules",
-    "feed_digest_items",
-    "translation_memory",
-    "answers",
-}
 
 
 @pytest.fixture

@@ -23,20 +23,9 @@ from bot.storage.pg_migrations import PG_LATEST_VERSION, PG_MIGRATIONS, VERSION_
 from bot.storage.postgres import PostgresDatabase, describe_url, to_pyformat
 from tests.support import postgres as postgres_support
 from tests.support.postgres import PostgresServer, PostgresUnavailable, free_port
-from tests.support.storage_fixtures import assert_settings_write_refused_as_locked
+from tests.support.storage_fixtures import TABLES, assert_settings_write_refused_as_locked
 
 DEFAULTS = DefaultsConfig()
-TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
-    "rate_limit_keys",
-    "rate_limit_events",
-    "feeds",
-    "feed_subscriptions",
-    "feed_seen",
-    "feed_digest_schedules",
-    "feed_digest_items",
-    "translation_memory",
-    "answers",
-}
 
 
 def tables(server: PostgresServer, url: str) -> set[str]:

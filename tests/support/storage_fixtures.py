@@ -19,6 +19,19 @@ from tests.support.postgres import PostgresServer
 
 BACKENDS = ("sqlite", "postgres")
 
+#: Every table of the schema, the same on SQLite and PostgreSQL.
+TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings"} | {
+    "rate_limit_keys",
+    "rate_limit_events",
+    "feeds",
+    "feed_subscriptions",
+    "feed_seen",
+    "feed_digest_schedules",
+    "feed_digest_items",
+    "translation_memory",
+    "answers",
+}
+
 
 @dataclass(frozen=True)
 class StorageOpener:
