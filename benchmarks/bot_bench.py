@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,7 +25,11 @@ from benchmarks.bench_models import PROJECT_ROOT, REALISTIC_LENGTH_RATIO
 from benchmarks.replies import Request, classify
 from bot.telegram.i18n import EN
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
-from tests.support.bot_harness import OWNER_ID
+from tests.support.bot_harness import LOOPBACK_ARTICLES, OWNER_ID, bot_config
+
+if TYPE_CHECKING:
+    from bot.telegram.runtime import BriefApplication
+    from translation.models.engine import TranslationEngine
 from tests.support.telegram_html import parse_telegram_html
 
 #: Libraries that must never be on the request path (argostranslate.translate pulls them in).
@@ -91,6 +95,24 @@ def write_config(
         for name, table in tables.items()
     )
     path.write_text(text, encoding="utf-8")
+
+
+def in_process_bot(
+    temp: Path, api_url: str, packages_dir: Path, targets: Sequence[str], engine: TranslationEngine
+) -> BriefApplication:
+    """The bot as the in-process benchmarks run it: loopback articles allowed, ``targets``, the
+    engine's decoding bound, and the product's progress delay."""
+    from bot.telegram.app import build_application  # only the in-process benchmarks need PTB
+
+    config = bot_config(
+        temp,
+        api_url,
+        packages_dir,
+        defaults={"target_languages": tuple(targets)},
+        fetch=LOOPBACK_ARTICLES,
+        translation={"length_ratio": engine.options.length_ratio, "length_extra": 0},
+    )
+    return build_application(config, engine=engine)
 
 
 def start_briefbot(

@@ -50,12 +50,11 @@ from benchmarks.bench_models import (
     print_machine,
     quantile,
 )
-from benchmarks.bot_bench import HandoverServer, answer_time, push_request
+from benchmarks.bot_bench import HandoverServer, answer_time, in_process_bot, push_request
 from benchmarks.bot_process import until
 from benchmarks.load_test import Article
 from benchmarks.replies import is_answered
-from bot.telegram.app import build_application, running
-from tests.support.bot_harness import LOOPBACK_ARTICLES, bot_config
+from bot.telegram.app import running
 from tests.support.http_servers import PageServer
 from translation.models.engine import EngineOptions, TranslationEngine
 
@@ -145,15 +144,7 @@ async def measure(packages_dir: Path, article: str, misses: int, hits: int, temp
     timings: list[Timing] = []
     with server:
         async with PageServer() as pages:
-            config = bot_config(
-                temp,
-                server.base_url,
-                packages_dir,
-                defaults={"target_languages": TARGETS},
-                fetch=LOOPBACK_ARTICLES,
-                translation={"length_ratio": options.length_ratio, "length_extra": 0},
-            )
-            application = build_application(config, engine=engine)  # product progress delay
+            application = in_process_bot(temp, server.base_url, packages_dir, TARGETS, engine)
             clock = HandledClock()
             clock.install(application)
             async with running(application):

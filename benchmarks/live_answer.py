@@ -44,14 +44,13 @@ from benchmarks.bench_models import (
     print_machine,
     quantile,
 )
-from benchmarks.bot_bench import HandoverServer, answer_time, push_request
+from benchmarks.bot_bench import HandoverServer, answer_time, in_process_bot, push_request
 from benchmarks.bot_process import until
 from benchmarks.cache import variant
 from benchmarks.replies import is_answered
 from bot.core.service import LIVE_INTERVAL_SECONDS, BriefService
-from bot.telegram.app import build_application, running
+from bot.telegram.app import running
 from bot.telegram.i18n import EN
-from tests.support.bot_harness import LOOPBACK_ARTICLES, bot_config
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import EngineOptions, TranslationEngine
 
@@ -110,15 +109,7 @@ async def measure(packages_dir: Path, article: str, rounds: int, temp: Path) -> 
     server = HandoverServer()
     timings: list[Timing] = []
     with server:
-        config = bot_config(
-            temp,
-            server.base_url,
-            packages_dir,
-            defaults={"target_languages": TARGETS},
-            fetch=LOOPBACK_ARTICLES,
-            translation={"length_ratio": options.length_ratio, "length_extra": 0},
-        )
-        application = build_application(config, engine=engine)  # product progress delay
+        application = in_process_bot(temp, server.base_url, packages_dir, TARGETS, engine)
         async with running(application):
             service = application.bot_data.runtime.service
             await ask(server, service, "warm-up", variant(article, -1).text)
