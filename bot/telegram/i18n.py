@@ -309,6 +309,9 @@ EN: dict[str, str] = {
     "inline.blocked": "I don't fetch links into private networks",
     "inline.too_fast": "Too many requests, try again in a minute",
     "inline.expired": "That link has expired. Send me the link itself and I'll summarize it.",
+    "inline.placeholder_title": "Summarize in {language}",
+    "inline.placeholder_description": "Posts “Summarizing…”, then the summary in its place",
+    "inline.placeholder_text": "Summarizing…",
     # -- channels (issue 15) --------------------------------------------------------------
     "command.channel": "Summaries under a channel's posts (channel admins)",
     "command.follow": "Follow a news feed: /follow ADDRESS",
