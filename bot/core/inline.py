@@ -120,17 +120,20 @@ class InlineLinks:
         except StorageError as exc:
             log.error("Could not park an inline link: %s", exc.message)
             return InlineOffer("help")
-        languages = (await self._service.settings(user_id)).target_languages
+        languages: tuple[str, ...] = ()
+        if self._service.intake is None:  # scaled mode: this process does no work, no placeholder
+            languages = (await self._service.settings(user_id)).target_languages
         return InlineOffer("start", payload=START_PREFIX + token, url=url, languages=languages)
 
     async def fulfil(self, user_id: int, result_id: str, ui: str, files: FilePort) -> Fulfilment:
         """Do the work of a chosen placeholder (``result_id``) in the user's settings, admitted
         like a request (rate limits, bounded queue, worker slots, job timeout) and cached the
         same way; the outcome is counted in the statistics. Not a durable job: an inline message
-        can only be edited while its feedback is being handled."""
+        can only be edited while its feedback is being handled. Not offered in the scaled mode,
+        whose ingress does no work and whose limits are shared (the deep link goes to a worker)."""
         match = PLACEHOLDER_ID.fullmatch(result_id)
         source = await self.redeem(START_PREFIX + match.group(1)) if match else None
-        if source is None:
+        if source is None or self._service.intake is not None:
             return None
         service = self._service
         outcome = Outcome("inline", outcome="inline:done")
