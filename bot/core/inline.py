@@ -146,8 +146,11 @@ class InlineLinks:
         except Refused as exc:
             outcome.outcome = f"refused:error.{exc.reason}"
             answer = Refusal(exc.reason, ui)
-        except (BriefbotError, StorageError, TimeoutError) as exc:
-            log.info("An inline summary failed: %r", exc)
+        except Exception as exc:  # the message says why, whatever it was, as a job's would
+            expected = isinstance(exc, BriefbotError | StorageError | TimeoutError)
+            log.log(
+                logging.INFO if expected else logging.ERROR, "An inline summary failed: %r", exc
+            )
             outcome.outcome = f"error:{getattr(exc, 'kind', type(exc).__name__)}"
             answer = Failure(exc, ui)
         await service.record(user_id, outcome)
