@@ -33,26 +33,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
 
-from benchmarks.bench_models import (
-    DEFAULT_WORK_DIR,
-    REALISTIC_LENGTH_RATIO,
-    SEED_ARTICLE,
-    ensure_packages,
-    existing_file,
-    markdown_table,
-    print_machine,
-    quantile,
-)
+from benchmarks import bench_models as bench
 from benchmarks.bot_bench import in_process_bot
 from benchmarks.bot_process import until
 from benchmarks.cache import variant
+from benchmarks.live_answer import PAIRS, TARGETS  # the same packages and languages
 from bot.telegram.app import running
 from tests.support.bot_api_server import BotApiServer
 from tests.support.http_servers import PageServer
 from translation.models.engine import EngineOptions, TranslationEngine
 
-PAIRS = (("de", "en"), ("en", "fr"))
-TARGETS = ("en", "fr")
 USER = 950_001
 
 
@@ -98,7 +88,7 @@ async def _round(server: BotApiServer, url: str) -> Timing:
 
 
 async def measure(packages_dir: Path, article: str, rounds: int, temp: Path) -> list[Timing]:
-    options = EngineOptions(length_ratio=REALISTIC_LENGTH_RATIO, length_extra=0)
+    options = EngineOptions(length_ratio=bench.REALISTIC_LENGTH_RATIO, length_extra=0)
     engine = TranslationEngine(packages_dir, options)
     server = BotApiServer()
     timings: list[Timing] = []
@@ -121,19 +111,19 @@ def report(timings: list[Timing]) -> str:
         ("placeholder chosen → summary in it", [t.placeholder for t in timings]),
         ("cached query → answer (summaries)", [t.cached for t in timings]),
     ):
-        p50, p95 = quantile(values, 0.5), quantile(values, 0.95)
+        p50, p95 = bench.quantile(values, 0.5), bench.quantile(values, 0.95)
         rows.append([label, len(values), f"{p50 * 1000:.0f}", f"{p95 * 1000:.0f}"])
-    return markdown_table(["step", "n", "p50 ms", "p95 ms"], rows)
+    return bench.markdown_table(["step", "n", "p50 ms", "p95 ms"], rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--article", type=existing_file, default=str(SEED_ARTICLE))
-    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
+    parser.add_argument("--article", type=bench.existing_file, default=str(bench.SEED_ARTICLE))
+    parser.add_argument("--work-dir", type=Path, default=bench.DEFAULT_WORK_DIR)
     parser.add_argument("--rounds", type=int, default=5, help="links, each a cache miss once")
     args = parser.parse_args(argv)
-    print_machine()
-    packages_dir = ensure_packages(args.work_dir, PAIRS)
+    bench.print_machine()
+    packages_dir = bench.ensure_packages(args.work_dir, PAIRS)
     article = args.article.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="briefbot-inline-") as temp:
         timings = asyncio.run(measure(packages_dir, article, max(1, args.rounds), Path(temp)))
