@@ -46,7 +46,9 @@ class QueuedIntake:
         if await self.queue.waiting() >= limits.queue_size:
             raise Refused("busy")
 
-    async def submit(self, request: Request, chat: ChatPort) -> None:
+    async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
+        """Admit, show progress, queue; with ``replace`` (an edited request's earlier answer)
+        that answer is the message the worker edits, and no progress message is sent."""
         dest = request.destination
         key = delivery_key.get()
         try:
@@ -60,6 +62,9 @@ class QueuedIntake:
         except StorageError as exc:
             await self._fail(request, chat, exc, None)
             return
+        if replace is not None:
+            await self._enqueue(request, chat, key, replace, replaced=True)
+            return
         progress: int | None = None
         try:
             progress = await chat.send(
@@ -67,14 +72,28 @@ class QueuedIntake:
             )
         except Exception:  # the worker sends its own progress message then
             log.warning("Could not show progress in chat %s", dest.chat_id, exc_info=True)
+        await self._enqueue(request, chat, key, progress, replaced=False)
+
+    async def _enqueue(
+        self,
+        request: Request,
+        chat: ChatPort,
+        key: str | None,
+        progress: int | None,
+        *,
+        replaced: bool,
+    ) -> None:
+        """Record and queue the job; ``replaced``: ``progress`` is an earlier answer, which is
+        never deleted (a twin delivery) nor overwritten by a failure here."""
+        dest = request.destination
         try:
             job_id = await self.queue.enqueue(request, key=key, progress_message_id=progress)
         except StorageError as exc:
-            await self._fail(request, chat, exc, progress)
+            await self._fail(request, chat, exc, None if replaced else progress)
             return
         if job_id is None:  # another ingress recorded the same update a moment ago
             log.info("Update %s was delivered twice at once; the other job answers", key)
-            if progress is not None:
+            if progress is not None and not replaced:
                 await chat.delete(dest.chat_id, progress)
             return
         log.info("Queued job %s for chat %s", job_id, dest.chat_id)
