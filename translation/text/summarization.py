@@ -31,7 +31,7 @@ from sumy.utils import get_stop_words
 from threadpoolctl import threadpool_limits
 
 from translation.domain import Algorithm, SummaryOptions
-from translation.text.bullets import is_caption, is_dateline, unresolved
+from translation.text.bullets import antecedent, is_caption, is_dateline, unresolved
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import SumyTokenizer
 
@@ -397,8 +397,29 @@ def _news_summary(
                 lead.append(i)
     if len(lead) < count:  # too few well-formed sentences: rank everything
         return _maximal_marginal_relevance(relevance, words, count)
+    lead = _self_contained(lead, sentences, language)[:count]
     evidence = _Evidence(relevance, words, title_overlap)
-    return _with_late_facts(lead[:count], body, evidence, sentences, language)
+    return _with_late_facts(lead, body, evidence, sentences, language)
+
+
+def _self_contained(lead: Sequence[int], sentences: Sequence[str], language: str) -> list[int]:
+    """The lead with every back-reference's antecedent put back in front of it.
+
+    Skipping a sentence that restates the headline (or an earlier lead sentence) must not
+    strand the next one: "Michael Bütter wird neuer Chef…" left out, "Er hatte die Position…"
+    would open the summary with a pronoun nobody can resolve. The antecedent comes back
+    (and its own, if it refers back too), so the lead reads as the article does.
+    """
+    kept: list[int] = []
+    for i in lead:
+        chain = [i]
+        while unresolved(sentences, chain[0], kept, language):
+            before = antecedent(sentences, chain[0])
+            if before is None:
+                break
+            chain.insert(0, before)
+        kept.extend(chain)
+    return kept
 
 
 class _Evidence:
