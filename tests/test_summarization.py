@@ -290,6 +290,12 @@ def test_news_lead_brings_back_the_antecedent_of_a_pronoun() -> None:
     assert summarize(restated, "de", SummaryOptions(sentences=3), title) == [1, 2, 3]
 
 
+def test_news_lead_drops_a_sentence_whose_antecedent_is_boilerplate() -> None:
+    sentences = ["Teilen Sie diesen Artikel.", "Doch das Gewerbe wehrt sich.", *ARTICLE]
+    picked = summarize(sentences, "de", SummaryOptions(sentences=3))
+    assert picked == [2, 3, 4]
+
+
 @pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
 def test_captions_and_bare_datelines_are_never_chosen(algorithm: Algorithm) -> None:
     sentences = [

@@ -13,7 +13,7 @@ import re
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from functools import lru_cache
 from typing import Any
 
@@ -395,27 +395,32 @@ def _news_summary(
             body.append(i)
             if all(_overlap(words[i], words[j]) < REPEATED_LEAD for j in lead):
                 lead.append(i)
+    lead = _self_contained(lead, set(indices), sentences, language)
     if len(lead) < count:  # too few well-formed sentences: rank everything
         return _maximal_marginal_relevance(relevance, words, count)
-    lead = _self_contained(lead, sentences, language)[:count]
+    lead = lead[:count]
     evidence = _Evidence(relevance, words, title_overlap)
     return _with_late_facts(lead, body, evidence, sentences, language)
 
 
-def _self_contained(lead: Sequence[int], sentences: Sequence[str], language: str) -> list[int]:
+def _self_contained(
+    lead: Sequence[int], allowed: Set[int], sentences: Sequence[str], language: str
+) -> list[int]:
     """The lead with every back-reference's antecedent put back in front of it.
 
     Skipping a sentence that restates the headline (or an earlier lead sentence) must not
     strand the next one: "Michael Bütter wird neuer Chef…" left out, "Er hatte die Position…"
     would open the summary with a pronoun nobody can resolve. The antecedent comes back
-    (and its own, if it refers back too), so the lead reads as the article does.
+    (and its own, if it refers back too); a sentence whose antecedent may not be shown
+    (boilerplate, a caption) is dropped instead, so the lead reads as the article does.
     """
     kept: list[int] = []
     for i in lead:
         chain = [i]
         while unresolved(sentences, chain[0], kept, language):
             before = antecedent(sentences, chain[0])
-            if before is None:
+            if before is None or before not in allowed:
+                chain = []
                 break
             chain.insert(0, before)
         kept.extend(chain)
