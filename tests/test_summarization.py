@@ -297,6 +297,18 @@ def test_news_lead_drops_a_sentence_whose_antecedent_is_boilerplate() -> None:
 
 
 @pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
+@pytest.mark.parametrize("count", [3, 5, 8])
+def test_no_algorithm_strands_a_connective_or_pronoun(
+    algorithm: Algorithm, count: int, seed_sentences: list[str]
+) -> None:
+    """LSA, SumBasic and KL used to pick "Er hat sich…" or "Doch die Allianz…" alone."""
+    options = SummaryOptions(sentences=count, algorithm=algorithm)
+    picked = summarize(seed_sentences, "de", options)
+    assert len(picked) == count
+    assert [i for i in picked if unresolved(seed_sentences, i, picked, "de")] == []
+
+
+@pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
 def test_captions_and_bare_datelines_are_never_chosen(algorithm: Algorithm) -> None:
     sentences = [
         "Bern –",
