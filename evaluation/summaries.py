@@ -181,14 +181,9 @@ def load_editor_teaser_set(eval_dir: Path) -> list[Case]:
     with the headline, which it does not repeat.
     """
     return [
-        Case(
-            case_id=str(row["id"]),
-            sentences=_sentences(str(row["text"])),
-            title=str(row["title"]) if row.get("title") else None,
-            reference=str(row["lead"]),
-        )
-        for row in _read_jsonl(eval_dir / "summ_de.jsonl")
-        if row.get("lead")
+        replace(case, reference=case.publisher_lead, publisher_lead=None)
+        for case in load_human_set(eval_dir)
+        if case.publisher_lead
     ]
 
 
