@@ -434,7 +434,7 @@ def _self_contained(
     kept: list[int] = []
     for i in lead:
         kept.extend(_antecedent_chain(i, kept, allowed, sentences, language) or [])
-    return kept
+    return sorted(kept)  # an antecedent can precede a lead sentence without a full stop
 
 
 def _coherent(
