@@ -1,7 +1,7 @@
 """ROUGE of every summarizer on the German eval sets, plus a boilerplate audit of every output.
 
 Run from the project root: ``python -m evaluation.summaries [--eval-dir DIR] [--unseen]
-[--speed]``.
+[--departures] [--speed]``.
 
 Set 1 (``summ_de.jsonl``): 20 Minuten articles with human bullet summaries, and the same
 articles against their editor-written teaser (the ``lead`` field), the kind of reference the
@@ -13,6 +13,8 @@ held-out set is scored, and pooled. Every article belongs to the dev or the test
 (``evaluation/summary_stats.py``): tune on dev, quote test. Bullets are scored as the bot
 shows them (datelines stripped). ``--unseen`` adds how often NEWS departs from Lead-3 on the
 61 WMT21 German news documents, which have no reference but were never looked at for tuning.
+``--departures`` lists every article where NEWS is not Lead-3, with what it leaves out (by a
+strict full-sentence test) and what it brings in.
 """
 
 from __future__ import annotations
@@ -353,6 +355,59 @@ def pooled_by_part(name: str, results: Sequence[SetResult], sets: Sequence[str])
     ]
 
 
+# A strict test, independent of the summarizer's own form factor: a full sentence has a
+# sentence end and at least three words (a hyphenated compound is one), and does not merely
+# repeat the headline.
+_SENTENCE_END = re.compile(r"[.!?…][\"'«»„“”‚‘’‹›)\]]*$")
+_WORD = re.compile(r"\w+(?:-\w+)*")  # "Weltraum-Filme" is one word, as for the tokenizer
+
+
+def lead_line_kind(sentence: str, title: str | None) -> str:
+    """What a lead line NEWS leaves out is, by the strict test above."""
+    words = [w.lower() for w in _WORD.findall(sentence)]
+    if len(words) < 3:
+        return "kicker (< 3 words)"
+    title_words = {w.lower() for w in _WORD.findall(title or "")}
+    if title_words and len(title_words & set(words)) >= 0.8 * len(title_words):
+        return "restates the headline"
+    if not _SENTENCE_END.search(sentence.strip()):
+        return "heading (no sentence end)"
+    return "full sentence"
+
+
+def departures_table(result: SetResult, cases: Sequence[Case]) -> str:
+    """Every article where NEWS is not Lead-3: what it leaves out, what it brings, the gaps.
+
+    Each left-out lead line is classified by ``lead_line_kind``; a "full sentence" there would
+    be a lead sentence the default drops, which the lead should keep.
+    """
+    news, lead = result.scores[Algorithm.NEWS.value], result.scores["lead-3"]
+    part_of = split_parts(result.case_ids)
+    by_id = {case.case_id: case for case in cases}
+    lines = [
+        "| set | part | article | left out | brought in | gap R-L F | gap R-1 R |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
+    for p, case_id in enumerate(result.case_ids):
+        ours, theirs = news.picks[p], lead.picks[p]
+        if ours == theirs:
+            continue
+        case = by_id[case_id]
+        out = "; ".join(
+            f"{case.sentences[i][:60]!r} ({lead_line_kind(case.sentences[i], case.title)})"
+            for i in theirs
+            if i not in ours
+        )
+        added = "; ".join(f"{case.sentences[i][:60]!r}" for i in ours if i not in theirs)
+        rouge_l = 100 * (news.fmeasures["rougeL"][p] - lead.fmeasures["rougeL"][p])
+        rouge_1 = 100 * (news.recalls["rouge1"][p] - lead.recalls["rouge1"][p])
+        lines.append(
+            f"| {result.name} | {part_of[case_id]} | {case_id} | {out} | {added}"
+            f" | {rouge_l:+.1f} | {rouge_1:+.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def _wmt_documents(eval_dir: Path) -> dict[str, list[str]]:
     """WMT21 German-original news documents, headline first, segment by segment."""
     documents: dict[str, list[str]] = {}
@@ -439,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--unseen", action="store_true", help="also count departures on WMT21 German news"
     )
+    parser.add_argument(
+        "--departures", action="store_true", help="also list every departure from Lead-3"
+    )
     args = parser.parse_args(argv)
     eval_dir: Path = args.eval_dir
     if not (eval_dir / "summ_de.jsonl").is_file():
@@ -474,6 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for result in whole:
         for case_id, label, sentence, failed in result.violations:
             print(f"  [{result.name}] {case_id} {label}: {sentence[:100]!r} ({', '.join(failed)})")
+    if args.departures:
+        print("\nEvery departure from Lead-3 (whole sets; strict test for the lines left out):\n")
+        for (_, cases), result in zip(sets, whole, strict=True):
+            print(departures_table(result, cases))
     if args.unseen:
         print("\nDepartures from Lead-3 on unseen news (no reference):\n")
         print(unseen_table(eval_dir))

@@ -17,8 +17,10 @@ from evaluation.segmentation import (
 from evaluation.summaries import (
     Case,
     by_part,
+    departures_table,
     evaluate,
     gap_table,
+    lead_line_kind,
     load_editor_teaser_set,
     pooled,
     unseen_table,
@@ -158,3 +160,27 @@ def test_unseen_news_departures_are_counted(tmp_path: Path) -> None:
     table = unseen_table(tmp_path)
     assert "| with headline | 1 | 1/1 | 0/3 / 0/3 |" in table
     assert "| headline withheld | 1 | 1/1 | 0/3 / 0/3 |" in table
+
+
+def test_lead_lines_left_out_are_classified_strictly() -> None:
+    assert lead_line_kind("Weltraum-Filme satt!", None) == "kicker (< 3 words)"
+    assert lead_line_kind("Die wichtigsten Ticketpreise ab 01.01.2024", None).startswith("heading")
+    title = "Niederlage für Johnson: Parlament vertagt Votum über Brexit-Deal"
+    restated = f"Tag der Abstimmung: {title}?"
+    assert lead_line_kind(restated, title) == "restates the headline"
+    assert lead_line_kind(restated, None) == "full sentence"
+    assert lead_line_kind("„Wir sind bereit“, sagte sie.", title) == "full sentence"
+
+
+def test_departures_list_what_news_leaves_out_and_brings() -> None:
+    kicker = "Verkehr in Bern"
+    # the kicker is Lead-3's first line; NEWS skips it and shows the fourth sentence instead
+    cases = [Case("k", [kicker, *_ARTICLE], "Bern sperrt die Altstadt", _ARTICLE[0])]
+    cases.append(_case("same", _ARTICLE[0]))
+    result = evaluate("set", cases, "all")
+    table = departures_table(result, cases)
+    rows = table.splitlines()[2:]
+    assert len(rows) == 1
+    assert f"'{kicker}' (heading (no sentence end))" in rows[0]
+    assert f"'{_ARTICLE[2][:60]}'" in rows[0]
+    assert rows[0].startswith("| set | ")
