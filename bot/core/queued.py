@@ -14,7 +14,7 @@ from contextvars import ContextVar
 
 from bot.core.errors import StorageError
 from bot.core.ports import ChatPort, JobQueue, RateCounter
-from bot.core.requests import Request
+from bot.core.requests import InlineRequest, Request
 from bot.core.service import BriefService, Refused
 from bot.core.views import Failure, ProgressView
 
@@ -33,7 +33,12 @@ class QueuedIntake:
         self.queue = queue
         self.counters = counters
 
-    async def _admit(self, request: Request) -> None:
+    async def admit(self, request: Request | InlineRequest) -> None:
+        """The shared limits and the queue's bound, for front ends that queue their own jobs
+        (chosen inline placeholders, ``bot.core.inline_jobs``); Refused when not admitted."""
+        await self._admit(request)
+
+    async def _admit(self, request: Request | InlineRequest) -> None:
         """Refused when the user or chat is too fast (shared counters) or the queue is full."""
         dest = request.destination
         limits = self.service.config.limits
