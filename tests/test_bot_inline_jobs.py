@@ -6,13 +6,10 @@ separate ``briefbot ingress`` and ``briefbot worker`` processes."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import sqlite3
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from tests.support.bot_harness import (
 )
 from tests.support.postgres import free_port
 from tests.support.telegram_html import parse_telegram_html
+from tests.test_bot_scaled_edits import _until
 from tests.test_bot_subprocess import _eventually, _start, _write_config
 from tests.test_cluster import _logged
 from tests.test_cluster import _start as _start_role
@@ -108,13 +106,6 @@ def _inline_jobs(url: str) -> list[tuple[str, str]]:
         return [(status, json.loads(payload)["inline_message_id"]) for status, payload in rows]
 
 
-async def _until(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.05)
-
-
 async def test_the_scaled_ingress_queues_a_chosen_placeholder_and_a_worker_edits_it(
     tmp_path: Path,
     packages_dir: Path,
@@ -137,7 +128,9 @@ async def test_the_scaled_ingress_queues_a_chosen_placeholder_and_a_worker_edits
 
         first = _choose(server, placeholder, url)
         await env.settled()
-        await _until(lambda: _inline_jobs(postgres_url) == [("done", first)], "the worker's job")
+        await _until(
+            lambda: _inline_jobs(postgres_url) == [("done", first)], "the worker's job", 60
+        )
         assert _edits(server, first) == 1 and _is_summary(_text(server, first))
         assert articles.hits == {"/politik/verkehr.html": 1}
 
@@ -171,13 +164,15 @@ async def test_an_ingress_process_queues_the_placeholder_and_a_worker_process_ed
         try:
             for role, ready in (("ingress", "Briefbot ready"), ("worker", "Worker ready")):
                 processes[role] = _start_role([role], config, logs[role])
-                await _until(_logged(logs[role], ready), f"{role} started")
+                await _until(_logged(logs[role], ready), f"{role} started", 60)
             query = server.push_inline_query(USER_ID, url)
             await server.wait_for("answerInlineQuery", None, 60)
             [placeholder] = _placeholders(server, query["id"])
             inline_id = _choose(server, placeholder, url)
-            await _until(lambda: _edits(server, inline_id) > 0, "the worker edited it")
-            await _until(lambda: _inline_jobs(postgres_url) == [("done", inline_id)], "job done")
+            await _until(lambda: _edits(server, inline_id) > 0, "the worker edited it", 60)
+            await _until(
+                lambda: _inline_jobs(postgres_url) == [("done", inline_id)], "job done", 60
+            )
         finally:
             for process in processes.values():
                 if process.poll() is None:

@@ -68,10 +68,8 @@ class InlineJobs:
         dest = request.destination
         key = delivery_key.get()
         try:
-            if key is not None and await intake.queue.seen(key):
-                log.info("Update %s was delivered again; it already has a job", key)
+            if not await intake.admit(request, key):
                 return
-            await intake.admit(request)
             view = await service.cached_summary(dest.chat_id, request.source, request.ui)
             if view is not None:
                 await _edit(chat, request, view)

@@ -33,10 +33,15 @@ class QueuedIntake:
         self.queue = queue
         self.counters = counters
 
-    async def admit(self, request: Request | InlineRequest) -> None:
-        """The shared limits and the queue's bound, for front ends that queue their own jobs
-        (chosen inline placeholders, ``bot.core.inline_jobs``); Refused when not admitted."""
+    async def admit(self, request: Request | InlineRequest, key: str | None) -> bool:
+        """False for an update delivered again (delivery ``key``: it has a job already), else
+        the shared limits and the queue's bound: True, or Refused. Also for jobs queued
+        elsewhere (chosen inline placeholders, ``bot.core.inline_jobs``)."""
+        if key is not None and await self.queue.seen(key):
+            log.info("Update %s was delivered again; it already has a job", key)
+            return False
         await self._admit(request)
+        return True
 
     async def _admit(self, request: Request | InlineRequest) -> None:
         """Refused when the user or chat is too fast (shared counters) or the queue is full."""
@@ -57,10 +62,8 @@ class QueuedIntake:
         dest = request.destination
         key = delivery_key.get()
         try:
-            if key is not None and await self.queue.seen(key):
-                log.info("Update %s was delivered again; it already has a job", key)
+            if not await self.admit(request, key):
                 return
-            await self._admit(request)
         except Refused as exc:
             await self.service.refuse(request, exc.reason, chat)
             return
