@@ -7,6 +7,7 @@ separate ``briefbot ingress`` and ``briefbot worker`` processes."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sqlite3
 import subprocess
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import (
     LOOPBACK_ARTICLES,
     USER_ID,
     ArticleServer,
+    BotEnv,
     bot_env,
     german_article_html,
 )
@@ -182,3 +185,32 @@ async def test_an_ingress_process_queues_the_placeholder_and_a_worker_process_ed
         assert _is_summary(_text(server, inline_id)), _text(server, inline_id)
     assert "Queued inline job" in logs["ingress"].read_text("utf-8", errors="replace")
     assert "Working on job" in logs["worker"].read_text("utf-8", errors="replace")
+
+
+async def test_an_inline_job_run_again_after_its_edit_went_out_changes_nothing(
+    web_env: BotEnv, articles: ArticleServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The process died between the edit and marking the job done: the retry's edit is
+    "message is not modified", which counts as success."""
+    env, server = web_env, web_env.server
+    url = articles.add("/politik/verkehr.html", german_article_html())
+    query = server.push_inline_query(USER_ID, url)
+    await env.settled()
+    [placeholder] = _placeholders(server, query["id"])
+    inline_id = _choose(server, placeholder, url)
+    await env.settled()
+    assert _edits(server, inline_id) == 1 and _is_summary(_text(server, inline_id))
+    assert await env.storage.jobs.unfinished_jobs() == [], "the job is done"
+    await env.storage.db.execute("UPDATE jobs SET status = 'running' WHERE kind = 'inline'")
+
+    calls = len(server.calls("editMessageText"))
+    caplog.set_level(logging.INFO)
+    service = env.runtime.service
+    assert await service.resume_unfinished(env.runtime.chat) == 1
+    await service.idle()
+    assert len(server.calls("editMessageText")) == calls + 1, "the edit was tried again"
+    assert _edits(server, inline_id) == 1, "and changed nothing"
+    gone = [r.getMessage() for r in caplog.records if "inline message" in r.getMessage().lower()]
+    assert gone == [], "not modified is a success, not a message gone"
+    assert await env.storage.jobs.unfinished_jobs() == [], "the job is done again"
+    assert articles.hits == {"/politik/verkehr.html": 1}, "from the cache"
