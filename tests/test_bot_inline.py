@@ -211,21 +211,3 @@ async def test_a_placeholder_whose_work_fails_says_why_in_the_same_message(
         env.server.push_chosen_inline_result(USER_ID, forged, url)  # no inline message
     await env.settled()
     assert len(env.server.calls("editMessageText")) == calls
-
-
-async def test_the_scaled_mode_offers_the_deep_link_but_no_placeholder(
-    tmp_path: Path,
-    packages_dir: Path,
-    engine: TranslationEngine,
-    articles: ArticleServer,
-    postgres_url: str,
-) -> None:
-    """Its ingress does no work (the workers do): a placeholder would have nobody to do it."""
-    storage = {"url": postgres_url}
-    async with bot_env(
-        tmp_path, packages_dir, engine, storage=storage, fetch=LOOPBACK_ARTICLES
-    ) as env:
-        url = articles.add("/a", german_article_html())
-        answer = await _inline(env, url)
-        assert answer["results"] == []
-        assert _button(answer)["start_parameter"].startswith("s_")

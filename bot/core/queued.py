@@ -14,7 +14,7 @@ from contextvars import ContextVar
 
 from bot.core.errors import StorageError
 from bot.core.ports import ChatPort, JobQueue, RateCounter
-from bot.core.requests import Request
+from bot.core.requests import InlineRequest, Request
 from bot.core.service import BriefService, Refused
 from bot.core.views import Failure, ProgressView
 
@@ -33,7 +33,17 @@ class QueuedIntake:
         self.queue = queue
         self.counters = counters
 
-    async def _admit(self, request: Request) -> None:
+    async def admit(self, request: Request | InlineRequest, key: str | None) -> bool:
+        """False for an update delivered again (delivery ``key``: it has a job already), else
+        the shared limits and the queue's bound: True, or Refused. Also for jobs queued
+        elsewhere (chosen inline placeholders, ``bot.core.inline_jobs``)."""
+        if key is not None and await self.queue.seen(key):
+            log.info("Update %s was delivered again; it already has a job", key)
+            return False
+        await self._admit(request)
+        return True
+
+    async def _admit(self, request: Request | InlineRequest) -> None:
         """Refused when the user or chat is too fast (shared counters) or the queue is full."""
         dest = request.destination
         limits = self.service.config.limits
@@ -52,10 +62,8 @@ class QueuedIntake:
         dest = request.destination
         key = delivery_key.get()
         try:
-            if key is not None and await self.queue.seen(key):
-                log.info("Update %s was delivered again; it already has a job", key)
+            if not await self.admit(request, key):
                 return
-            await self._admit(request)
         except Refused as exc:
             await self.service.refuse(request, exc.reason, chat)
             return

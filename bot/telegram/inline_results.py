@@ -18,8 +18,8 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.config import LimitsConfig
-from bot.core.inline import Fulfilment, InlineOffer
-from bot.core.views import SummaryView
+from bot.core.inline import InlineOffer
+from bot.core.views import SummaryView, View
 from bot.telegram.formatting import escape, language_name
 from bot.telegram.i18n import t
 from bot.telegram.rendering import render_html
@@ -95,8 +95,9 @@ def placeholder_results(
     ]
 
 
-def fulfilment_html(answer: Fulfilment, lang: str, limits: LimitsConfig, ui: str) -> str:
-    """What a placeholder becomes: the summary in its language, or a friendly reason."""
+def fulfilment_html(answer: View | None, lang: str, limits: LimitsConfig, ui: str) -> str:
+    """What a placeholder becomes: the summary in its language, a friendly reason, or (None)
+    the expired link's text."""
     if answer is None:
         return escape(t("inline.expired", ui))
     if isinstance(answer, SummaryView):

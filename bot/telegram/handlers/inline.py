@@ -1,15 +1,14 @@
 """Inline mode: ``@bot <link>`` in any chat (enable it with BotFather's /setinline), the deep
 link ``/start s_<token>`` that does the work when the summary was not cached yet, and the
 chosen results (BotFather's /setinlinefeedback): counted in the statistics, and a chosen
-"Summarizing…" placeholder edited into the summary (``editMessageText`` by inline_message_id)."""
+"Summarizing…" placeholder made a durable job that edits it into the summary
+(``editMessageText`` by inline_message_id, ``TelegramChat.edit_inline``)."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     ChosenInlineResultHandler,
@@ -24,7 +23,6 @@ from bot.core.service import Outcome
 from bot.telegram.handlers.intake import destination
 from bot.telegram.i18n import t
 from bot.telegram.inline_results import (
-    fulfilment_html,
     offer_button,
     placeholder_results,
     summary_results,
@@ -86,20 +84,12 @@ async def on_chosen(update: Update, context: BriefContext) -> None:
     rt = runtime(context)
     user = chosen.from_user
     await rt.service.record(user.id, Outcome("inline", "chosen"))
-    placeholder = PLACEHOLDER_ID.fullmatch(chosen.result_id)
-    if placeholder is None or chosen.inline_message_id is None:
+    if not PLACEHOLDER_ID.fullmatch(chosen.result_id) or chosen.inline_message_id is None:
         return  # a cached summary: already posted as it is
     ui = ui_language(user, await rt.service.settings(user.id))
-    answer = await InlineLinks(rt.service).fulfil(user.id, chosen.result_id, ui, rt.chat)
-    try:
-        await context.bot.edit_message_text(
-            fulfilment_html(answer, placeholder.group(2), rt.config.limits, ui),
-            inline_message_id=chosen.inline_message_id,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-    except TelegramError as exc:  # the message was deleted meanwhile: nobody to tell
-        log.info("Could not edit inline message %s: %s", chosen.inline_message_id, exc)
+    await InlineLinks(rt.service).choose(
+        user.id, chosen.result_id, chosen.inline_message_id, ui, rt.chat
+    )
 
 
 def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
