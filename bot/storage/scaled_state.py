@@ -73,9 +73,6 @@ class WorkerRegistry:
             (worker, models_version, concurrency, now, now),
         )
 
-    async def withdraw(self, worker: str) -> None:
-        await self._db.execute("DELETE FROM briefbot_workers WHERE worker = ?", (worker,))
-
     async def models_version(self) -> str | None:
         """The version the most recently started live worker serves (after an upgrade, the
         new models'), or None when no worker is alive."""

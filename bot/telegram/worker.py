@@ -91,9 +91,6 @@ class Scaled:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if self.workers is not None:
-            with contextlib.suppress(StorageError):
-                await self.registry.withdraw(self.name)
         await self.app.close_async()
 
 

@@ -1,0 +1,203 @@
+"""The scaled mode's shared state on a real PostgreSQL with procrastinate's schema: places in line
+by priority, a held job blocks the worker that claims it, full-translation claims are atomic
+across processes, and a retried job sends only the parts of a long answer still missing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+import telegram
+
+from bot.config import LimitsConfig
+from bot.core.queued import current_job
+from bot.core.requests import Destination, Origin, Source, SummaryRequest
+from bot.core.views import TranslationView
+from bot.storage import Storage
+from bot.storage.job_queue import ProcrastinateQueue, ensure_queue_schema, make_app
+from bot.storage.postgres import PostgresDatabase
+from bot.storage.queue_positions import PgWaitingBoard
+from bot.storage.scaled_state import DeliveredParts, FullTranslationClaims, WorkerRegistry
+from bot.telegram.callback_data import CallbackCodec
+from bot.telegram.chat import TelegramChat
+from bot.telegram.formatting import render_full_translation
+from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
+from tests.support.telegram_html import parse_telegram_html
+from translation import FullTranslation
+
+CHAT = 6601
+
+
+@dataclasses.dataclass
+class Process:
+    storage: Storage
+    db: PostgresDatabase
+    queue: ProcrastinateQueue
+
+
+@pytest.fixture
+async def processes(postgres_url: str) -> AsyncIterator[list[Process]]:
+    """Two processes' worth of storage and queue on one database."""
+    opened: list[Process] = []
+    for _ in range(2):
+        storage = await Storage.open_postgres(postgres_url, pool_size=4)
+        assert isinstance(storage.db, PostgresDatabase)
+        await ensure_queue_schema(storage.db)
+        app = make_app(postgres_url)
+        await app.open_async()
+        opened.append(Process(storage, storage.db, ProcrastinateQueue(app, storage.db)))
+    yield opened
+    for process in opened:
+        await process.queue.app.close_async()
+        await process.storage.close()
+
+
+def _request(chat: int, origin: Origin = "private") -> SummaryRequest:
+    return SummaryRequest(
+        Destination(chat, reply_to=7, user_id=chat), Source("text", "Ein Text."), origin=origin
+    )
+
+
+async def test_places_in_line_follow_procrastinates_order_auto_jobs_last(
+    processes: list[Process],
+) -> None:
+    queue = processes[0].queue
+    jobs: dict[str, int] = {}
+    order: list[tuple[str, Origin, int]] = [
+        ("asked", "private", 0),
+        ("auto", "auto", 0),
+        ("later", "asked", 2),
+    ]
+    for name, origin, shown in order:
+        ahead = await queue.ahead(auto=origin == "auto")
+        assert ahead == {"asked": 0, "auto": 1, "later": 1}[name], name
+        job = await queue.enqueue(
+            _request(CHAT + len(jobs), origin), key=None, progress_message_id=50, position=shown
+        )
+        assert job is not None
+        jobs[name] = job
+    # The asked job queued after the auto one goes before it; places not shown yet are given.
+    board = PgWaitingBoard(processes[1].db)
+    moved = await board.positions(older_than=float("inf"))
+    assert moved == {jobs["asked"]: 1, jobs["auto"]: 3}, "'later' shows its place (2) already"
+    async with board.hold(jobs["auto"], 3) as held:
+        assert held is not None and held.chat_id == CHAT + 1 and held.message_id == 50
+        assert held.payload["origin"] == "auto"
+    assert await board.positions(older_than=float("inf")) == {jobs["asked"]: 1}
+
+
+async def _waiting_for_a_lock(url: str) -> None:
+    """Until some session waits for a row lock (the worker's UPDATE)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while True:
+            cursor = await conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            )
+            if await cursor.fetchall():
+                return
+            await asyncio.sleep(0.02)
+
+
+async def test_a_worker_starting_a_held_job_waits_and_a_started_job_is_never_held(
+    processes: list[Process], postgres_url: str
+) -> None:
+    ingress, worker = processes
+    job = await ingress.queue.enqueue(_request(CHAT), key=None, progress_message_id=50)
+    assert job is not None
+    board = PgWaitingBoard(ingress.db)
+    order: list[str] = []
+    async with board.hold(job, 1) as held:
+        assert held is not None
+        start = asyncio.create_task(worker.storage.jobs.mark_running(job))
+        await asyncio.wait_for(_waiting_for_a_lock(postgres_url), 30)
+        assert not start.done(), "the worker waits for the edit of its message"
+        order.append("edited")
+    assert await start is True
+    order.append("started")
+    assert order == ["edited", "started"]
+    async with board.hold(job, 1) as held:
+        assert held is None, "a job a worker started is not edited any more"
+    assert await board.positions(older_than=float("inf")) == {}
+
+
+async def test_one_claim_per_message_and_language_across_processes(
+    processes: list[Process],
+) -> None:
+    claims = [FullTranslationClaims(p.db) for p in processes]
+    results = await asyncio.gather(*(c.claim(CHAT, 9, "en") for c in claims for _ in range(3)))
+    assert sorted(results, key=str) == [None, *["running"] * 5]
+    assert await claims[1].claim(CHAT, 9, "fr") is None, "another language is another claim"
+    await claims[0].settle(CHAT, 9, "en", posted=True)
+    await claims[1].settle(CHAT, 9, "en", posted=False)  # a posted claim stays posted
+    assert await claims[1].claim(CHAT, 9, "en") == "posted"
+    await claims[0].settle(CHAT, 9, "fr", posted=False)  # failed: may be asked again
+    assert await claims[0].claim(CHAT, 9, "fr") is None
+
+
+async def test_the_ingress_follows_the_newest_live_workers_models(
+    processes: list[Process],
+) -> None:
+    now = [1000.0]
+    registry = WorkerRegistry(processes[0].db, clock=lambda: now[0])
+    assert await registry.models_version() is None
+    await registry.publish("old", "2/aaa", 2)
+    now[0] += 10
+    await registry.publish("new", "2/bbb", 2)
+    await registry.publish("old", "2/aaa", 2)  # a refresh is no new start
+    assert await WorkerRegistry(processes[1].db, clock=lambda: now[0]).models_version() == "2/bbb"
+    now[0] += 1000
+    assert await registry.models_version() is None, "no live worker"
+
+
+def _long_translation() -> FullTranslation:
+    paragraph = ["Der Stadtrat hat am Dienstag ein neues Verkehrskonzept beschlossen."] * 4
+    return FullTranslation("de", "en", "Titel", None, [paragraph] * 36)
+
+
+async def test_a_retried_job_sends_only_the_parts_still_missing(processes: list[Process]) -> None:
+    translation = _long_translation()
+    expected = [parse_telegram_html(p) for p in render_full_translation(translation, "en")]
+    assert len(expected) == 3, "several messages, not yet a file"
+    view = TranslationView(translation, "en")
+    async with BotApiServer() as server:
+        bot = telegram.Bot(
+            DEFAULT_TOKEN,
+            base_url=f"{server.base_url}/bot",
+            base_file_url=f"{server.base_url}/file/bot",
+        )
+        async with bot:
+            with ThreadPoolExecutor(1) as executor:
+                codec = CallbackCodec(b"k" * 32)
+                chats = []
+                for process in processes:  # the first worker, and the one retrying its job
+                    chat = TelegramChat(bot, codec, _no_migration, LimitsConfig(), executor)
+                    chat.parts = DeliveredParts(process.db)
+                    chats.append(chat)
+                server.add_chat(CHAT)
+                server.add_chat(CHAT + 1)
+                progress = (await bot.send_message(CHAT, "Working on it…")).message_id
+                server.fail_next("sendMessage", status=400, description="Bad Request: boom")
+                token = current_job.set(42)
+                try:
+                    with pytest.raises(telegram.error.BadRequest):  # died after one part
+                        await chats[0].deliver(CHAT, view, reply_to=None, replace=progress)
+                    first = await chats[1].deliver(CHAT, view, reply_to=None, replace=progress)
+                    again = await chats[0].deliver(CHAT, view, reply_to=None, replace=progress)
+                finally:
+                    current_job.reset(token)
+                # Outside a job (the embedded mode) nothing is recorded or skipped.
+                await chats[0].deliver(CHAT + 1, view, reply_to=None, replace=None)
+    shown = [parse_telegram_html(m.text or "") for m in server.sent_messages(CHAT)]
+    assert shown == expected, "each part once, the first in place of the progress message"
+    assert first == again == progress
+    assert len(server.sent_messages(CHAT + 1)) == 3
+    recorded = await DeliveredParts(processes[0].db).delivered(42)
+    assert sorted(recorded) == [0, 1, 2] and recorded[0] == progress
+
+
+async def _no_migration(old: int, new: int) -> None:
+    raise AssertionError("no chat migrates here")
