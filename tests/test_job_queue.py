@@ -25,13 +25,12 @@ from bot.storage.job_queue import (
     ASKED_PRIORITY,
     AUTO_PRIORITY,
     TASK_NAME,
-    ProcrastinateQueue,
     ensure_queue_schema,
-    make_app,
 )
 from bot.storage.postgres import PostgresDatabase
 from tests.support.bot_harness import GERMAN_ARTICLE, bot_env, buttons
 from tests.support.fakes import FakeChat
+from tests.support.storage_fixtures import Ingress
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
 
@@ -42,29 +41,6 @@ def _request(chat: int = CHAT, origin: Origin = "private", user: int = USER) -> 
     return SummaryRequest(
         Destination(chat, reply_to=7, user_id=user), Source("text", "Ein Text."), origin=origin
     )
-
-
-@dataclasses.dataclass
-class Ingress:
-    storage: Storage
-    queue: ProcrastinateQueue
-
-
-@pytest.fixture
-async def ingresses(postgres_url: str) -> AsyncIterator[list[Ingress]]:
-    """Two ingress processes' worth of storage and queue on one database."""
-    opened: list[Ingress] = []
-    for _ in range(2):
-        storage = await Storage.open_postgres(postgres_url, pool_size=4)
-        assert isinstance(storage.db, PostgresDatabase)
-        await ensure_queue_schema(storage.db)
-        app = make_app(postgres_url)
-        await app.open_async()
-        opened.append(Ingress(storage, ProcrastinateQueue(app, storage.db)))
-    yield opened
-    for ingress in opened:
-        await ingress.queue.app.close_async()
-        await ingress.storage.close()
 
 
 def _queued(url: str) -> list[tuple[str, str, int, dict[str, int]]]:

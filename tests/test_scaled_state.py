@@ -5,8 +5,6 @@ across processes, and a retried job sends only the parts of a long answer still 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -17,43 +15,17 @@ from bot.config import LimitsConfig
 from bot.core.queued import current_job
 from bot.core.requests import Destination, Origin, Source, SummaryRequest
 from bot.core.views import TranslationView
-from bot.storage import Storage
-from bot.storage.job_queue import ProcrastinateQueue, ensure_queue_schema, make_app
-from bot.storage.postgres import PostgresDatabase
 from bot.storage.queue_positions import PgWaitingBoard
 from bot.storage.scaled_state import DeliveredParts, FullTranslationClaims, WorkerRegistry
 from bot.telegram.callback_data import CallbackCodec
 from bot.telegram.chat import TelegramChat
 from bot.telegram.formatting import render_full_translation
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
+from tests.support.storage_fixtures import Ingress
 from tests.support.telegram_html import parse_telegram_html
 from translation import FullTranslation
 
 CHAT = 6601
-
-
-@dataclasses.dataclass
-class Process:
-    storage: Storage
-    db: PostgresDatabase
-    queue: ProcrastinateQueue
-
-
-@pytest.fixture
-async def processes(postgres_url: str) -> AsyncIterator[list[Process]]:
-    """Two processes' worth of storage and queue on one database."""
-    opened: list[Process] = []
-    for _ in range(2):
-        storage = await Storage.open_postgres(postgres_url, pool_size=4)
-        assert isinstance(storage.db, PostgresDatabase)
-        await ensure_queue_schema(storage.db)
-        app = make_app(postgres_url)
-        await app.open_async()
-        opened.append(Process(storage, storage.db, ProcrastinateQueue(app, storage.db)))
-    yield opened
-    for process in opened:
-        await process.queue.app.close_async()
-        await process.storage.close()
 
 
 def _request(chat: int, origin: Origin = "private") -> SummaryRequest:
@@ -63,9 +35,9 @@ def _request(chat: int, origin: Origin = "private") -> SummaryRequest:
 
 
 async def test_places_in_line_follow_procrastinates_order_auto_jobs_last(
-    processes: list[Process],
+    ingresses: list[Ingress],
 ) -> None:
-    queue = processes[0].queue
+    queue = ingresses[0].queue
     jobs: dict[str, int] = {}
     order: list[tuple[str, Origin, int]] = [
         ("asked", "private", 0),
@@ -81,7 +53,7 @@ async def test_places_in_line_follow_procrastinates_order_auto_jobs_last(
         assert job is not None
         jobs[name] = job
     # The asked job queued after the auto one goes before it; places not shown yet are given.
-    board = PgWaitingBoard(processes[1].db)
+    board = PgWaitingBoard(ingresses[1].db)
     moved = await board.positions(older_than=float("inf"))
     assert moved == {jobs["asked"]: 1, jobs["auto"]: 3}, "'later' shows its place (2) already"
     async with board.hold(jobs["auto"], 3) as held:
@@ -103,9 +75,9 @@ async def _waiting_for_a_lock(url: str) -> None:
 
 
 async def test_a_worker_starting_a_held_job_waits_and_a_started_job_is_never_held(
-    processes: list[Process], postgres_url: str
+    ingresses: list[Ingress], postgres_url: str
 ) -> None:
-    ingress, worker = processes
+    ingress, worker = ingresses
     job = await ingress.queue.enqueue(_request(CHAT), key=None, progress_message_id=50)
     assert job is not None
     board = PgWaitingBoard(ingress.db)
@@ -125,9 +97,9 @@ async def test_a_worker_starting_a_held_job_waits_and_a_started_job_is_never_hel
 
 
 async def test_one_claim_per_message_and_language_across_processes(
-    processes: list[Process],
+    ingresses: list[Ingress],
 ) -> None:
-    claims = [FullTranslationClaims(p.db) for p in processes]
+    claims = [FullTranslationClaims(p.db) for p in ingresses]
     results = await asyncio.gather(*(c.claim(CHAT, 9, "en") for c in claims for _ in range(3)))
     assert sorted(results, key=str) == [None, *["running"] * 5]
     assert await claims[1].claim(CHAT, 9, "fr") is None, "another language is another claim"
@@ -139,16 +111,16 @@ async def test_one_claim_per_message_and_language_across_processes(
 
 
 async def test_the_ingress_follows_the_newest_live_workers_models(
-    processes: list[Process],
+    ingresses: list[Ingress],
 ) -> None:
     now = [1000.0]
-    registry = WorkerRegistry(processes[0].db, clock=lambda: now[0])
+    registry = WorkerRegistry(ingresses[0].db, clock=lambda: now[0])
     assert await registry.models_version() is None
     await registry.publish("old", "2/aaa", 2)
     now[0] += 10
     await registry.publish("new", "2/bbb", 2)
     await registry.publish("old", "2/aaa", 2)  # a refresh is no new start
-    assert await WorkerRegistry(processes[1].db, clock=lambda: now[0]).models_version() == "2/bbb"
+    assert await WorkerRegistry(ingresses[1].db, clock=lambda: now[0]).models_version() == "2/bbb"
     now[0] += 1000
     assert await registry.models_version() is None, "no live worker"
 
@@ -158,7 +130,7 @@ def _long_translation() -> FullTranslation:
     return FullTranslation("de", "en", "Titel", None, [paragraph] * 36)
 
 
-async def test_a_retried_job_sends_only_the_parts_still_missing(processes: list[Process]) -> None:
+async def test_a_retried_job_sends_only_the_parts_still_missing(ingresses: list[Ingress]) -> None:
     translation = _long_translation()
     expected = [parse_telegram_html(p) for p in render_full_translation(translation, "en")]
     assert len(expected) == 3, "several messages, not yet a file"
@@ -173,7 +145,7 @@ async def test_a_retried_job_sends_only_the_parts_still_missing(processes: list[
             with ThreadPoolExecutor(1) as executor:
                 codec = CallbackCodec(b"k" * 32)
                 chats = []
-                for process in processes:  # the first worker, and the one retrying its job
+                for process in ingresses:  # the first worker, and the one retrying its job
                     chat = TelegramChat(bot, codec, _no_migration, LimitsConfig(), executor)
                     chat.parts = DeliveredParts(process.db)
                     chats.append(chat)
@@ -195,7 +167,7 @@ async def test_a_retried_job_sends_only_the_parts_still_missing(processes: list[
     assert shown == expected, "each part once, the first in place of the progress message"
     assert first == again == progress
     assert len(server.sent_messages(CHAT + 1)) == 3
-    recorded = await DeliveredParts(processes[0].db).delivered(42)
+    recorded = await DeliveredParts(ingresses[0].db).delivered(42)
     assert sorted(recorded) == [0, 1, 2] and recorded[0] == progress
 
 

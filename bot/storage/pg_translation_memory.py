@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import psycopg
 
@@ -21,6 +22,9 @@ from bot.storage.translation_memory import model_id
 from translation.models.memory import Remembered
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Connection = psycopg.Connection[tuple[object, ...]]
 
 #: Check the bound after this many new entries (counting rows costs a scan).
 _CHECK_EVERY = 256
@@ -47,7 +51,7 @@ class PostgresTranslationMemory:
         self._connect_timeout = connect_timeout
         self._clock = clock
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._conn: Connection | None = None
         self._next_try = 0.0
         self._unchecked = 0
         self._warned = False
@@ -61,73 +65,50 @@ class PostgresTranslationMemory:
     def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
         wanted = list(dict.fromkeys(sources))
         key = model_id(model)
-        with self._lock:
-            conn = self._connection()
-            if conn is None or not wanted:
-                return {}
-            try:
-                with conn.transaction():
-                    rows = conn.execute(
-                        "UPDATE translation_memory SET last_used = %s "
-                        "WHERE model = %s AND source = ANY(%s) RETURNING source, target, tokens",
-                        (self._clock(), key, wanted),
-                    ).fetchall()
-            except psycopg.Error as exc:
-                self._failed(exc)
-                return {}
-        return {str(row[0]): Remembered(str(row[1]), int(str(row[2]))) for row in rows}
+
+        def lookup(conn: Connection) -> dict[str, Remembered]:
+            with conn.transaction():  # found entries become the most recently used
+                rows = conn.execute(
+                    "UPDATE translation_memory SET last_used = %s "
+                    "WHERE model = %s AND source = ANY(%s) RETURNING source, target, tokens",
+                    (self._clock(), key, wanted),
+                ).fetchall()
+            return {str(row[0]): Remembered(str(row[1]), int(str(row[2]))) for row in rows}
+
+        return self._with_connection(lookup, {}) if wanted else {}
 
     def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
         key = model_id(model)
         now = self._clock()
         rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
-        with self._lock:
-            conn = self._connection()
-            if conn is None or not rows:
-                return
-            try:
-                with conn.transaction(), conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO translation_memory (model, source, target, tokens, last_used) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (model, source) DO UPDATE SET "
-                        "target = EXCLUDED.target, tokens = EXCLUDED.tokens, "
-                        "last_used = EXCLUDED.last_used",
-                        rows,
-                    )
-                    self._unchecked += len(rows)
-                    if self._unchecked >= _CHECK_EVERY:
-                        self._unchecked = 0
-                        self._evict(conn)
-            except psycopg.Error as exc:
-                self._failed(exc)
+
+        def store(conn: Connection) -> None:
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO translation_memory (model, source, target, tokens, last_used) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (model, source) DO UPDATE SET "
+                    "target = EXCLUDED.target, tokens = EXCLUDED.tokens, "
+                    "last_used = EXCLUDED.last_used",
+                    rows,
+                )
+            self._unchecked += len(rows)
+            if self._unchecked >= _CHECK_EVERY:
+                self._unchecked = 0
+                self._evict(conn)
+
+        if rows:
+            self._with_connection(store, None)
 
     def count(self) -> int:
         """Rows stored (0 while the server is unreachable)."""
-        with self._lock:
-            conn = self._connection()
-            if conn is None:
-                return 0
-            try:
-                row = conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()
-            except psycopg.Error as exc:
-                self._failed(exc)
-                return 0
-        return int(str(row[0])) if row is not None else 0
+        return self._with_connection(_count, 0)
 
     def evict(self) -> None:
         """Enforce ``max_entries`` now (``remember`` does it every few hundred entries)."""
-        with self._lock:
-            conn = self._connection()
-            if conn is not None:
-                try:
-                    with conn.transaction():
-                        self._evict(conn)
-                except psycopg.Error as exc:
-                    self._failed(exc)
+        self._with_connection(self._evict, None)
 
-    def _evict(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
-        row = conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()
-        surplus = (int(str(row[0])) if row is not None else 0) - self.max_entries
+    def _evict(self, conn: Connection) -> None:
+        surplus = _count(conn) - self.max_entries
         if surplus > 0:
             conn.execute(
                 "DELETE FROM translation_memory WHERE ctid IN (SELECT ctid FROM "
@@ -135,7 +116,20 @@ class PostgresTranslationMemory:
                 (surplus,),
             )
 
-    def _connection(self) -> psycopg.Connection[tuple[object, ...]] | None:
+    def _with_connection(self, work: Callable[[Connection], T], otherwise: T) -> T:
+        """``work`` on the connection under the lock; ``otherwise`` when there is none or the
+        server fails (the memory only saves work)."""
+        with self._lock:
+            conn = self._connection()
+            if conn is None:
+                return otherwise
+            try:
+                return work(conn)
+            except psycopg.Error as exc:
+                self._failed(exc)
+                return otherwise
+
+    def _connection(self) -> Connection | None:
         """Called with the lock held: the open connection, or None while there is none."""
         if self._conn is not None and self._conn.closed:
             self._conn = None  # the server went away: reconnect (after the pause)
@@ -161,3 +155,8 @@ class PostgresTranslationMemory:
                 "Translation memory at %s failed (treated as a miss): %s", self.location, detail
             )
             self._warned = True
+
+
+def _count(conn: Connection) -> int:
+    row = conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()
+    return int(str(row[0])) if row is not None else 0
