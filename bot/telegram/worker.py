@@ -4,7 +4,11 @@
 ``briefbot worker`` runs them with a plain Bot (PTB's rate limiter, no Application); ``briefbot
 run`` with a PostgreSQL url runs them next to the ingress, on the Application's bot. A job whose
 worker died (no heartbeat for ``stalled_after`` seconds) is put back in the queue by any live
-worker; its retry edits the progress message the ingress sent, so it never answers twice.
+worker; its retry edits the progress message the ingress sent, so it never answers twice, and
+sends only the parts of a long answer not sent yet (``DeliveredParts``).
+
+Workers publish the models version they serve (``WorkerRegistry``); an ingress keys the results
+cache with it, so it answers hits itself, and keeps queued users' places in line up to date.
 """
 
 from __future__ import annotations
@@ -187,7 +191,10 @@ def register_task(
             current_job.reset(token)
             scaled.running.discard(job_id)
         if job.kind == "translation":
-            await _settle_full_translation(scaled, service, job_id, job.payload)
+            try:
+                await _settle_full_translation(scaled, service, job_id, job.payload)
+            except StorageError as exc:  # the claim stays "running": presses get a pop-up
+                log.warning("Could not settle job %s's full translation: %s", job_id, exc.message)
 
     # An exception (the database gone for a moment) is retried with a growing wait; the job
     # table's forward-only status keeps a retry from answering twice.
