@@ -5,6 +5,7 @@ across processes, and a retried job sends only the parts of a long answer still 
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -12,15 +13,17 @@ import pytest
 import telegram
 
 from bot.config import LimitsConfig
+from bot.core.positions import PositionRefresher
 from bot.core.queued import current_job
 from bot.core.requests import Destination, Origin, Source, SummaryRequest
-from bot.core.views import TranslationView
+from bot.core.views import ProgressView, TranslationView
 from bot.storage.queue_positions import PgWaitingBoard
 from bot.storage.scaled_state import DeliveredParts, FullTranslationClaims, WorkerRegistry
 from bot.telegram.callback_data import CallbackCodec
 from bot.telegram.chat import TelegramChat
 from bot.telegram.formatting import render_full_translation
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
+from tests.support.fakes import FakeChat
 from tests.support.storage_fixtures import Ingress
 from tests.support.telegram_html import parse_telegram_html
 from translation import FullTranslation
@@ -173,3 +176,24 @@ async def test_a_retried_job_sends_only_the_parts_still_missing(ingresses: list[
 
 async def _no_migration(old: int, new: int) -> None:
     raise AssertionError("no chat migrates here")
+
+
+async def test_a_long_line_is_refreshed_nearest_places_first_a_few_edits_at_a_time(
+    ingresses: list[Ingress],
+) -> None:
+    queue = ingresses[0].queue
+    for n in range(4):
+        await queue.enqueue(_request(CHAT + n), key=None, progress_message_id=60 + n)
+    now = [time.time() + 10.0]  # every place was shown long enough ago
+    board = PgWaitingBoard(ingresses[1].db, clock=lambda: now[0])
+    chat = FakeChat()
+    refresher = PositionRefresher(board, chat, max_edits=3, clock=lambda: now[0])
+    assert await refresher.refresh() == 3
+    places = [(s.message_id, s.view) for s in chat.log]
+    assert [(m, v.position) for m, v in places if isinstance(v, ProgressView)] == [
+        (60, 1),
+        (61, 2),
+        (62, 3),
+    ]
+    assert await refresher.refresh() == 1 and chat.log[-1].message_id == 63, "the rest next"
+    assert await refresher.refresh() == 0, "every place is shown"

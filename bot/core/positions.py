@@ -32,6 +32,7 @@ class PositionRefresher:
         *,
         edit_interval: float = 3.0,
         edit_timeout: float = 2.0,
+        max_edits: int = 10,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.board = board
@@ -39,6 +40,9 @@ class PositionRefresher:
         self.edit_interval = edit_interval
         #: A bound on one edit, which holds the job's row: a worker waits for it to start.
         self.edit_timeout = edit_timeout
+        #: Edits per refresh (nearest places first): a long line must not use up the Bot API
+        #: budget the answers need; farther places are shown in later refreshes.
+        self.max_edits = max_edits
         self._clock = clock
 
     async def refresh(self) -> int:
@@ -46,7 +50,8 @@ class PositionRefresher:
         returns how many were edited."""
         edited = 0
         moved = await self.board.positions(self._clock() - self.edit_interval)
-        for job_id, position in sorted(moved.items(), key=lambda item: item[1]):
+        nearest = sorted(moved.items(), key=lambda item: item[1])[: self.max_edits]
+        for job_id, position in nearest:
             async with self.board.hold(job_id, position) as job:
                 if job is None:  # a worker took it (or another ingress edits it right now)
                     continue
