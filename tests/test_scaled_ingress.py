@@ -105,7 +105,9 @@ async def test_waiting_users_see_their_place_in_line_and_it_moves(
     postgres_url: str,
     articles: ArticleServer,
 ) -> None:
-    slow = articles.add("/langsam", german_article_html(), delay=7.0)
+    # Two slow links: the one worker is busy with the first while the others wait, and
+    # with the second (the first in line) while the places behind it move.
+    slow = [articles.add(f"/langsam/{n}", german_article_html(), delay=9.0) for n in range(2)]
     busy, waiting = 5010, (5011, 5012, 5013)
     async with bot_env(
         tmp_path,
@@ -116,10 +118,11 @@ async def test_waiting_users_see_their_place_in_line_and_it_moves(
         fetch={**LOOPBACK_ARTICLES, "timeout_seconds": 30.0},
     ) as env:
         server = env.server
-        server.push_message(busy, slow, user_id=busy)
-        await _until(lambda: articles.hits.get("/langsam", 0) >= 1, "the one worker is busy")
-        for n, chat in enumerate(waiting):
-            server.push_message(chat, f"{GERMAN_ARTICLE}\n\nNachtrag {n}.", user_id=chat)
+        server.push_message(busy, slow[0], user_id=busy)
+        await _until(lambda: articles.hits.get("/langsam/0", 0) >= 1, "the one worker is busy")
+        texts = [slow[1], *(f"{GERMAN_ARTICLE}\n\nNachtrag {n}." for n in range(2))]
+        for chat, text in zip(waiting, texts, strict=True):
+            server.push_message(chat, text, user_id=chat)
             await _until(functools.partial(server.sent_messages, chat), "progress shown")
         await _until(
             lambda: all(_answered(server, c) for c in (busy, *waiting)), "every answer", 120
@@ -129,7 +132,7 @@ async def test_waiting_users_see_their_place_in_line_and_it_moves(
     assert second[0] == "Waiting in line (position 2)…"
     assert third[0] == "Waiting in line (position 3)…"
     assert "Waiting in line (position 1)…" in first, "its place was shown once it waited"
-    assert "Waiting in line (position 2)…" in third[1:], "the place moved"
+    assert "Waiting in line (position 2)…" in third[1:], "the place moved (during the 2nd)"
     for chat in waiting:
         texts = _texts(server, chat)
         places = [i for i, text in enumerate(texts) if text.startswith("Waiting in line")]
