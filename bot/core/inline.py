@@ -2,10 +2,12 @@
 
 An inline query must be answered within Telegram's few seconds, so it never does the work: a
 summary already in the results cache is offered at once; otherwise the link is parked under a
-short token for a deep link (``/start <token>`` in the private chat), which then does the work
-as a normal request. Queries with a link count against the user's rate limit, and links to
-private networks are refused before anything else happens (the fetcher's own guard stays the
-final word).
+short token and offered as "Summarizing…" placeholders (one per language) and a deep link
+(``/start <token>`` in the private chat, a normal request). A chosen placeholder is done here
+(``fulfil``: the same limits, queue and cache as a request) and its inline message edited into
+the summary by the front end. Queries with a link count against the user's rate limit, and
+links to private networks are refused before anything else happens (the fetcher's own guard
+stays the final word).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.core.errors import StorageError
+from bot.core.ports import FilePort
 from bot.core.requests import Source
-from bot.core.service import BriefService, Refused
-from bot.core.views import RefusalReason, SummaryView
-from translation import BriefbotError, find_urls
+from bot.core.service import BriefService, Outcome, Refused
+from bot.core.views import Failure, Refusal, RefusalReason, SummaryView
+from translation import Algorithm, BriefbotError, PreparedDocument, SummaryOptions, find_urls
 from translation.web.netguard import (
     IPAddress,
     Resolver,
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 #: Deep-link payloads: ``s_`` and a source's content key (Telegram allows [A-Za-z0-9_-]{1,64}).
 START_PREFIX = "s_"
 START_PAYLOAD = re.compile(r"s_[0-9a-f]{16}")
+#: Inline result ids of "Summarizing…" placeholders: ``p_<token>_<language>``.
+PLACEHOLDER_ID = re.compile(r"p_([0-9a-f]{16})_([a-z]{2,3})")
 #: A host name that does not resolve this fast is left to the fetcher's guard.
 RESOLVE_TIMEOUT_SECONDS = 2.0
 
@@ -44,12 +49,23 @@ OfferKind = Literal["help", "cached", "start", "blocked", "refused"]
 @dataclass(frozen=True)
 class InlineOffer:
     """What an inline query gets: ``cached`` (``view``), ``start`` (``payload`` for the deep
-    link), ``blocked`` (a private-network link), ``refused`` (``reason``), ``help`` (no link)."""
+    link, placeholders for ``url`` in ``languages``), ``blocked`` (a private-network link),
+    ``refused`` (``reason``), ``help`` (no link)."""
 
     kind: OfferKind
     view: SummaryView | None = None
     payload: str | None = None
     reason: RefusalReason | None = None
+    url: str = ""
+    languages: tuple[str, ...] = ()
+
+    def placeholder_id(self, language: str) -> str:
+        """The result id of the "Summarizing…" placeholder in ``language``."""
+        return f"p_{(self.payload or '')[len(START_PREFIX) :]}_{language}"
+
+
+#: What a chosen placeholder becomes: the summary, a refusal, a failure, or None (expired).
+Fulfilment = SummaryView | Refusal | Failure | None
 
 
 async def private_address(url: str, resolve: Resolver = system_resolver) -> str | None:
@@ -104,7 +120,61 @@ class InlineLinks:
         except StorageError as exc:
             log.error("Could not park an inline link: %s", exc.message)
             return InlineOffer("help")
-        return InlineOffer("start", payload=START_PREFIX + token)
+        languages: tuple[str, ...] = ()
+        if self._service.intake is None:  # scaled mode: this process does no work, no placeholder
+            languages = (await self._service.settings(user_id)).target_languages
+        return InlineOffer("start", payload=START_PREFIX + token, url=url, languages=languages)
+
+    async def fulfil(self, user_id: int, result_id: str, ui: str, files: FilePort) -> Fulfilment:
+        """Do the work of a chosen placeholder (``result_id``) in the user's settings, admitted
+        like a request (rate limits, bounded queue, worker slots, job timeout) and cached the
+        same way; the outcome is counted in the statistics. Not a durable job: an inline message
+        can only be edited while its feedback is being handled. Not offered in the scaled mode,
+        whose ingress does no work and whose limits are shared (the deep link goes to a worker)."""
+        match = PLACEHOLDER_ID.fullmatch(result_id)
+        source = await self.redeem(START_PREFIX + match.group(1)) if match else None
+        if source is None or self._service.intake is not None:
+            return None
+        service = self._service
+        outcome = Outcome("inline", outcome="inline:done")
+        answer: Fulfilment
+        try:
+            async with service.admitted(user_id, user_id), service.line.turn():
+                answer = await self._summary(user_id, source, ui, files)
+                outcome.cache_hit = answer.cache_hit
+                outcome.timings_ms.update(answer.timings_ms)
+        except Refused as exc:
+            outcome.outcome = f"refused:error.{exc.reason}"
+            answer = Refusal(exc.reason, ui)
+        except Exception as exc:  # the message says why, whatever it was, as a job's would
+            expected = isinstance(exc, BriefbotError | StorageError | TimeoutError)
+            log.log(
+                logging.INFO if expected else logging.ERROR, "An inline summary failed: %r", exc
+            )
+            outcome.outcome = f"error:{getattr(exc, 'kind', type(exc).__name__)}"
+            answer = Failure(exc, ui)
+        await service.record(user_id, outcome)
+        return answer
+
+    async def _summary(self, user_id: int, source: Source, ui: str, files: FilePort) -> SummaryView:
+        service = self._service
+        settings = await service.settings(user_id)
+        options = SummaryOptions(
+            settings.summary_sentences, algorithm=Algorithm(settings.algorithm)
+        )
+
+        async def document() -> PreparedDocument:
+            return await service.prepare(source, files, ui=ui)
+
+        async with asyncio.timeout(service.config.limits.job_timeout_seconds):
+            return await service.summary_view(
+                source.content_key(),
+                document,
+                settings.target_languages,
+                options,
+                show_source=settings.show_source,
+                ui=ui,
+            )
 
     async def redeem(self, payload: str) -> Source | None:
         """The link behind a deep-link payload, or None (unknown, malformed or expired)."""

@@ -257,11 +257,12 @@ class JobQueue(Protocol):
         *,
         key: str | None,
         progress_message_id: int | None,
-        position: int = 0,
+        position: int | None = 0,
     ) -> int | None:
         """Record and queue ``request``; None when ``key`` was recorded already (a redelivered
         update), in which case nothing is queued. ``position``: the place in line the progress
-        message shows (0: it shows "working")."""
+        message shows (0: it shows "working"; None: it is an earlier answer, never edited into
+        a place in line)."""
         ...
 
     async def claim_key(self, key: str) -> bool:

@@ -67,14 +67,17 @@ class QueuedIntake:
         if await self.queue.waiting() >= self.service.config.limits.queue_size:
             raise Refused("busy")
 
-    async def submit(self, request: Request, chat: ChatPort) -> None:
+    async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
+        """Admit, answer a cache hit at once, else show progress and queue; with ``replace``
+        (an edited request's earlier answer) that answer is the message the worker edits (or
+        the cache hit replaces), and no progress message is sent."""
         key = delivery_key.get()
         try:
             if key is not None and await self.queue.seen(key):
                 log.info("Update %s was delivered again; it already has a job", key)
                 return
             await self._rate_limit(request)
-            if await self._answer_from_cache(request, chat, key):
+            if await self._answer_from_cache(request, chat, key, replace):
                 return
             if await self.queue.waiting() >= self.service.config.limits.queue_size:
                 raise Refused("busy")
@@ -84,7 +87,10 @@ class QueuedIntake:
         except StorageError as exc:
             await self._fail(request, chat, exc, None)
             return
-        await self._queue(request, chat, key)
+        if replace is not None:
+            await self._enqueue(request, chat, key, replace, position=None)
+        else:
+            await self._queue(request, chat, key)
 
     async def submit_once(
         self,
@@ -133,8 +139,11 @@ class QueuedIntake:
                     await self.once.settle(dest.chat_id, claim, request.target, posted=False)
         return None
 
-    async def _answer_from_cache(self, request: Request, chat: ChatPort, key: str | None) -> bool:
-        """Answer a summary that is in the results cache here and now; False on a miss."""
+    async def _answer_from_cache(
+        self, request: Request, chat: ChatPort, key: str | None, replace: int | None = None
+    ) -> bool:
+        """Answer a summary that is in the results cache here and now (in place of message
+        ``replace`` when given); False on a miss."""
         if not isinstance(request, SummaryRequest):
             return False
         dest = request.destination
@@ -145,7 +154,7 @@ class QueuedIntake:
         if key is not None and not await self.queue.claim_key(key):
             log.info("Update %s was delivered twice at once; the other answers", key)
             return True
-        answer = await chat.deliver(dest.chat_id, view, reply_to=dest.reply_to, replace=None)
+        answer = await chat.deliver(dest.chat_id, view, reply_to=dest.reply_to, replace=replace)
         await self.service.remember_answer(request, answer)
         await self.service.record(dest.chat_id, Outcome(request.kind, cache_hit=True))
         log.info("Answered chat %s from the cache, with no job", dest.chat_id)
@@ -167,16 +176,32 @@ class QueuedIntake:
             )
         except Exception:  # the worker sends its own progress message then
             log.warning("Could not show progress in chat %s", dest.chat_id, exc_info=True)
+        return await self._enqueue(request, chat, key, progress, position=position)
+
+    async def _enqueue(
+        self,
+        request: Request,
+        chat: ChatPort,
+        key: str | None,
+        progress: int | None,
+        *,
+        position: int | None,
+    ) -> bool:
+        """Record and queue the job; True when this call queued it. ``position`` None:
+        ``progress`` is an earlier answer (an edited request), which is never deleted (a twin
+        delivery), overwritten by a failure here, nor shown a place in line."""
+        dest = request.destination
+        replaced = position is None
         try:
             job_id = await self.queue.enqueue(
                 request, key=key, progress_message_id=progress, position=position
             )
         except StorageError as exc:
-            await self._fail(request, chat, exc, progress)
+            await self._fail(request, chat, exc, None if replaced else progress)
             return False
         if job_id is None:  # another ingress recorded the same update a moment ago
             log.info("Update %s was delivered twice at once; the other job answers", key)
-            if progress is not None:
+            if progress is not None and not replaced:
                 await chat.delete(dest.chat_id, progress)
             return False
         log.info("Queued job %s for chat %s", job_id, dest.chat_id)

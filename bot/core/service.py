@@ -320,7 +320,7 @@ class BriefService:
         """Admit (rate limits, bounded queue), record the job, run it, answer exactly once
         (in place of message ``replace``, an earlier answer, when given)."""
         if self.intake is not None:  # the scaled mode: workers do the job
-            await self.intake.submit(request, chat)
+            await self.intake.submit(request, chat, replace=replace)
             return
         try:
             await self._run_admitted(request, chat, replace=replace)

@@ -105,7 +105,7 @@ class ProcrastinateQueue:
         *,
         key: str | None,
         progress_message_id: int | None,
-        position: int = 0,
+        position: int | None = 0,
     ) -> int | None:
         dest = request.destination
         async with self._db.transaction() as tx:
@@ -126,7 +126,7 @@ class ProcrastinateQueue:
             )
             if key is not None:
                 await tx.execute(f"UPDATE {KEYS_TABLE} SET job_id = ? WHERE key = ?", (job_id, key))
-            if progress_message_id is not None:  # its place in line is kept up to date
+            if progress_message_id is not None and position is not None:  # kept up to date
                 now = time.time()
                 await tx.execute(
                     "INSERT INTO briefbot_queue_positions (job_id, position, queued_at, shown_at) "

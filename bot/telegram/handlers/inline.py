@@ -1,12 +1,15 @@
 """Inline mode: ``@bot <link>`` in any chat (enable it with BotFather's /setinline), the deep
 link ``/start s_<token>`` that does the work when the summary was not cached yet, and the
-chosen results (BotFather's /setinlinefeedback) counted in the statistics."""
+chosen results (BotFather's /setinlinefeedback): counted in the statistics, and a chosen
+"Summarizing…" placeholder edited into the summary (``editMessageText`` by inline_message_id)."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     ChosenInlineResultHandler,
@@ -15,12 +18,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.inline import START_PAYLOAD, InlineLinks
+from bot.core.inline import PLACEHOLDER_ID, START_PAYLOAD, InlineLinks
 from bot.core.requests import SummaryRequest
 from bot.core.service import Outcome
 from bot.telegram.handlers.intake import destination
 from bot.telegram.i18n import t
-from bot.telegram.inline_results import offer_button, summary_results
+from bot.telegram.inline_results import (
+    fulfilment_html,
+    offer_button,
+    placeholder_results,
+    summary_results,
+)
 from bot.telegram.runtime import BriefContext, runtime, settings_and_ui, ui_language
 
 log = logging.getLogger(__name__)
@@ -38,16 +46,21 @@ async def on_inline_query(update: Update, context: BriefContext) -> None:
     settings = await rt.service.settings(user.id)  # the user's private-chat settings
     ui = ui_language(user, settings)
     offer = await InlineLinks(rt.service).offer(user.id, query.query, ui)
-    results = summary_results(offer.view, rt.config.limits) if offer.view is not None else []
+    results = (
+        summary_results(offer.view, rt.config.limits)
+        if offer.view is not None
+        else placeholder_results(offer, ui, context.bot.username)
+    )
     await query.answer(
         results,
-        cache_time=CACHED_ANSWER_SECONDS if results else 0,
+        cache_time=CACHED_ANSWER_SECONDS if offer.view is not None else 0,
         is_personal=True,
         button=offer_button(offer, ui),
     )
     if offer.kind != "help":
         kind = f"inline:{offer.kind}" if offer.reason is None else f"refused:error.{offer.reason}"
-        await rt.service.record(user.id, Outcome("inline", outcome=kind, cache_hit=bool(results)))
+        hit = offer.view is not None
+        await rt.service.record(user.id, Outcome("inline", outcome=kind, cache_hit=hit))
 
 
 async def on_start_link(update: Update, context: BriefContext) -> None:
@@ -70,7 +83,23 @@ async def on_chosen(update: Update, context: BriefContext) -> None:
     if chosen is None:
         return
     log.info("Inline result %s chosen", chosen.result_id)
-    await runtime(context).service.record(chosen.from_user.id, Outcome("inline", "chosen"))
+    rt = runtime(context)
+    user = chosen.from_user
+    await rt.service.record(user.id, Outcome("inline", "chosen"))
+    placeholder = PLACEHOLDER_ID.fullmatch(chosen.result_id)
+    if placeholder is None or chosen.inline_message_id is None:
+        return  # a cached summary: already posted as it is
+    ui = ui_language(user, await rt.service.settings(user.id))
+    answer = await InlineLinks(rt.service).fulfil(user.id, chosen.result_id, ui, rt.chat)
+    try:
+        await context.bot.edit_message_text(
+            fulfilment_html(answer, placeholder.group(2), rt.config.limits, ui),
+            inline_message_id=chosen.inline_message_id,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    except TelegramError as exc:  # the message was deleted meanwhile: nobody to tell
+        log.info("Could not edit inline message %s: %s", chosen.inline_message_id, exc)
 
 
 def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
