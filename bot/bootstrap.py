@@ -18,6 +18,7 @@ from bot.core.inline_jobs import InlineJobs
 from bot.core.ports import FeedsStoragePort, StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
+from bot.storage.pg_translation_memory import PostgresTranslationMemory
 from bot.storage.translation_memory import SqliteTranslationMemory
 from translation import (
     Pipeline,
@@ -35,10 +36,14 @@ log = logging.getLogger(__name__)
 
 def translation_memory(config: Config) -> TranslationMemory:
     """Recently translated sentences in memory, in front of the bot's SQLite file (which it
-    never creates: a CLI run without the bot's database gets the in-memory part only)."""
-    return LayeredTranslationMemory(
-        LruTranslationMemory(), SqliteTranslationMemory(config.storage.path)
-    )
+    never creates: a CLI run without the bot's database gets the in-memory part only), or of
+    the PostgreSQL database every worker shares (the scaled mode)."""
+    back: TranslationMemory
+    if config.storage.url:
+        back = PostgresTranslationMemory(config.storage.url)
+    else:
+        back = SqliteTranslationMemory(config.storage.path)
+    return LayeredTranslationMemory(LruTranslationMemory(), back)
 
 
 def build_engine(config: Config, *, memory: TranslationMemory | None = None) -> TranslationEngine:

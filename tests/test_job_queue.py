@@ -19,20 +19,20 @@ from bot.cli import main
 from bot.config import Config, DefaultsConfig, LimitsConfig, ModelsConfig
 from bot.core.queued import QueuedIntake, delivery_key
 from bot.core.requests import Destination, Origin, Source, SummaryRequest
-from bot.core.views import ProgressView, Refusal
+from bot.core.views import ProgressView, Refusal, SummaryView
 from bot.storage import Storage, StorageError
 from bot.storage.job_queue import (
     ASKED_PRIORITY,
     AUTO_PRIORITY,
     TASK_NAME,
-    ProcrastinateQueue,
     ensure_queue_schema,
-    make_app,
 )
 from bot.storage.postgres import PostgresDatabase
 from tests.support.bot_harness import GERMAN_ARTICLE, bot_env, buttons
 from tests.support.fakes import FakeChat
+from tests.support.storage_fixtures import Ingress
 from tests.support.telegram_html import parse_telegram_html
+from translation import Algorithm, SummaryOptions
 from translation.models.engine import TranslationEngine
 
 CHAT, USER = 4401, 4402
@@ -42,29 +42,6 @@ def _request(chat: int = CHAT, origin: Origin = "private", user: int = USER) -> 
     return SummaryRequest(
         Destination(chat, reply_to=7, user_id=user), Source("text", "Ein Text."), origin=origin
     )
-
-
-@dataclasses.dataclass
-class Ingress:
-    storage: Storage
-    queue: ProcrastinateQueue
-
-
-@pytest.fixture
-async def ingresses(postgres_url: str) -> AsyncIterator[list[Ingress]]:
-    """Two ingress processes' worth of storage and queue on one database."""
-    opened: list[Ingress] = []
-    for _ in range(2):
-        storage = await Storage.open_postgres(postgres_url, pool_size=4)
-        assert isinstance(storage.db, PostgresDatabase)
-        await ensure_queue_schema(storage.db)
-        app = make_app(postgres_url)
-        await app.open_async()
-        opened.append(Ingress(storage, ProcrastinateQueue(app, storage.db)))
-    yield opened
-    for ingress in opened:
-        await ingress.queue.app.close_async()
-        await ingress.storage.close()
 
 
 def _queued(url: str) -> list[tuple[str, str, int, dict[str, int]]]:
@@ -258,3 +235,31 @@ async def test_an_edit_is_queued_to_replace_the_earlier_answer_even_when_deliver
     assert chat.log == []
     jobs = await intakes[0].service.storage.jobs.unfinished_jobs()
     assert [job.progress_message_id for job in jobs] == [77]
+
+
+async def test_a_cache_hit_is_answered_at_the_ingress_in_place_of_an_edited_requests_answer(
+    intakes: list[QueuedIntake],
+) -> None:
+    """A hit needs no job; an edited request's hit replaces the earlier answer in place."""
+    service = intakes[0].service
+    source = Source("text", GERMAN_ARTICLE)
+    settings = await service.settings(CHAT)
+    options = SummaryOptions(settings.summary_sentences, algorithm=Algorithm(settings.algorithm))
+    await service.summarize(  # what a worker stores after answering the same article
+        source.content_key(),
+        lambda: service.prepare(source, FakeChat()),
+        settings.target_languages,
+        options,
+    )
+    chat = FakeChat()
+    request = SummaryRequest(Destination(CHAT, reply_to=7, user_id=USER), source)
+    delivery_key.set("update:70")
+    await intakes[1].service.submit(request, chat)
+    delivery_key.set("update:71")
+    await intakes[1].service.submit(request, chat, replace=55)
+    assert [(s.action, s.message_id, type(s.view)) for s in chat.log] == [
+        ("deliver", 101, SummaryView),
+        ("deliver", 55, SummaryView),
+    ]
+    assert await intakes[0].service.storage.jobs.unfinished_jobs() == []
+    assert await intakes[0].queue.seen("update:71"), "a redelivery of the edit is recognized"

@@ -8,6 +8,8 @@ are testable with in-memory fakes and reusable by any front end.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from bot.core.feed_records import (
@@ -17,6 +19,7 @@ from bot.core.feed_records import (
     NewArticle,
     Subscription,
 )
+from bot.core.once import OnceState
 from bot.core.records import Answer, Job, StatsSummary
 from bot.core.requests import InlineRequest, Request
 from bot.core.settings import ChatSettings, SettingsDefaults
@@ -267,7 +270,69 @@ class JobQueue(Protocol):
         *,
         key: str | None,
         progress_message_id: int | None,
+        position: int | None = 0,
     ) -> int | None:
         """Record and queue ``request``; None when ``key`` was recorded already (a redelivered
-        update), in which case nothing is queued."""
+        update), in which case nothing is queued. ``position``: the place in line the progress
+        message shows (0: it shows "working"; None: it is an earlier answer, never edited into
+        a place in line)."""
+        ...
+
+    async def claim_key(self, key: str) -> bool:
+        """Record a delivery key answered without a job (a cache hit); False when it was
+        recorded already."""
+        ...
+
+    async def ahead(self, *, auto: bool) -> int:
+        """Queued jobs a new job would wait behind (auto-mode group jobs wait behind asked
+        ones, asked ones behind none of them)."""
+        ...
+
+
+class FullTranslationLedger(Protocol):
+    """One full translation per message and language, across every process (the scaled
+    mode's ``OnceLedger``)."""
+
+    async def claim(self, chat_id: int, message_id: int, target: str) -> OnceState | None:
+        """None and the claim is now "running"; or the state of the earlier claim."""
+        ...
+
+    async def settle(self, chat_id: int, message_id: int, target: str, *, posted: bool) -> None:
+        """The claimed work ended: posted, or not (the claim is released)."""
+        ...
+
+
+class PartsLedger(Protocol):
+    """The parts of a job's answer already sent, so a retried job sends only the rest."""
+
+    async def delivered(self, job_id: int) -> dict[int, int | None]:
+        """{part index: message id (None for a file)} of the parts sent so far."""
+        ...
+
+    async def record(self, job_id: int, part: int, message_id: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class WaitingJob:
+    """A queued job whose progress message shows its place in line (under a row lock)."""
+
+    job_id: int
+    chat_id: int
+    message_id: int
+    payload: dict[str, Any]
+    shown: int
+
+
+class WaitingBoard(Protocol):
+    """The places in line of queued jobs, and their progress messages, for refreshing them."""
+
+    async def positions(self, older_than: float) -> dict[int, int]:
+        """{job id: place in line (1 = next)} of jobs queued before ``older_than`` (epoch
+        seconds) whose progress message shows another place, last shown before it too."""
+        ...
+
+    def hold(self, job_id: int, position: int) -> AbstractAsyncContextManager[WaitingJob | None]:
+        """The job while it is still queued, locked so no worker starts it (and edits its
+        message) until the block ends; None when it started or another process holds it.
+        A block that ends without an exception records ``position`` as shown."""
         ...

@@ -167,6 +167,16 @@ class BriefService:
         digest = hashlib.sha256(signature.encode()).hexdigest()[:12]
         self._models_version = f"{PIPELINE_VERSION}/{digest}"
 
+    @property
+    def models_version(self) -> str:
+        """What the results cache is keyed by besides the request (pipeline and models)."""
+        return self._models_version
+
+    def use_models_version(self, version: str) -> None:
+        """Key the cache by another process's models (the scaled mode's ingress loads none:
+        it answers cache hits with the version its workers publish)."""
+        self._models_version = version
+
     async def _cpu(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
@@ -336,10 +346,8 @@ class BriefService:
         message and language at a time. Returns the state of the one already running or posted
         (nothing is sent), raises Refused when rate-limited or busy (nothing is sent: the
         button answers with a pop-up), else calls ``accepted`` and does the work like submit."""
-        if self.intake is not None:  # the scaled mode: a worker does it, as for submit
-            await accepted()
-            await self.intake.submit(request, chat)
-            return None
+        if self.intake is not None:  # the scaled mode: a worker does it, claimed in storage
+            return await self.intake.submit_once(request, chat, accepted)
         dest = request.destination
         key = (dest.chat_id, dest.reply_to, request.target)
         earlier = self._full_translations.claim(key)
@@ -474,6 +482,11 @@ class BriefService:
             await self.storage.jobs.mark_failed(job_id, f"{type(exc).__name__}: {exc}"[:500])
         except StorageError as storage_exc:
             log.error("Could not mark job %s failed: %s", job_id, storage_exc.message)
+
+    async def remember_answer(self, request: Request, answer_id: int | None) -> None:
+        """Keep which message answers ``request`` (an answer given outside a job: the scaled
+        mode's ingress answering from the cache)."""
+        await self._remember_answer(request, answer_id)
 
     async def _remember_answer(self, request: Request, answer_id: int | None) -> None:
         """Keep which message answers which request, so an edit of it can update the answer

@@ -19,6 +19,7 @@ from bot.core.requests import InlineRequest, Request, request_to_payload
 from bot.storage.errors import StorageError
 from bot.storage.jobs_store import insert_job
 from bot.storage.postgres import PostgresDatabase, PostgresSession
+from bot.storage.scaled_state import create_scaled_tables
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ async def ensure_queue_schema(db: PostgresDatabase) -> bool:
         await tx.execute(
             f"DELETE FROM {KEYS_TABLE} WHERE at < ?", (time.time() - KEY_RETENTION_SECONDS,)
         )
+        await create_scaled_tables(tx, time.time())
     return created
 
 
@@ -79,12 +81,31 @@ class ProcrastinateQueue:
         row = await self._db.fetchone(f"SELECT 1 FROM {KEYS_TABLE} WHERE key = ?", (key,))
         return row is not None
 
+    async def claim_key(self, key: str) -> bool:
+        return bool(
+            await self._db.execute(
+                f"INSERT INTO {KEYS_TABLE} (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, time.time()),
+            )
+        )
+
+    async def ahead(self, *, auto: bool) -> int:
+        """Queued jobs of this or a higher priority: procrastinate takes the highest priority
+        first, and the oldest of one priority (ids grow)."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM procrastinate_jobs "
+            "WHERE queue_name = ? AND status = 'todo' AND priority >= ?",
+            (QUEUE_NAME, AUTO_PRIORITY if auto else ASKED_PRIORITY),
+        )
+        return int(row[0]) if row is not None else 0
+
     async def enqueue(
         self,
         request: Request | InlineRequest,
         *,
         key: str | None,
         progress_message_id: int | None,
+        position: int | None = 0,
     ) -> int | None:
         dest = request.destination
         async with self._db.transaction() as tx:
@@ -105,6 +126,13 @@ class ProcrastinateQueue:
             )
             if key is not None:
                 await tx.execute(f"UPDATE {KEYS_TABLE} SET job_id = ? WHERE key = ?", (job_id, key))
+            if progress_message_id is not None and position is not None:  # kept up to date
+                now = time.time()
+                await tx.execute(
+                    "INSERT INTO briefbot_queue_positions (job_id, position, queued_at, shown_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (job_id, position, now, now),
+                )
             await self._defer(tx, job_id, dest.chat_id, request.origin == "auto")
         return job_id
 

@@ -61,7 +61,7 @@ class SqliteTranslationMemory:
 
     def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
         wanted = list(dict.fromkeys(sources))
-        key = _model_id(model)
+        key = model_id(model)
         found: dict[str, Remembered] = {}
         with self._lock:
             conn = self._connection()
@@ -85,7 +85,7 @@ class SqliteTranslationMemory:
         return found
 
     def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
-        key = _model_id(model)
+        key = model_id(model)
         now = self._clock()
         rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
         with self._lock:
@@ -182,6 +182,6 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def _model_id(model: str) -> str:
+def model_id(model: str) -> str:
     """A short fixed-size stand-in for the long model key, stored once per row."""
     return hashlib.sha256(model.encode("utf-8")).hexdigest()[:32]

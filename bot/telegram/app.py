@@ -39,7 +39,7 @@ from bot.telegram.runtime import BotData, BriefApplication, Runtime
 from bot.telegram.startup_errors import describe, refused_at_start
 from bot.telegram.transport import RetryingRequest
 from bot.telegram.webhook import serve_until_stopped, start_webhook, stop_webhook
-from bot.telegram.worker import open_scaled, start_workers
+from bot.telegram.worker import open_scaled, start_ingress, start_workers
 from translation import BriefbotError, Pipeline, TranslationEngine, preload_detectors
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ async def _post_init(application: BriefApplication) -> None:
     url = core.config.storage.url
     if url:  # the scaled mode: jobs go through the queue, workers resume stalled ones
         data.scaled = await open_scaled(service, url)
+        start_ingress(data.scaled, service, chat, follow_models=data.role == "ingress")
         if data.role == "run":
             start_workers(data.scaled, service, chat, concurrency=core.config.limits.workers)
     elif data.resume_jobs:

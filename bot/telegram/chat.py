@@ -14,6 +14,9 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.config import LimitsConfig
+from bot.core.errors import StorageError
+from bot.core.ports import PartsLedger
+from bot.core.queued import current_job
 from bot.core.views import SummaryView, TranslationView, View
 from bot.telegram.callback_data import CallbackCodec
 from bot.telegram.formatting import (
@@ -57,6 +60,8 @@ class TelegramChat:
         self._executor = executor
         #: Users whose private chats also get operator hints (what to install).
         self.owners: frozenset[int] = frozenset()
+        #: Where workers record the parts of long answers they sent (None: not recorded).
+        self.parts: PartsLedger | None = None
 
     def _render(self, chat_id: int, view: View) -> str:
         """Owners' private chats (chat id = user id) also get operator hints (what to install)."""
@@ -171,19 +176,48 @@ class TelegramChat:
         parts = await loop.run_in_executor(
             self._executor, render_full_translation, view.translation, view.ui
         )
+        job = current_job.get()
+        sent = await self._sent_parts(job)
         if should_send_as_document(parts):
-            filename, data = full_translation_as_document(view.translation)
-            caption = render_document_caption(view.translation, view.ui)
-            await self.send_document(chat_id, filename, data, caption=caption, reply_to=reply_to)
+            if 0 not in sent:
+                filename, data = full_translation_as_document(view.translation)
+                caption = render_document_caption(view.translation, view.ui)
+                document = await self.send_document(
+                    chat_id, filename, data, caption=caption, reply_to=reply_to
+                )
+                await self._part_sent(job, 0, document)
             if replace is not None:
                 await self.delete(chat_id, replace)
             return None
         if len(parts) == 1 and chat_id < 0:  # groups (negative ids): folded when it fits
             parts = [folded_translation_html(parts[0], view)]
-        first = await self._put(chat_id, parts[0], None, reply_to, replace)
-        for part in parts[1:]:
-            await self.send_html(chat_id, part, None)
+        first = sent.get(0)
+        if first is None:
+            first = await self._put(chat_id, parts[0], None, reply_to, replace)
+            await self._part_sent(job, 0, first)
+        for index, part in enumerate(parts[1:], start=1):
+            if index not in sent:
+                await self._part_sent(job, index, await self.send_html(chat_id, part, None))
         return first
+
+    async def _sent_parts(self, job: int | None) -> dict[int, int | None]:
+        """The parts of this job's answer an earlier attempt sent (the scaled mode's workers
+        record them: a retried job sends only the rest)."""
+        if self.parts is None or job is None:
+            return {}
+        try:
+            return await self.parts.delivered(job)
+        except StorageError as exc:
+            log.warning("Could not read the parts job %s sent: %s", job, exc.message)
+            return {}
+
+    async def _part_sent(self, job: int | None, part: int, message_id: int | None) -> None:
+        if self.parts is None or job is None:
+            return
+        try:
+            await self.parts.record(job, part, message_id)
+        except StorageError as exc:
+            log.warning("Could not record part %d of job %s: %s", part, job, exc.message)
 
     async def send_html(
         self,

@@ -4,7 +4,11 @@
 ``briefbot worker`` runs them with a plain Bot (PTB's rate limiter, no Application); ``briefbot
 run`` with a PostgreSQL url runs them next to the ingress, on the Application's bot. A job whose
 worker died (no heartbeat for ``stalled_after`` seconds) is put back in the queue by any live
-worker; its retry edits the progress message the ingress sent, so it never answers twice.
+worker; its retry edits the progress message the ingress sent, so it never answers twice, and
+sends only the parts of a long answer not sent yet (``DeliveredParts``).
+
+Workers publish the models version they serve (``WorkerRegistry``); an ingress keys the results
+cache with it, so it answers hits itself, and keeps queued users' places in line up to date.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 from dataclasses import dataclass, field
 
 import procrastinate
@@ -21,7 +27,10 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.bootstrap import Core
 from bot.config import Config, ConfigError
-from bot.core.queued import QueuedIntake
+from bot.core.errors import StorageError
+from bot.core.positions import PositionRefresher
+from bot.core.queued import QueuedIntake, current_job
+from bot.core.requests import TranslationRequest, request_from_payload
 from bot.core.service import BriefService
 from bot.metrics import RETRIES, MeteredStorage, watch_queue_depth
 from bot.storage import Storage
@@ -33,6 +42,8 @@ from bot.storage.job_queue import (
     make_app,
 )
 from bot.storage.postgres import PostgresDatabase
+from bot.storage.queue_positions import PgWaitingBoard
+from bot.storage.scaled_state import DeliveredParts, FullTranslationClaims, WorkerRegistry
 from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.chat import TelegramChat
 from bot.telegram.logging_setup import setup_logging
@@ -43,6 +54,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_STALLED_AFTER = 30.0
 JOB_RETRIES = 5
+#: How often a worker refreshes its entry (models version, concurrency) in the shared table,
+#: and how often an ingress reads it.
+PUBLISH_SECONDS = 30.0
+FOLLOW_SECONDS = 5.0
 
 
 def scaled_storage(service: BriefService) -> tuple[Storage, PostgresDatabase]:
@@ -60,13 +75,22 @@ class Scaled:
     queue: ProcrastinateQueue
     storage: Storage
     depth: asyncio.Task[None]
+    db: PostgresDatabase
     workers: asyncio.Task[None] | None = None
     #: Briefbot job ids this process works on now: never "stalled" while this process runs
     #: its sweeper (a late heartbeat on a busy machine is not a dead worker).
     running: set[int] = field(default_factory=set)
+    #: The ingress's and the workers' periodic tasks (models version, places in line).
+    chores: list[asyncio.Task[None]] = field(default_factory=list)
+    #: This process's entry in the workers table (when it runs workers).
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    @property
+    def registry(self) -> WorkerRegistry:
+        return WorkerRegistry(self.db)
 
     async def close(self) -> None:
-        for task in (self.workers, self.depth):
+        for task in (self.workers, self.depth, *self.chores):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -82,14 +106,76 @@ async def open_scaled(service: BriefService, url: str) -> Scaled:
     app = make_app(url)
     await app.open_async()
     queue = ProcrastinateQueue(app, db)
-    service.intake = QueuedIntake(service, queue, storage.rate_limits)
+    service.intake = QueuedIntake(service, queue, storage.rate_limits, FullTranslationClaims(db))
     service.storage = MeteredStorage(storage)
     depth = asyncio.create_task(watch_queue_depth(queue.waiting), name="briefbot-queue-depth")
-    return Scaled(app, queue, storage, depth)
+    return Scaled(app, queue, storage, depth, db)
 
 
-def register_task(scaled: Scaled, service: BriefService, chat: TelegramChat) -> None:
+def start_ingress(
+    scaled: Scaled, service: BriefService, chat: TelegramChat, *, follow_models: bool
+) -> None:
+    """The ingress's chores: keep queued users' places in line up to date and (without
+    models of its own) key the results cache with the version the workers publish."""
+    board = PgWaitingBoard(scaled.db)
+    refresher = PositionRefresher(board, chat, edit_interval=service.progress_edit_interval)
+    scaled.chores.append(asyncio.create_task(refresher.run(), name="briefbot-positions"))
+    if follow_models:
+        scaled.chores.append(
+            asyncio.create_task(_follow_models(scaled, service), name="briefbot-follow-models")
+        )
+
+
+async def _follow_models(scaled: Scaled, service: BriefService) -> None:
+    while True:
+        try:
+            version = await scaled.registry.models_version()
+        except StorageError as exc:
+            log.warning("Could not read the workers' models version: %s", exc.message)
+        else:
+            if version is not None and version != service.models_version:
+                log.info("Keying the results cache by the workers' models (%s)", version)
+                service.use_models_version(version)
+        await asyncio.sleep(FOLLOW_SECONDS)
+
+
+async def _publish_models(scaled: Scaled, service: BriefService, concurrency: int) -> None:
+    while True:
+        try:
+            await scaled.registry.publish(scaled.name, service.models_version, concurrency)
+        except StorageError as exc:
+            log.warning("Could not publish this worker's models version: %s", exc.message)
+        await asyncio.sleep(PUBLISH_SECONDS)
+
+
+async def _settle_full_translation(
+    scaled: Scaled, service: BriefService, job_id: int, payload: dict[str, object]
+) -> None:
+    """A full translation's job finished: later presses are told it is posted, or (failed)
+    may ask again."""
+    intake = service.intake
+    job = await scaled.storage.jobs.get_job(job_id)
+    if intake is None or intake.once is None or job is None or not job.finished:
+        return
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        request = request_from_payload(payload)
+        dest = request.destination
+        if isinstance(request, TranslationRequest) and dest.reply_to is not None:
+            posted = job.status == "done"
+            await intake.once.settle(dest.chat_id, dest.reply_to, request.target, posted=posted)
+
+
+def register_task(
+    scaled: Scaled, service: BriefService, chat: TelegramChat, concurrency: int
+) -> None:
+    """Run queued jobs here; the workers table says which models this process serves."""
     storage = scaled.storage
+    chat.parts = DeliveredParts(scaled.db)
+    scaled.chores.append(
+        asyncio.create_task(
+            _publish_models(scaled, service, concurrency), name="briefbot-publish-models"
+        )
+    )
 
     async def run_job(job_id: int) -> None:
         job = await storage.jobs.get_job(job_id)
@@ -98,10 +184,17 @@ def register_task(scaled: Scaled, service: BriefService, chat: TelegramChat) -> 
             return
         log.info("Working on job %s (attempt %d)", job_id, job.attempts + 1)
         scaled.running.add(job_id)
+        token = current_job.set(job_id)
         try:
             await service.resume(job, chat)
         finally:
+            current_job.reset(token)
             scaled.running.discard(job_id)
+        if job.kind == "translation":
+            try:
+                await _settle_full_translation(scaled, service, job_id, job.payload)
+            except StorageError as exc:  # the claim stays "running": presses get a pop-up
+                log.warning("Could not settle job %s's full translation: %s", job_id, exc.message)
 
     # An exception (the database gone for a moment) is retried with a growing wait; the job
     # table's forward-only status keeps a retry from answering twice.
@@ -158,7 +251,7 @@ def start_workers(
     stalled_after: float = DEFAULT_STALLED_AFTER,
 ) -> None:
     """Workers inside this process (``briefbot run`` on PostgreSQL: both roles in one)."""
-    register_task(scaled, service, chat)
+    register_task(scaled, service, chat, concurrency)
     scaled.workers = asyncio.create_task(
         work(scaled, concurrency=concurrency, stalled_after=stalled_after), name="briefbot-workers"
     )
@@ -201,7 +294,7 @@ async def serve_workers(config: Config, *, concurrency: int, stalled_after: floa
             chat.owners = frozenset(config.telegram.owners)
             scaled = await open_scaled(service, url)
             try:
-                register_task(scaled, service, chat)
+                register_task(scaled, service, chat, concurrency)
                 worker = asyncio.create_task(
                     work(scaled, concurrency=concurrency, stalled_after=stalled_after)
                 )

@@ -7,7 +7,7 @@ The server starts only when a PostgreSQL test runs; each such test gets a fresh 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,8 @@ import pytest
 
 from bot.config import DefaultsConfig
 from bot.storage import Storage, StorageError
+from bot.storage.job_queue import ProcrastinateQueue, ensure_queue_schema, make_app
+from bot.storage.postgres import PostgresDatabase
 from tests.support.postgres import PostgresServer
 
 BACKENDS = ("sqlite", "postgres")
@@ -82,3 +84,33 @@ async def assert_settings_write_refused_as_locked(storage: Storage, match: str) 
         await storage.settings.update_chat_settings(1, DefaultsConfig(), show_source=True)
     assert info.value.reason == "locked"
     assert time.monotonic() - started < 2.0
+
+
+@dataclass
+class Ingress:
+    """One process's storage and procrastinate queue on the scaled mode's database."""
+
+    storage: Storage
+    queue: ProcrastinateQueue
+
+    @property
+    def db(self) -> PostgresDatabase:
+        assert isinstance(self.storage.db, PostgresDatabase)
+        return self.storage.db
+
+
+@pytest.fixture
+async def ingresses(postgres_url: str) -> AsyncIterator[list[Ingress]]:
+    """Two processes' worth of storage and queue on one database (queue schema created)."""
+    opened: list[Ingress] = []
+    for _ in range(2):
+        storage = await Storage.open_postgres(postgres_url, pool_size=4)
+        assert isinstance(storage.db, PostgresDatabase)
+        await ensure_queue_schema(storage.db)
+        app = make_app(postgres_url)
+        await app.open_async()
+        opened.append(Ingress(storage, ProcrastinateQueue(app, storage.db)))
+    yield opened
+    for ingress in opened:
+        await ingress.queue.app.close_async()
+        await ingress.storage.close()
