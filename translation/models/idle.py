@@ -1,0 +1,58 @@
+"""Decoding at the operating system's lowest priority, for work nobody is waiting for yet.
+
+Prefetching ("Longer" before the press) must never slow a real request. Holding background
+batches back until the decode scheduler is idle is not enough: a batch already decoding when a
+request arrives would keep a core for up to a second. So background work gets its own
+CTranslate2 translator (one replica, one thread) created from a thread running ``SCHED_IDLE``:
+CTranslate2 starts its worker threads from the creating thread, and Linux threads inherit its
+scheduling policy (checked: the worker shows policy 5 in ``/proc/self/task/*/stat``). Such a
+thread runs only when a core has nothing else to run, so a real request arriving mid-batch takes
+the cores back at once and the background batch simply waits. Where ``SCHED_IDLE`` is missing,
+the thread falls back to nice 19. The cost is a second copy of the model (~100 MB for a base
+package), built on first use only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def lower_own_priority() -> str:
+    """Put the calling thread (and the threads it starts) at the lowest CPU priority."""
+    idle = getattr(os, "SCHED_IDLE", None)
+    if idle is not None:
+        try:
+            os.sched_setscheduler(0, idle, os.sched_param(0))
+            return "idle"
+        except OSError:
+            pass
+    try:
+        os.nice(19 - os.nice(0))
+        return "nice 19"
+    except OSError:
+        return "normal"
+
+
+def build_at_idle_priority(factory: Callable[[], T]) -> T:
+    """``factory()`` called in a fresh thread at the lowest priority, so the threads it starts
+    (CTranslate2's replica workers) inherit that priority; its exception is re-raised here."""
+    box: dict[str, object] = {}
+
+    def build() -> None:
+        lower_own_priority()
+        try:
+            box["value"] = factory()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=build, name="briefbot-idle-build", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
