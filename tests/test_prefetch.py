@@ -84,6 +84,8 @@ def test_background_decoding_runs_on_threads_at_the_lowest_priority(
     assert Prefetcher(Pipeline(remembering)).run(prepared, ["en"], THREE) == 2
     assert len(_idle_threads() - before) >= 1  # CTranslate2's replica for the background
     assert str(threading.get_native_id()) not in _idle_threads()  # the caller keeps its own
+    remembering.hurry_background()  # shutdown: a sentence still decoding may not starve
+    assert _idle_threads() - before == set()
 
 
 class HeldMemory(LruTranslationMemory):
@@ -101,28 +103,33 @@ class HeldMemory(LruTranslationMemory):
         return super().recall(model, sources)
 
 
-def test_prefetch_waits_for_real_requests_and_gives_up_at_its_deadline(
-    packages_dir: Path,
-) -> None:
+@pytest.fixture
+def held(packages_dir: Path) -> Iterator[tuple[TranslationEngine, HeldMemory]]:
+    """An engine with a real request in flight until ``memory.release`` is set."""
     memory = HeldMemory()
     engine = TranslationEngine(packages_dir, memory=memory)
-    try:
-        real = threading.Thread(target=engine.translate, args=(["Der Zug kam an."], "de", "en"))
-        real.start()
-        assert memory.entered.wait(30) and engine.busy()
-        sentence = ["Die Stadt plant neue Radwege."]
-        assert engine.prefetch(sentence, "de", "en", time.monotonic() + 0.3) == 0
-        assert len(memory) == 0
-        late = threading.Timer(0.3, memory.release.set)
-        late.start()
-        assert engine.prefetch(sentence, "de", "en", time.monotonic() + 30) == 1
-        assert not engine.busy()  # it started only once the real request was done
-        real.join(30)
-        late.join(30)
-        assert len(memory) == 2
-    finally:
-        memory.release.set()
-        engine.close()
+    real = threading.Thread(target=engine.translate, args=(["Der Zug kam an."], "de", "en"))
+    real.start()
+    assert memory.entered.wait(30) and engine.busy()
+    yield engine, memory
+    memory.release.set()
+    real.join(30)
+    engine.close()
+
+
+def test_prefetch_waits_for_real_requests_and_gives_up_at_its_deadline(
+    held: tuple[TranslationEngine, HeldMemory],
+) -> None:
+    engine, memory = held
+    sentence = ["Die Stadt plant neue Radwege."]
+    assert engine.prefetch(sentence, "de", "en", time.monotonic() + 0.3) == 0
+    assert len(memory) == 0
+    late = threading.Timer(0.3, memory.release.set)
+    late.start()
+    assert engine.prefetch(sentence, "de", "en", time.monotonic() + 30) == 1
+    assert not engine.busy()  # it started only once the real request was done
+    late.join(30)
+    assert len(memory) == 2
 
 
 def test_the_prefetcher_runs_queued_jobs_in_the_background_and_can_be_turned_off(
@@ -146,3 +153,15 @@ def test_the_prefetcher_runs_queued_jobs_in_the_background_and_can_be_turned_off
         assert quiet.wait_idle(1) and len(off.memory) == 0  # type: ignore[arg-type]
     finally:
         off.close()
+
+
+def test_closing_stops_a_prefetch_that_waits_for_a_busy_engine(
+    held: tuple[TranslationEngine, HeldMemory], prepared: PreparedDocument
+) -> None:
+    engine, memory = held
+    prefetcher = Prefetcher(Pipeline(engine))
+    prefetcher.submit(prepared, ["en"], THREE)
+    assert not prefetcher.wait_idle(0.5)  # waiting for the real request, up to 30 s
+    prefetcher.close()
+    assert prefetcher.wait_idle(0)  # not waiting any more: cancelled
+    assert prefetcher.decoded == 0 and len(memory) == 0

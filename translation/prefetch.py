@@ -62,7 +62,7 @@ class Prefetcher:
         self._jobs: deque[_Job] = deque(maxlen=MAX_WAITING)
         self._wake = threading.Condition()
         self._running = 0
-        self._closed = False
+        self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -78,7 +78,7 @@ class Prefetcher:
         if not self.enabled:
             return
         with self._wake:
-            if self._closed:
+            if self._closed.is_set():
                 return
             self._jobs.append(_Job(prepared, tuple(targets), options))
             if self._thread is None:
@@ -93,21 +93,24 @@ class Prefetcher:
         with self._wake:
             return self._wake.wait_for(lambda: not self._jobs and not self._running, timeout)
 
-    def close(self) -> None:
-        """Drop waiting jobs and stop the thread after its current sentence."""
+    def close(self, timeout: float = 60.0) -> None:
+        """Drop waiting jobs and stop the thread after its current sentence, which finishes at
+        normal priority: a thread left waiting inside CTranslate2 when the interpreter exits
+        would abort the process."""
         with self._wake:
-            self._closed = True
+            self._closed.set()
             self._jobs.clear()
             self._wake.notify_all()
             thread = self._thread
         if thread is not None:
-            thread.join(timeout=5)
+            self.pipeline.engine.hurry_background()
+            thread.join(timeout)
 
     def _work(self) -> None:
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: self._jobs or self._closed)
-                if self._closed:
+                self._wake.wait_for(lambda: self._jobs or self._closed.is_set())
+                if self._closed.is_set():
                     return
                 job = self._jobs.popleft()
                 self._running += 1
@@ -130,6 +133,6 @@ class Prefetcher:
         decoded = 0
         for target in dict.fromkeys(targets):
             if texts and target != prepared.language:  # a shared first hop is recalled
-                decoded += engine.prefetch(texts, prepared.language, target, deadline)
+                decoded += engine.prefetch(texts, prepared.language, target, deadline, self._closed)
         self.decoded += decoded
         return decoded

@@ -34,7 +34,7 @@ from translation.models.batching import (
     length_bucket,
     plan_batches,
 )
-from translation.models.idle import build_at_idle_priority
+from translation.models.idle import build_at_idle_priority, restore_priority
 from translation.models.memory import Remembered, TranslationMemory
 from translation.models.scheduler import DecodeScheduler
 from translation.options import at_least, positive
@@ -166,14 +166,25 @@ class _Background:
         self._options = options
         self._lock = threading.Lock()
         self._translator: Any = None
+        self._threads: set[int] = set()
+        self._hurried = False
 
     def translator(self) -> Any:
         with self._lock:
             if self._translator is None:
-                self._translator = build_at_idle_priority(
+                self._translator, self._threads = build_at_idle_priority(
                     lambda: _translator(self._model_dir, self._options, replicas=1)
                 )
+                if self._hurried:
+                    restore_priority(self._threads)
             return self._translator
+
+    def hurry(self) -> None:
+        """Normal priority for the worker from now on, so a sentence still decoding ends soon
+        (shutdown)."""
+        with self._lock:
+            self._hurried = True
+            restore_priority(self._threads)
 
 
 @dataclass(frozen=True)
@@ -283,14 +294,22 @@ class TranslationEngine:
         with self._quiet:
             return self._foreground > 0
 
-    def prefetch(self, sentences: Sequence[str], source: str, target: str, deadline: float) -> int:
+    def prefetch(
+        self,
+        sentences: Sequence[str],
+        source: str,
+        target: str,
+        deadline: float,
+        cancel: threading.Event | None = None,
+    ) -> int:
         """Put translations of ``sentences`` into the memory for a later request; returns
         how many sentence-hops were decoded.
 
         Each sentence is decoded alone to its own bound (the output a real request gets) on
         the model's lowest-priority translator, and only while no real request is translating;
-        once ``deadline`` (``time.monotonic()``) passes without such a pause, the rest is
-        dropped. Without a memory there is nowhere to keep the result, so nothing is done.
+        once ``deadline`` (``time.monotonic()``) passes without such a pause, or ``cancel`` is
+        set, the rest is dropped. Without a memory there is nowhere to keep the result, so
+        nothing is done.
         """
         if self.memory is None or source == target:
             return 0
@@ -302,7 +321,7 @@ class TranslationEngine:
             for text in texts:
                 if text in known:
                     continue
-                if not self._wait_quiet(deadline):
+                if not self._wait_quiet(deadline, cancel):
                     return decoded
                 known[text] = self._decode_background(model, text)
                 self.memory.remember(model.memory_key, {text: known[text]})
@@ -310,11 +329,23 @@ class TranslationEngine:
             texts = [known[text].text for text in texts if known[text].text.strip()]
         return decoded
 
-    def _wait_quiet(self, deadline: float) -> bool:
+    def hurry_background(self) -> None:
+        """Let background sentences still decoding finish at normal priority (shutdown)."""
+        with self._lock:
+            models = list(self._loaded.values())
+        for model in models:
+            model.background.hurry()
+
+    def _wait_quiet(self, deadline: float, cancel: threading.Event | None) -> bool:
+        """Wait until no real request translates: False at the deadline or when cancelled."""
         with self._quiet:
-            return self._quiet.wait_for(
-                lambda: self._foreground == 0, timeout=max(0.0, deadline - time.monotonic())
-            )
+            while cancel is None or not cancel.is_set():
+                left = deadline - time.monotonic()
+                if self._quiet.wait_for(lambda: self._foreground == 0, min(0.25, max(0, left))):
+                    return True
+                if left <= 0:
+                    return False
+            return False
 
     def _decode_background(self, model: _LoadedModel, text: str) -> Remembered:
         encoded = model.tokenizer.encode([text])
