@@ -186,6 +186,11 @@ class _Background:
             self._hurried = True
             restore_priority(self._threads)
 
+    def release(self) -> None:
+        """Drop the translator (the next use builds it again)."""
+        with self._lock:
+            self._translator, self._threads = None, set()
+
 
 @dataclass(frozen=True)
 class _LoadedModel:
@@ -350,6 +355,10 @@ class TranslationEngine:
     def _decode_background(self, model: _LoadedModel, text: str) -> Remembered:
         encoded = model.tokenizer.encode([text])
         bound = self._options.decoding_bound(len(encoded[0]))
+        with self._lock:  # one background translator at a time: ~100 MB, not one per model
+            others = [m.background for m in self._loaded.values() if m is not model]
+        for other in others:
+            other.release()
         translator = model.background.translator()
         results = _submit(model, encoded, bound, self._options, translator)
         return self._outputs(model, [list(results[0].result().hypotheses[0])], [len(encoded[0])])[0]
@@ -451,7 +460,7 @@ def _submit(
     (futures: the replica pool schedules them the same way for the scheduler's threads), on
     the model's translator unless another one (the background one) is given."""
     prefix = model.package.target_prefix
-    return (translator or model.translator).translate_batch(
+    return (translator if translator is not None else model.translator).translate_batch(
         sources,
         target_prefix=[[prefix] for _ in sources] if prefix else None,
         asynchronous=True,

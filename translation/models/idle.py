@@ -8,8 +8,9 @@ CTranslate2 starts its worker threads from the creating thread, and Linux thread
 scheduling policy (checked: the worker shows policy 5 in ``/proc/self/task/*/stat``). Such a
 thread runs only when a core has nothing else to run, so a real request arriving mid-batch takes
 the cores back at once and the background batch simply waits. Where ``SCHED_IDLE`` is missing,
-the thread falls back to nice 19. The cost is a second copy of the model (~100 MB for a base
-package), built on first use only.
+the thread falls back to nice 19. The cost is a second copy of one model at a time (~100 MB
+for a base package: the engine keeps one background translator and rebuilds it when the
+prefetch moves to another model, which takes a fraction of a second).
 
 At shutdown a background sentence must not be left decoding (a Python thread waiting inside
 CTranslate2 when the interpreter exits aborts the process), so ``restore_priority`` gives the
