@@ -17,7 +17,12 @@ Scenarios: ``max_loaded_models`` 4 (the default; all three stay loaded) and 2 (L
 stay loaded, the third is loaded again when needed). A fresh interpreter also measures what
 detection (langdetect + lingua) and one loaded base model add to a process.
 
-Usage: python -m benchmarks.memory [--chats 10] [--limits 4,2] [--work-dir build/bench]
+After the traffic the bot runs on for ``--settle`` seconds: it translates the next sentences
+of each summary in the background ("Longer" prefetch) on one lowest-priority translator per
+model; "peak with prefetch" is the high-water mark including them.
+
+Usage: python -m benchmarks.memory [--chats 10] [--limits 4,2] [--settle 30]
+    [--work-dir build/bench]
 """
 
 from __future__ import annotations
@@ -116,6 +121,7 @@ class Scenario:
     idle_mb: float
     peak_mb: float
     after_mb: float  # RSS once every request was answered
+    settled_peak_mb: float  # peak RSS after --settle seconds more (the prefetch's translators)
     answered: int
     sent: int
     traffic_seconds: float
@@ -125,7 +131,11 @@ class Scenario:
 
 
 async def run_scenario(
-    packages_dir: Path, texts: list[str], max_loaded: int, wait_seconds: float
+    packages_dir: Path,
+    texts: list[str],
+    max_loaded: int,
+    wait_seconds: float,
+    settle_seconds: float = 0.0,
 ) -> Scenario:
     temp = Path(tempfile.mkdtemp(prefix="briefbot-memory-"))
     config, log = temp / "briefbot.toml", temp / "bot.log"
@@ -166,6 +176,8 @@ async def run_scenario(
                 peak = peak_rss_mb(process.pid, 0)
                 after = psutil.Process(process.pid).memory_info().rss / 2**20
                 loaded = loaded_models(await ask_owner(server, "/models"))
+                await asyncio.sleep(settle_seconds)  # background prefetch ("Longer") after it
+                settled = peak_rss_mb(process.pid, 0)
             finally:
                 await stop_bot(process)
         output = log.read_text("utf-8", errors="replace")
@@ -174,6 +186,7 @@ async def run_scenario(
             idle_mb=idle,
             peak_mb=peak,
             after_mb=after,
+            settled_peak_mb=settled,
             answered=sum(is_answered(server, r) for r in requests),
             sent=len(requests),
             traffic_seconds=traffic,
@@ -191,6 +204,7 @@ def report(scenarios: list[Scenario]) -> str:
         "idle RSS MB",
         "peak RSS MB",
         "RSS after MB",
+        "peak with prefetch MB",
         "answered",
         "traffic s",
         "loaded after (of limit)",
@@ -206,6 +220,7 @@ def report(scenarios: list[Scenario]) -> str:
                 f"{s.idle_mb:.0f}",
                 f"{s.peak_mb:.0f}",
                 f"{s.after_mb:.0f}",
+                f"{s.settled_peak_mb:.0f}",
                 f"{s.answered}/{s.sent}",
                 f"{s.traffic_seconds:.1f}",
                 loaded,
@@ -225,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limits", default="4,2", help="max_loaded_models per scenario, comma-separated"
     )
     parser.add_argument("--wait", type=float, default=120.0, help="seconds per phase, at most")
+    parser.add_argument(
+        "--settle", type=float, default=30.0, help="seconds after the traffic (prefetch)"
+    )
     args = parser.parse_args(argv)
     if not (args.eval_dir / "mt_de_en.jsonl").is_file():
         print(f"error: no eval data in {args.eval_dir} (use --eval-dir)", file=sys.stderr)
@@ -234,11 +252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     packages_dir = ensure_packages(args.work_dir, PAIRS)
     texts = articles(args.eval_dir, args.chats)
     limits = [int(part) for part in args.limits.split(",") if part.strip()]
-    scenarios = [asyncio.run(run_scenario(packages_dir, texts, n, args.wait)) for n in limits]
+    scenarios = [
+        asyncio.run(run_scenario(packages_dir, texts, n, args.wait, args.settle)) for n in limits
+    ]
     print(f"\n## Bot process, {args.chats} concurrent requests, pairs de→en, en→fr, en→de\n")
     print(report(scenarios))
     for s in scenarios:
-        met = "met" if s.peak_mb < TARGET_MB and s.answered == s.sent else "NOT met"
+        peak = max(s.peak_mb, s.settled_peak_mb)
+        met = "met" if peak < TARGET_MB and s.answered == s.sent else "NOT met"
         print(f"# max_loaded_models {s.max_loaded}: peak < {TARGET_MB:.0f} MB: {met}")
     if len(scenarios) > 1:
         first, last = scenarios[0], scenarios[-1]

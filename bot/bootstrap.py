@@ -143,6 +143,8 @@ class Core:
         return self._service
 
     async def close(self) -> None:
+        if self._service is not None:
+            await asyncio.to_thread(self._service.prefetcher.close)
         self._service = None
         self._feeds = None
         if self._owns_storage and self._storage is not None:

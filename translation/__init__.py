@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from translation.models.engine import EngineOptions, TranslationEngine
     from translation.models.package_builder import build_test_package
     from translation.pipeline import Pipeline, PipelineLimits, PreparedDocument
+    from translation.prefetch import Prefetcher
     from translation.text.detection import detect_language
     from translation.text.detection import preload as preload_detectors
     from translation.web.decoding import decode_bytes
@@ -104,6 +105,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Pipeline": ("translation.pipeline", "Pipeline"),
     "PipelineLimits": ("translation.pipeline", "PipelineLimits"),
     "PreparedDocument": ("translation.pipeline", "PreparedDocument"),
+    "Prefetcher": ("translation.prefetch", "Prefetcher"),
     "detect_language": ("translation.text.detection", "detect_language"),
     "preload_detectors": ("translation.text.detection", "preload"),
     "decode_bytes": ("translation.web.decoding", "decode_bytes"),
@@ -156,6 +158,7 @@ __all__ = [
     "Pipeline",
     "PipelineLimits",
     "PipelineResult",
+    "Prefetcher",
     "PreparedDocument",
     "SummaryOptions",
     "TextInput",

@@ -60,6 +60,7 @@ from translation import (
     ModelMissingError,
     Pipeline,
     PipelineResult,
+    Prefetcher,
     PreparedDocument,
     SummaryOptions,
     TextInput,
@@ -157,6 +158,8 @@ class BriefService:
         self.resumers: dict[str, Callable[[Job, ChatPort], Awaitable[None]]] = {}
         self._models_version = ""
         self.refresh_models_version()
+        #: Translates the sentences "Longer" would add, in the background (issue 17).
+        self.prefetcher = Prefetcher(pipeline)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -676,12 +679,15 @@ class BriefService:
         language is ready (when there is anything to translate)."""
         reachable = self._reachable(prepared.language, targets)
         if live is None or self.live_interval is None or not reachable:
-            return await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
-        answer = LiveAnswer(live, prepared, reachable, ui, interval=self.live_interval)
-        async with answer:
-            return await self._cpu(
-                self.pipeline.summarize_prepared, prepared, targets, options, answer.listener
-            )
+            result = await self._cpu(self.pipeline.summarize_prepared, prepared, targets, options)
+        else:
+            answer = LiveAnswer(live, prepared, reachable, ui, interval=self.live_interval)
+            async with answer:
+                result = await self._cpu(
+                    self.pipeline.summarize_prepared, prepared, targets, options, answer.listener
+                )
+        self.prefetcher.submit(prepared, reachable, options)
+        return result
 
     def _reachable(self, source: str, targets: Sequence[str]) -> tuple[str, ...]:
         """The targets other than ``source`` that installed models translate into."""

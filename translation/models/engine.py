@@ -16,6 +16,7 @@ import itertools
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from translation.models.batching import (
     length_bucket,
     plan_batches,
 )
+from translation.models.idle import build_at_idle_priority, restore_priority
 from translation.models.memory import Remembered, TranslationMemory
 from translation.models.scheduler import DecodeScheduler
 from translation.options import at_least, positive
@@ -84,11 +86,18 @@ class EngineOptions:
     #: One DecodeScheduler per loaded model shares batches across concurrent requests;
     #: off: each request plans and submits its own batches (the benchmarks' comparison).
     continuous_batching: bool = True
+    #: After a summary, this many next-ranked sentences ("Longer") are translated into the
+    #: memory in the background, at the lowest CPU priority (0: off; see ``prefetch``).
+    prefetch_sentences: int = 2
+    #: A prefetch that cannot start within this many seconds (real requests keep the engine
+    #: busy) is dropped.
+    prefetch_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         at_least(1, self, "beam_size", "inter_threads", "max_batch_size", "max_loaded_models")
         at_least(1, self, "max_decoding_length")
-        at_least(0, self, "intra_threads", "length_extra")
+        at_least(0, self, "intra_threads", "length_extra", "prefetch_sentences")
+        at_least(0, self, "prefetch_seconds")
         positive(self, "length_ratio")
 
     def decoding_bound(self, source_tokens: int) -> int:
@@ -149,12 +158,47 @@ class _BpeTokenizer:
         return str(self._tokenizer.decode(tokens))
 
 
+class _Background:
+    """A model's lowest-priority translator (one replica), built at first use (see ``idle``)."""
+
+    def __init__(self, model_dir: Path, options: EngineOptions) -> None:
+        self._model_dir = model_dir
+        self._options = options
+        self._lock = threading.Lock()
+        self._translator: Any = None
+        self._threads: set[int] = set()
+        self._hurried = False
+
+    def translator(self) -> Any:
+        with self._lock:
+            if self._translator is None:
+                self._translator, self._threads = build_at_idle_priority(
+                    lambda: _translator(self._model_dir, self._options, replicas=1)
+                )
+                if self._hurried:
+                    restore_priority(self._threads)
+            return self._translator
+
+    def hurry(self) -> None:
+        """Normal priority for the worker from now on, so a sentence still decoding ends soon
+        (shutdown)."""
+        with self._lock:
+            self._hurried = True
+            restore_priority(self._threads)
+
+    def release(self) -> None:
+        """Drop the translator (the next use builds it again)."""
+        with self._lock:
+            self._translator, self._threads = None, set()
+
+
 @dataclass(frozen=True)
 class _LoadedModel:
     package: InstalledPackage
     translator: Any  # ctranslate2.Translator (untyped extension)
     tokenizer: _Tokenizer
     memory_key: str
+    background: _Background
     scheduler: DecodeScheduler | None = None
 
 
@@ -174,6 +218,9 @@ class TranslationEngine:
         self._load_locks: dict[tuple[str, str], threading.Lock] = {}
         self._loaded: OrderedDict[tuple[str, str], _LoadedModel] = OrderedDict()
         self._packages: dict[tuple[str, str], InstalledPackage] = {}
+        #: Real requests translating now; prefetching waits until there are none.
+        self._foreground = 0
+        self._quiet = threading.Condition()
         self.refresh()
 
     @property
@@ -236,9 +283,85 @@ class TranslationEngine:
             return Translation(texts, None, [0] * len(texts))
         path = self.route(source, target)
         tokens: list[int] = []
-        for hop_source, hop_target in itertools.pairwise(path):
-            texts, tokens = self._translate_direct(texts, hop_source, hop_target)
+        with self._quiet:
+            self._foreground += 1
+        try:
+            for hop_source, hop_target in itertools.pairwise(path):
+                texts, tokens = self._translate_direct(texts, hop_source, hop_target)
+        finally:
+            with self._quiet:
+                self._foreground -= 1
+                self._quiet.notify_all()
         return Translation(texts, path[1] if len(path) == 3 else None, tokens)
+
+    def busy(self) -> bool:
+        """Whether a real request is translating now."""
+        with self._quiet:
+            return self._foreground > 0
+
+    def prefetch(
+        self,
+        sentences: Sequence[str],
+        source: str,
+        target: str,
+        deadline: float,
+        cancel: threading.Event | None = None,
+    ) -> int:
+        """Put translations of ``sentences`` into the memory for a later request; returns
+        how many sentence-hops were decoded.
+
+        Each sentence is decoded alone to its own bound (the output a real request gets) on
+        the model's lowest-priority translator, and only while no real request is translating;
+        once ``deadline`` (``time.monotonic()``) passes without such a pause, or ``cancel`` is
+        set, the rest is dropped. Without a memory there is nowhere to keep the result, so
+        nothing is done.
+        """
+        if self.memory is None or source == target:
+            return 0
+        decoded = 0
+        texts = [text for text in dict.fromkeys(sentences) if text.strip()]
+        for here, there in itertools.pairwise(self.route(source, target)):
+            model = self._model(here, there)
+            known = self.memory.recall(model.memory_key, texts)
+            for text in texts:
+                if text in known:
+                    continue
+                if not self._wait_quiet(deadline, cancel):
+                    return decoded
+                known[text] = self._decode_background(model, text)
+                self.memory.remember(model.memory_key, {text: known[text]})
+                decoded += 1
+            texts = [known[text].text for text in texts if known[text].text.strip()]
+        return decoded
+
+    def hurry_background(self) -> None:
+        """Let background sentences still decoding finish at normal priority (shutdown)."""
+        with self._lock:
+            models = list(self._loaded.values())
+        for model in models:
+            model.background.hurry()
+
+    def _wait_quiet(self, deadline: float, cancel: threading.Event | None) -> bool:
+        """Wait until no real request translates: False at the deadline or when cancelled."""
+        with self._quiet:
+            while cancel is None or not cancel.is_set():
+                left = deadline - time.monotonic()
+                if self._quiet.wait_for(lambda: self._foreground == 0, min(0.25, max(0, left))):
+                    return True
+                if left <= 0:
+                    return False
+            return False
+
+    def _decode_background(self, model: _LoadedModel, text: str) -> Remembered:
+        encoded = model.tokenizer.encode([text])
+        bound = self._options.decoding_bound(len(encoded[0]))
+        with self._lock:  # one background translator at a time: ~100 MB, not one per model
+            others = [m.background for m in self._loaded.values() if m is not model]
+        for other in others:
+            other.release()
+        translator = model.background.translator()
+        results = _submit(model, encoded, bound, self._options, translator)
+        return self._outputs(model, [list(results[0].result().hypotheses[0])], [len(encoded[0])])[0]
 
     def _translate_direct(
         self, texts: list[str], source: str, target: str
@@ -246,7 +369,7 @@ class TranslationEngine:
         """One hop: remembered sentences are reused, each other distinct sentence decoded once."""
         model = self._model(source, target)
         wanted = [text for text in dict.fromkeys(texts) if text.strip()]
-        known = self.memory.recall(model.memory_key, wanted) if self.memory else {}
+        known = self.memory.recall(model.memory_key, wanted) if self.memory is not None else {}
         todo = [text for text in wanted if text not in known]
         if todo:
             fresh = dict(zip(todo, self._decode(model, todo), strict=True))
@@ -264,6 +387,11 @@ class TranslationEngine:
             hypotheses = model.scheduler.decode(encoded, lengths)
         else:
             hypotheses = self._decode_planned(model, encoded, lengths)
+        return self._outputs(model, hypotheses, lengths)
+
+    def _outputs(
+        self, model: _LoadedModel, hypotheses: list[list[str]], lengths: list[int]
+    ) -> list[Remembered]:
         prefix = model.package.target_prefix
         outputs = []
         for hypothesis, length in zip(hypotheses, lengths, strict=True):
@@ -326,11 +454,13 @@ def _submit(
     sources: list[list[str]],
     bound: int,
     options: EngineOptions,
+    translator: Any = None,
 ) -> Any:
     """One asynchronous CTranslate2 call for one batch decoded to at most ``bound`` tokens
-    (futures: the replica pool schedules them the same way for the scheduler's threads)."""
+    (futures: the replica pool schedules them the same way for the scheduler's threads), on
+    the model's translator unless another one (the background one) is given."""
     prefix = model.package.target_prefix
-    return model.translator.translate_batch(
+    return (translator if translator is not None else model.translator).translate_batch(
         sources,
         target_prefix=[[prefix] for _ in sources] if prefix else None,
         asynchronous=True,
@@ -392,19 +522,24 @@ def _load(package: InstalledPackage, options: EngineOptions) -> _LoadedModel:
             raise ModelLoadError(f"The {label} has no sentencepiece.model or bpe.model")
         if not (model_dir / "model.bin").is_file():
             raise ModelLoadError(f"The {label} has no model/model.bin")
-        translator = ctranslate2.Translator(
-            str(model_dir),
-            device="cpu",
-            compute_type=options.compute_type,
-            inter_threads=options.inter_threads,
-            intra_threads=options.intra_threads,
-        )
+        translator = _translator(model_dir, options, options.inter_threads)
     except ModelLoadError:
         raise
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelLoadError(f"The {label} cannot be loaded: {exc}") from exc
     log.info("Loaded %s", label)
-    return _LoadedModel(package, translator, tokenizer, memory_key(package, options))
+    key = memory_key(package, options)
+    return _LoadedModel(package, translator, tokenizer, key, _Background(model_dir, options))
+
+
+def _translator(model_dir: Path, options: EngineOptions, replicas: int) -> Any:
+    return ctranslate2.Translator(
+        str(model_dir),
+        device="cpu",
+        compute_type=options.compute_type,
+        inter_threads=replicas,
+        intra_threads=options.intra_threads,
+    )
 
 
 def _missing_error(source: str, target: str, pairs: set[tuple[str, str]]) -> ModelMissingError:
