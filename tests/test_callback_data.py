@@ -31,6 +31,7 @@ EXAMPLES = {
     "short": ("a1",),
     "long": ("job-7",),
     "feed": ("unfollow", "999999999999"),  # longest operation and feed id
+    "cfeed": ("unfollow", "999999999999", "-1009999999999999"),  # and longest channel id
 }
 
 

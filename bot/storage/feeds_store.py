@@ -15,6 +15,7 @@ from typing import Any
 from bot.core.feed_records import (
     FEED_ARTICLE_JOB,
     FEED_DIGEST_JOB,
+    FEED_JOBS,
     DeliveryMode,
     DigestSchedule,
     FeedState,
@@ -23,8 +24,11 @@ from bot.core.feed_records import (
 )
 from bot.storage.sql import Database, Session
 
+#: A subscription rests while its chat cannot be reached (``mark_unreachable``).
+_REACHABLE = "NOT EXISTS (SELECT 1 FROM feed_unreachable_chats u WHERE u.chat_id = s.chat_id)"
 _SUBSCRIPTION_COLUMNS = (
-    "s.chat_id, s.feed_id, f.url, f.title, s.mode, s.paused, f.paused AS feed_paused"
+    "s.chat_id, s.feed_id, f.url, f.title, s.mode, s.paused, f.paused AS feed_paused, "
+    f"CASE WHEN {_REACHABLE} THEN 0 ELSE 1 END AS unreachable"
 )
 
 
@@ -52,6 +56,7 @@ def _subscription(row: Any) -> Subscription:
         mode=row["mode"],
         paused=bool(row["paused"]),
         feed_paused=bool(row["feed_paused"]),
+        unreachable=bool(row["unreachable"]),
     )
 
 
@@ -82,11 +87,12 @@ class FeedsStore:
         return _feed(row) if row is not None else None
 
     async def due_feeds(self, now: float) -> list[FeedState]:
-        """Feeds to poll now: due, not paused, followed by at least one active chat."""
+        """Feeds to poll now: due, not paused, followed by at least one active chat (not
+        paused, reachable)."""
         rows = await self._db.fetchall(
             "SELECT * FROM feeds f WHERE f.paused = 0 AND f.next_poll_at <= ? AND EXISTS "
-            "(SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = f.id AND s.paused = 0) "
-            "ORDER BY f.next_poll_at",
+            f"(SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = f.id AND s.paused = 0 "
+            f"AND {_REACHABLE}) ORDER BY f.next_poll_at",
             (now,),
         )
         return [_feed(row) for row in rows]
@@ -189,14 +195,39 @@ class FeedsStore:
         return [_subscription(row) for row in rows]
 
     async def followers(self, feed_id: int) -> list[Subscription]:
-        """Active subscriptions of a feed (not paused by their chat)."""
+        """Active subscriptions of a feed (not paused by their chat, chat reachable)."""
         rows = await self._db.fetchall(
             f"SELECT {_SUBSCRIPTION_COLUMNS} FROM feed_subscriptions s "
             "JOIN feeds f ON f.id = s.feed_id WHERE s.feed_id = ? AND s.paused = 0 "
-            "ORDER BY s.chat_id",
+            f"AND {_REACHABLE} ORDER BY s.chat_id",
             (feed_id,),
         )
         return [_subscription(row) for row in rows]
+
+    # -- chats the bot cannot reach --------------------------------------------------------------
+
+    async def mark_unreachable(self, chat_id: int, reason: str, now: float) -> bool:
+        """The chat blocked or removed the bot: its subscriptions rest and its waiting feed
+        deliveries are dropped (no retry storm). True when the chat was reachable until now."""
+        async with self._db.transaction() as tx:
+            added = await tx.execute(
+                "INSERT INTO feed_unreachable_chats (chat_id, reason, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id) DO NOTHING",
+                (chat_id, reason[:300], now),
+            )
+            await tx.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE chat_id = ? "
+                "AND kind IN (?, ?) AND status IN ('queued', 'running')",
+                (f"chat unreachable: {reason}"[:500], now, chat_id, *FEED_JOBS),
+            )
+        return added > 0
+
+    async def mark_reachable(self, chat_id: int) -> bool:
+        """The chat is back; True when it had been marked unreachable."""
+        removed = await self._db.execute(
+            "DELETE FROM feed_unreachable_chats WHERE chat_id = ?", (chat_id,)
+        )
+        return removed > 0
 
     # -- seen articles and deliveries -------------------------------------------------------------
 
@@ -309,6 +340,7 @@ async def move_chat_feeds(tx: Session, old_chat_id: int, new_chat_id: int) -> No
         "feed_seen": "key",
         "feed_digest_items": "url",
         "feed_digest_schedules": None,
+        "feed_unreachable_chats": None,
     }
     for table, rest in tables.items():
         same = f" AND n.{rest} = {table}.{rest}" if rest else ""

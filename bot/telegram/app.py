@@ -168,7 +168,13 @@ async def _post_init(application: BriefApplication) -> None:
     if url:  # the scaled mode: jobs go through the queue, workers resume stalled ones
         data.scaled = await open_scaled(service, url)
         if data.role == "run":
-            start_workers(data.scaled, service, chat, concurrency=core.config.limits.workers)
+            start_workers(
+                data.scaled,
+                service,
+                chat,
+                concurrency=core.config.limits.workers,
+                feeds=core.feeds,
+            )
     elif data.resume_jobs:
         await service.resume_unfinished(chat)
     log.info("Briefbot ready as @%s", application.bot.username)

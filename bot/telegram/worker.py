@@ -21,6 +21,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.bootstrap import Core
 from bot.config import Config, ConfigError
+from bot.core.feeds import FeedService
 from bot.core.queued import QueuedIntake
 from bot.core.service import BriefService
 from bot.metrics import RETRIES, MeteredStorage, watch_queue_depth
@@ -35,6 +36,7 @@ from bot.storage.job_queue import (
 from bot.storage.postgres import PostgresDatabase
 from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.chat import TelegramChat
+from bot.telegram.feed_tasks import register_feed_tasks
 from bot.telegram.logging_setup import setup_logging
 from bot.telegram.transport import RetryingRequest
 from translation import preload_detectors
@@ -156,9 +158,12 @@ def start_workers(
     *,
     concurrency: int,
     stalled_after: float = DEFAULT_STALLED_AFTER,
+    feeds: FeedService | None = None,
 ) -> None:
     """Workers inside this process (``briefbot run`` on PostgreSQL: both roles in one)."""
     register_task(scaled, service, chat)
+    if feeds is not None:
+        register_feed_tasks(scaled, feeds, chat)
     scaled.workers = asyncio.create_task(
         work(scaled, concurrency=concurrency, stalled_after=stalled_after), name="briefbot-workers"
     )
@@ -202,6 +207,7 @@ async def serve_workers(config: Config, *, concurrency: int, stalled_after: floa
             scaled = await open_scaled(service, url)
             try:
                 register_task(scaled, service, chat)
+                register_feed_tasks(scaled, core.feeds, chat)
                 worker = asyncio.create_task(
                     work(scaled, concurrency=concurrency, stalled_after=stalled_after)
                 )
