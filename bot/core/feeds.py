@@ -212,8 +212,7 @@ class FeedService:
             latest = feed.entries[: self.config.initial_articles]
             jobs = await self._enqueue(chat_id, feed_id, feed, latest, now)
             backlog = feed.entries[self.config.initial_articles :]
-            keys = [k for e in backlog for k in (e.url, f"hash:{e.content_hash}")]
-            await self.repo.mark_seen(chat_id, keys, now)
+            await self.repo.mark_seen(chat_id, _seen_keys(backlog), now)
         return Followed(feed_id, feed.title, poll.url, new, len(jobs), tuple(jobs))
 
     async def unfollow(self, chat_id: int, feed_id: int) -> bool:
@@ -377,12 +376,28 @@ class FeedService:
         return paused
 
     async def chat_back(self, chat_id: int) -> bool:
-        """The chat is back (``/start``, the bot added again): its feeds run again from now.
-        True when they had been resting (the chat is then told so)."""
+        """The chat is back (``/start``, the bot added again): its feeds run again from now,
+        as after a first follow (what they published meanwhile is marked seen, not sent in a
+        burst). True when they had been resting (the chat is then told so)."""
+        subs = await self.repo.subscriptions(chat_id)
+        if not any(sub.unreachable for sub in subs):
+            return False
+        for sub in subs:
+            await self._mark_current_seen(chat_id, sub.url)
         back = await self.repo.mark_reachable(chat_id)
         if back:
             log.info("Chat %s is back: its feeds run again", chat_id)
         return back
+
+    async def _mark_current_seen(self, chat_id: int, url: str) -> None:
+        try:
+            async with self._pacer.turn(url):
+                poll = await self._poller(url, None, False)
+        except FetchError as exc:  # the next poll finds out again
+            log.info("Feed %s not read for chat %s: %s", url, chat_id, exc.message)
+            return
+        if poll.feed is not None:
+            await self.repo.mark_seen(chat_id, _seen_keys(poll.feed.entries), self.clock())
 
     # -- deliveries -----------------------------------------------------------------------------
 
@@ -530,6 +545,11 @@ class FeedService:
             FeedDigestView(tuple(chunk), len(items), number == 0, ui)
             for number, chunk in enumerate(chunks)
         ]
+
+
+def _seen_keys(entries: Iterable[FeedEntry]) -> list[str]:
+    """What marks articles as known to a chat: their canonical URLs and content hashes."""
+    return [key for e in entries for key in (e.url, f"hash:{e.content_hash}")]
 
 
 def _digest_entry(item: dict[str, object], sentences: tuple[str, ...] = ()) -> DigestEntry:
