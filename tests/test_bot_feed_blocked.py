@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.support.bot_harness import GROUP_CHAT, PRIVATE_CHAT, BotEnv
 from tests.support.feed_fixtures import HEADLINES, RSS_TYPE, rss
+from tests.support.http_servers import PageServer
 from tests.test_bot_feeds import HOUR, feed_bot, feeds_of, items, news, tick, visible
 from translation.models.engine import TranslationEngine
 
@@ -20,6 +21,14 @@ def attempts(env: BotEnv, chat_id: int) -> int:
     return sum(c.params.get("chat_id") == chat_id for c in env.server.calls("sendMessage"))
 
 
+async def followed(env: BotEnv, site: PageServer, chat_id: int) -> None:
+    """``chat_id`` follows the site's feed, which lists article 0 so far."""
+    feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
+    env.server.add_chat(chat_id)
+    sender = chat_id if chat_id < 0 else None  # a group's anonymous admin
+    await env.ask(chat_id, f"/follow {feed}", sender_chat=sender)
+
+
 def texts(env: BotEnv, chat_id: int) -> list[str]:
     return [visible(m) for m in env.server.sent_messages(chat_id)]
 
@@ -28,10 +37,8 @@ async def test_a_user_who_blocked_the_bot_rests_until_start(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
-        feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
-        await env.ask(PRIVATE_CHAT, f"/follow {feed}")
-        env.server.add_chat(GROUP_CHAT)
-        await env.ask(GROUP_CHAT, f"/follow {feed}", sender_chat=GROUP_CHAT)
+        await followed(env, site, PRIVATE_CHAT)
+        await followed(env, site, GROUP_CHAT)
 
         env.server.block(PRIVATE_CHAT)
         site.add("/rss.xml", rss(items(site, 0, 1)), RSS_TYPE)
@@ -66,9 +73,7 @@ async def test_a_group_that_removed_the_bot_rests_until_it_is_added_again(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
-        feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
-        env.server.add_chat(GROUP_CHAT)
-        await env.ask(GROUP_CHAT, f"/follow {feed}", sender_chat=GROUP_CHAT)
+        await followed(env, site, GROUP_CHAT)
 
         # Removed, and Telegram says so: the feeds rest at once, nothing is even tried.
         env.server.block(GROUP_CHAT, "Forbidden: bot was kicked from the supergroup chat")
@@ -98,8 +103,7 @@ async def test_a_chat_that_is_gone_is_paused_on_chat_not_found(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
-        feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
-        await env.ask(PRIVATE_CHAT, f"/follow {feed}")
+        await followed(env, site, PRIVATE_CHAT)
         env.server.fail_next("sendMessage", 400, description="Bad Request: chat not found")
         site.add("/rss.xml", rss(items(site, 0, 1)), RSS_TYPE)
         await tick(env, HOUR)

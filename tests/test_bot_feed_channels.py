@@ -107,6 +107,8 @@ async def test_a_channel_admin_follows_from_a_private_chat_forged_admins_are_ref
         pause = buttons(listing)["⏸ 1"]
         assert (await env.press(ADMIN, ADMIN, pause, listing.message_id))["text"] == "Saved."
         assert (await feeds_of(env).subscriptions(CHANNEL))[0].paused
+        edited = visible(env.server.sent_messages(ADMIN)[-1])
+        assert edited.startswith("Channel Stadtnachrichten:\n") and "— paused" in edited
         # Demoted in between: the next press is refused (asked again, not remembered).
         env.server.set_member(CHANNEL, ADMIN, "member")
         resume = buttons(env.server.sent_messages(ADMIN)[-1])["▶️ 1"]

@@ -126,11 +126,8 @@ def register_feed_tasks(scaled: Scaled, feeds: FeedService, chat: TelegramChat) 
         if job is None or job.finished:
             return  # delivered by an earlier attempt, or dropped (the chat blocked the bot)
         log.info("Delivering feed job %s (attempt %d)", job_id, job.attempts + 1)
-        scaled.running.add(job_id)
-        try:
+        with scaled.working_on(job_id):
             await feeds.deliver_job(job, port)
-        finally:
-            scaled.running.discard(job_id)
 
     tick = app.task(
         name=TICK_TASK, queue=QUEUE_NAME, lock=TICK_TASK, queueing_lock=TICK_TASK, priority=0

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import procrastinate
@@ -67,6 +68,15 @@ class Scaled:
     #: its sweeper (a late heartbeat on a busy machine is not a dead worker).
     running: set[int] = field(default_factory=set)
 
+    @contextlib.contextmanager
+    def working_on(self, job_id: int) -> Iterator[None]:
+        """While this process works on the job (the sweeper leaves it alone)."""
+        self.running.add(job_id)
+        try:
+            yield
+        finally:
+            self.running.discard(job_id)
+
     async def close(self) -> None:
         for task in (self.workers, self.depth):
             if task is not None:
@@ -99,11 +109,8 @@ def register_task(scaled: Scaled, service: BriefService, chat: TelegramChat) -> 
             log.warning("Job %s is gone (pruned?); nothing to do", job_id)
             return
         log.info("Working on job %s (attempt %d)", job_id, job.attempts + 1)
-        scaled.running.add(job_id)
-        try:
+        with scaled.working_on(job_id):
             await service.resume(job, chat)
-        finally:
-            scaled.running.discard(job_id)
 
     # An exception (the database gone for a moment) is retried with a growing wait; the job
     # table's forward-only status keeps a retry from answering twice.

@@ -360,7 +360,9 @@ async def on_feed_button(update: Update, context: BriefContext, payload: Callbac
     subs = await feeds.subscriptions(owner)
     html = feeds_list_html(subs, ui)
     if owner != chat.id:
-        html = render_text("feeds.for_channel", ui, channel=str(owner)) + "\n" + html
+        html = render_text("feeds.for_channel", ui, channel=await _title(context, owner)) + (
+            "\n" + html
+        )
     with contextlib.suppress(BadRequest):  # "message is not modified"
         await query.edit_message_text(
             html,
@@ -368,6 +370,14 @@ async def on_feed_button(update: Update, context: BriefContext, payload: Callbac
             reply_markup=feeds_keyboard(rt, chat.id, subs, ui, owner),
         )
     await query.answer(t("feeds.changed" if changed else "feeds.not_followed", ui))
+
+
+async def _title(context: BriefContext, chat_id: int) -> str:
+    """A channel's title for the header of its feed list (its id when Telegram says none)."""
+    try:
+        return (await context.bot.get_chat(chat_id)).title or str(chat_id)
+    except TelegramError:
+        return str(chat_id)
 
 
 async def tick(context: BriefContext) -> None:
