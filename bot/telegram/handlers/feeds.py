@@ -360,9 +360,8 @@ async def on_feed_button(update: Update, context: BriefContext, payload: Callbac
     subs = await feeds.subscriptions(owner)
     html = feeds_list_html(subs, ui)
     if owner != chat.id:
-        html = render_text("feeds.for_channel", ui, channel=await _title(context, owner)) + (
-            "\n" + html
-        )
+        header = render_text("feeds.for_channel", ui, channel=await _title(context, owner))
+        html = f"{header}\n{html}"
     with contextlib.suppress(BadRequest):  # "message is not modified"
         await query.edit_message_text(
             html,
