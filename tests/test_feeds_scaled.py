@@ -1,13 +1,17 @@
 """Feeds in the scaled mode as real processes: one PostgreSQL, one ``briefbot ingress`` and two
-``briefbot worker`` (procrastinate). Three chats follow one feed through the ingress; the
-workers' periodic tick defers the polls, a slow feed is polled once although ticks keep coming
-and two workers are free, each new article is fetched once for all chats, and a worker killed
-in the middle of a delivery neither loses nor repeats it."""
+``briefbot worker`` (procrastinate). Three chats follow one feed through the ingress, which
+queues the latest article for each (delivered by the workers); the workers' periodic tick
+defers the polls. A slow feed is polled once although ticks keep coming and two workers are
+free, each new article is fetched once for all chats, a worker killed in the middle of a
+delivery neither loses nor repeats it, and a delivery whose task a crash never deferred is
+found by the tick."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import psycopg
@@ -30,7 +34,9 @@ def _write_config(path: Path, api_url: str, url: str, packages_dir: Path) -> str
     port = free_port()
     write_cluster_config(path, api_url, url, packages_dir, port)
     with path.open("a", encoding="utf-8") as config:
-        config.write("\n[feeds]\ntick_seconds = 1\nhost_interval_seconds = 0\n")
+        config.write(
+            "\n[feeds]\ntick_seconds = 1\nhost_interval_seconds = 0\ninitial_articles = 1\n"
+        )
     return f"http://127.0.0.1:{port}/hook"
 
 
@@ -70,11 +76,10 @@ async def test_workers_poll_once_fetch_once_and_survive_a_kill_mid_delivery(
                 feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
                 for chat in CHATS:
                     server.push_message(chat, f"/follow {feed}", user_id=chat)
-                await _eventually(
-                    lambda: all(len(server.sent_messages(c)) == 1 for c in CHATS), 60, "follows"
-                )
+                await _eventually(lambda: _everyone_has(server, HEADLINES[0]), 90, "follows")
                 follows = site.paths_requested().count("/rss.xml")
                 assert follows == len(CHATS)
+                assert article_hits(site, 0) == 1, "one fetch for the three chats"
 
                 # A slow feed: ticks keep coming while it is read, but it is read once.
                 site.add("/rss.xml", rss(items(site, 0, 1, 2)), RSS_TYPE, delay=3.0)
@@ -99,6 +104,14 @@ async def test_workers_poll_once_fetch_once_and_survive_a_kill_mid_delivery(
                     30,
                     "requeued",
                 )
+
+                # A worker died after recording a delivery but before deferring it: the tick
+                # finds the job without a task (older than a minute) and delivers it.
+                site.add("/artikel/4", article_html(HEADLINES[4]))
+                _orphan_job(postgres_url, CHATS[0], site.url("/artikel/4"), HEADLINES[4])
+                await _eventually(
+                    lambda: _deliveries(server, CHATS[0], HEADLINES[4]) == 1, 60, "orphan job"
+                )
             finally:
                 for process in processes.values():
                     if process.poll() is None:
@@ -106,20 +119,32 @@ async def test_workers_poll_once_fetch_once_and_survive_a_kill_mid_delivery(
                         process.wait(10)
 
             for chat in CHATS:
-                for number in (1, 2, 3):
+                for number in (0, 1, 2, 3):
                     assert _deliveries(server, chat, HEADLINES[number]) == 1, (chat, number)
-                assert len(server.sent_messages(chat)) == 4, "follow + three articles"
+                assert len(server.sent_messages(chat)) == 5 + (chat == CHATS[0]), "and no more"
 
     with psycopg.connect(postgres_url) as conn:
         jobs = conn.execute(
             "SELECT chat_id, status, attempts, payload FROM jobs WHERE kind = 'feed_article'"
         ).fetchall()
-    assert len(jobs) == 3 * len(CHATS), "one job per chat and article"
+    assert len(jobs) == 4 * len(CHATS) + 1, "one job per chat and article"
     assert {status for _c, status, _a, _p in jobs} == {"done"}, "none lost"
     retried = [attempts for _c, _s, attempts, payload in jobs if "/artikel/3" in payload]
     assert sorted(retried)[-1] == 2, "the killed delivery ran again"
     output = "".join(log.read_text("utf-8", errors="replace") for log in logs.values())
     assert "Traceback" not in output
+
+
+def _orphan_job(url: str, chat: int, article: str, title: str) -> None:
+    """A feed job recorded two minutes ago whose task was never deferred."""
+    payload = json.dumps({"url": article, "title": title, "feed_title": "Stadtanzeiger"})
+    then = time.time() - 120
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO jobs (chat_id, kind, payload, status, created_at, updated_at) "
+            "VALUES (%s, 'feed_article', %s, 'queued', %s, %s)",
+            (chat, payload, then, then),
+        )
 
 
 def _delivering(url: str, logs: dict[str, Path], path: str) -> str:

@@ -3,7 +3,8 @@ the requests, run by whichever worker is free.
 
 - ``feeds_tick`` is a periodic task (every ``[feeds] tick_seconds``; procrastinate defers it
   once per period for all workers): it defers a ``feed_poll`` per due feed, the due digests,
-  and a delivery for every queued feed job that has no task (one whose defer a crash lost).
+  and a delivery for every feed job queued over a minute ago without a task (one whose defer
+  a crash lost; a job whose task waits is not queued twice: the task's queueing lock).
 - ``feed_poll`` polls one feed for all its chats and defers their deliveries. Its queueing
   lock keeps a feed from waiting in the queue twice, its lock from being polled by two workers
   at once; a poll that finds the feed no longer due (polled meanwhile) does nothing.
@@ -41,6 +42,8 @@ DELIVERY_TASK = "briefbot.feed_delivery"
 #: procrastinate runs higher priorities first: people waiting for answers go before feeds.
 FEED_PRIORITY = -10
 FEED_RETRIES = 5
+#: A queued feed job older than this without a waiting task lost its defer in a crash.
+SWEEP_AFTER_SECONDS = 60.0
 
 
 def tick_cron(seconds: int) -> str:
@@ -100,11 +103,13 @@ def register_feed_tasks(scaled: Scaled, feeds: FeedService, chat: TelegramChat) 
             key = f"feed:{feed.id}"
             await _defer(app, POLL_TASK, lock=key, queueing_lock=key, feed_id=feed.id)
         digests = await defer_deliveries(scaled, await feeds.take_due_digests())
-        # A crash between recording a job and deferring it left it without a task.
+        # A crash between recording a job and deferring it left it without a task (younger
+        # ones have theirs: deferred right after they were recorded).
+        before = feeds.clock() - SWEEP_AFTER_SECONDS
         waiting = [
             job
             for job in await scaled.storage.jobs.unfinished_jobs()
-            if job.kind in FEED_JOBS and job.status == "queued"
+            if job.kind in FEED_JOBS and job.status == "queued" and job.created_at < before
         ]
         swept = await defer_jobs(app, waiting)
         if due or digests or swept:
