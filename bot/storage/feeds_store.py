@@ -305,10 +305,12 @@ class FeedsStore:
         return _schedule(row) if row is not None else None
 
     async def waiting_digests(self) -> list[DigestSchedule]:
-        """Schedules of chats that have articles waiting for their digest."""
+        """Schedules of reachable chats that have articles waiting for their digest."""
         rows = await self._db.fetchall(
             "SELECT * FROM feed_digest_schedules d WHERE EXISTS "
-            "(SELECT 1 FROM feed_digest_items i WHERE i.chat_id = d.chat_id) ORDER BY chat_id"
+            "(SELECT 1 FROM feed_digest_items i WHERE i.chat_id = d.chat_id) AND NOT EXISTS "
+            "(SELECT 1 FROM feed_unreachable_chats u WHERE u.chat_id = d.chat_id) "
+            "ORDER BY chat_id"
         )
         return [_schedule(row) for row in rows]
 
