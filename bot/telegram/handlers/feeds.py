@@ -27,6 +27,7 @@ from bot.telegram.authz import may_change_settings
 from bot.telegram.callback_data import CallbackPayload
 from bot.telegram.error_messages import error_html
 from bot.telegram.feed_chat import FeedChat
+from bot.telegram.feed_tasks import defer_deliveries
 from bot.telegram.formatting import render_text
 from bot.telegram.handlers.feed_targets import Target, answer, feed_target, may_change_channel
 from bot.telegram.handlers.messages import NEW_MESSAGES
@@ -147,8 +148,6 @@ async def deliver_soon(
     """Deliver new feed jobs now: here (embedded), or by the queue workers (scaled)."""
     scaled = context.bot_data.scaled
     if scaled is not None:
-        from bot.telegram.feed_tasks import defer_deliveries  # the scaled mode only
-
         await defer_deliveries(scaled, jobs)
         return
     feeds = _feeds(rt)
