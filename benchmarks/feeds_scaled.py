@@ -233,9 +233,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--size", choices=("tiny", "base"), default="tiny")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
-    args = parser.parse_args()
     print_machine()
-    asyncio.run(run(args))
+    asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
