@@ -6,8 +6,9 @@ the requests, run by whichever worker is free.
   and a delivery for every feed job queued over a minute ago without a task (one whose defer
   a crash lost; a job whose task waits is not queued twice: the task's queueing lock).
 - ``feed_poll`` polls one feed for all its chats and defers their deliveries. Its queueing
-  lock keeps a feed from waiting in the queue twice, its lock from being polled by two workers
-  at once; a poll that finds the feed no longer due (polled meanwhile) does nothing.
+  lock (the feed) keeps a feed from waiting in the queue twice, its lock (the feed's host)
+  keeps two workers from polling it, or any feed of the same site, at once; a poll that finds
+  the feed no longer due (polled meanwhile) does nothing.
 - ``feed_delivery`` sends one article (or digest) to one chat: the durable ``jobs`` row says
   whether it went out, so a retry after a worker died mid-delivery sends it once. Deliveries
   of one article share a lock: the first summarizes it, the others read the results cache
@@ -20,6 +21,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
@@ -100,8 +102,14 @@ def register_feed_tasks(scaled: Scaled, feeds: FeedService, chat: TelegramChat) 
     async def feeds_tick(timestamp: int) -> None:
         due = await feeds.repo.due_feeds(feeds.clock())
         for feed in due:
-            key = f"feed:{feed.id}"
-            await _defer(app, POLL_TASK, lock=key, queueing_lock=key, feed_id=feed.id)
+            host = (urlsplit(feed.url).hostname or "").lower()
+            await _defer(
+                app,
+                POLL_TASK,
+                lock=f"feed-host:{host}",
+                queueing_lock=f"feed:{feed.id}",
+                feed_id=feed.id,
+            )
         digests = await defer_deliveries(scaled, await feeds.take_due_digests())
         # A crash between recording a job and deferring it left it without a task (younger
         # ones have theirs: deferred right after they were recorded).
