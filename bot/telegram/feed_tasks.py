@@ -41,8 +41,10 @@ log = logging.getLogger(__name__)
 TICK_TASK = "briefbot.feeds_tick"
 POLL_TASK = "briefbot.feed_poll"
 DELIVERY_TASK = "briefbot.feed_delivery"
-#: procrastinate runs higher priorities first: people waiting for answers go before feeds.
-FEED_PRIORITY = -10
+#: procrastinate runs higher priorities first: people waiting for answers go before feeds,
+#: and a poll (cheap, it unlocks deliveries) before the deliveries (summaries) of others.
+POLL_PRIORITY = -5
+DELIVERY_PRIORITY = -10
 FEED_RETRIES = 5
 #: A queued feed job older than this without a waiting task lost its defer in a crash.
 SWEEP_AFTER_SECONDS = 60.0
@@ -66,11 +68,17 @@ def delivery_lock(job: Job) -> str:
 
 
 async def _defer(
-    app: procrastinate.App, task: str, *, lock: str, queueing_lock: str, **kwargs: Any
+    app: procrastinate.App,
+    task: str,
+    *,
+    lock: str,
+    queueing_lock: str,
+    priority: int = DELIVERY_PRIORITY,
+    **kwargs: Any,
 ) -> bool:
     """Defer ``task`` unless one with the same queueing lock is waiting already."""
     deferrer = app.configure_task(
-        task, queue=QUEUE_NAME, lock=lock, queueing_lock=queueing_lock, priority=FEED_PRIORITY
+        task, queue=QUEUE_NAME, lock=lock, queueing_lock=queueing_lock, priority=priority
     )
     try:
         await deferrer.defer_async(**kwargs)
@@ -108,6 +116,7 @@ def register_feed_tasks(scaled: Scaled, feeds: FeedService, chat: TelegramChat) 
                 POLL_TASK,
                 lock=f"feed-host:{host}",
                 queueing_lock=f"feed:{feed.id}",
+                priority=POLL_PRIORITY,
                 feed_id=feed.id,
             )
         digests = await defer_deliveries(scaled, await feeds.take_due_digests())
@@ -143,7 +152,11 @@ def register_feed_tasks(scaled: Scaled, feeds: FeedService, chat: TelegramChat) 
             await feeds.deliver_job(job, port)
 
     tick = app.task(
-        name=TICK_TASK, queue=QUEUE_NAME, lock=TICK_TASK, queueing_lock=TICK_TASK, priority=0
+        name=TICK_TASK,
+        queue=QUEUE_NAME,
+        lock=TICK_TASK,
+        queueing_lock=TICK_TASK,
+        priority=POLL_PRIORITY,
     )(feeds_tick)
     app.periodic(cron=tick_cron(feeds.config.tick_seconds), periodic_id="feeds")(tick)
     app.task(name=POLL_TASK, queue=QUEUE_NAME, retry=retry)(feed_poll)
