@@ -4,6 +4,7 @@ reached, on both backends."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -131,3 +132,26 @@ async def test_an_unreachable_chat_rests_on_both_backends(storage_opener: Storag
         assert [d.chat_id for d in await feeds.waiting_digests()] == [CHAT]
     finally:
         await storage.close()
+
+
+async def test_chats_following_a_new_feed_at_once_from_two_processes_share_it(
+    storage_opener: StorageOpener,
+) -> None:
+    """Two ingresses (two connections) add the same new feed and subscribe at the same moment:
+    one feed, every chat subscribed once, no unique-key error."""
+    first, second = await storage_opener(), await storage_opener()
+    url = "https://news.example/neu.xml"
+
+    async def follow(storage: Storage, chat: int) -> tuple[int, bool]:
+        feed_id = await storage.feeds.add_feed(url, "Neu", 600.0, NOW)
+        return feed_id, await storage.feeds.subscribe(chat, feed_id, NOW)
+
+    try:
+        results = await asyncio.gather(
+            *(follow(s, chat) for chat in range(1, 7) for s in (first, second))
+        )
+        assert len({feed_id for feed_id, _new in results}) == 1
+        assert sum(new for _id, new in results) == 6, "each chat subscribed once"
+    finally:
+        await first.close()
+        await second.close()

@@ -67,20 +67,22 @@ class FeedsStore:
     # -- feeds ----------------------------------------------------------------------------------
 
     async def add_feed(self, url: str, title: str, interval_seconds: float, now: float) -> int:
-        """The feed's id, creating it (due at once) or un-pausing it when it exists."""
+        """The feed's id, creating it (due after one interval) or un-pausing it when it exists;
+        two chats following a new feed at the same moment (two processes) get the same one."""
         async with self._db.transaction() as tx:
+            created = await tx.execute(
+                "INSERT INTO feeds (url, title, interval_seconds, next_poll_at, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
+                (url, title, interval_seconds, now + interval_seconds, now, now),
+            )
             row = await tx.fetchone("SELECT id FROM feeds WHERE url = ?", (url,))
-            if row is not None:
+            assert row is not None  # inserted now, or by the transaction that conflicted
+            if not created:
                 await tx.execute(
                     "UPDATE feeds SET paused = 0, failures = 0, updated_at = ? WHERE id = ?",
                     (now, row["id"]),
                 )
-                return int(row["id"])
-            return await tx.insert(
-                "INSERT INTO feeds (url, title, interval_seconds, next_poll_at, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (url, title, interval_seconds, now + interval_seconds, now, now),
-            )
+            return int(row["id"])
 
     async def get_feed(self, feed_id: int) -> FeedState | None:
         row = await self._db.fetchone("SELECT * FROM feeds WHERE id = ?", (feed_id,))
@@ -141,11 +143,12 @@ class FeedsStore:
             )
             if changed:
                 return False
-            await tx.execute(
-                "INSERT INTO feed_subscriptions (chat_id, feed_id, created_at) VALUES (?, ?, ?)",
+            inserted = await tx.execute(
+                "INSERT INTO feed_subscriptions (chat_id, feed_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id, feed_id) DO NOTHING",
                 (chat_id, feed_id, now),
             )
-            return True
+            return inserted > 0
 
     async def unsubscribe(self, chat_id: int, feed_id: int) -> bool:
         """Stop following; a feed nobody follows any more is forgotten."""
