@@ -14,6 +14,7 @@ from types import TracebackType
 
 from bot.config import Config
 from bot.core.feeds import FeedService
+from bot.core.inline_jobs import InlineJobs
 from bot.core.ports import FeedsStoragePort, StoragePort
 from bot.core.service import BriefService
 from bot.storage import open_storage
@@ -120,6 +121,7 @@ class Core:
             executor=self.pipeline.executor or self.executor,
             progress_delay=self.progress_delay,
         )
+        InlineJobs(self._service).register()
         if isinstance(self._storage, FeedsStoragePort):
             policy = dataclasses.replace(
                 self.config.fetch, max_bytes=self.config.feeds.max_feed_bytes

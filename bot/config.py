@@ -21,7 +21,7 @@ import platformdirs
 
 from bot.core.settings import MAX_SENTENCES, MIN_SENTENCES, GroupMode, valid_sentences
 from translation import Algorithm, BriefbotError, EngineOptions, FetchPolicy, PipelineLimits
-from translation.options import OptionError
+from translation.options import OptionError, at_least
 
 ENV_PREFIX = "BRIEFBOT_"
 APP_NAME = "briefbot"
@@ -52,9 +52,11 @@ def _require(ok: bool, message: str) -> None:
 
 
 def _at_least(section: str, minimum: int, obj: object, *names: str) -> None:
-    for name in names:
-        value = getattr(obj, name)
-        _require(value >= minimum, f"[{section}] {name} must be at least {minimum}, got {value}")
+    """The pipeline's range check for the bot's own sections, with the section in the message."""
+    try:
+        at_least(minimum, obj, *names)
+    except OptionError as exc:
+        raise ConfigError(f"[{section}] {exc}") from None
 
 
 @dataclass(frozen=True)

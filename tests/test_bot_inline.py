@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.bot_api_server import BOT_USERNAME
 from tests.support.bot_harness import (
     LOOPBACK_ARTICLES,
     PRIVATE_CHAT,
@@ -43,13 +44,18 @@ def _button(answer: dict[str, Any]) -> dict[str, Any]:
     return button
 
 
-async def test_a_cached_link_is_offered_in_each_of_the_users_languages(
-    env: BotEnv, articles: ArticleServer
-) -> None:
+async def _english_and_french(env: BotEnv, articles: ArticleServer) -> str:
+    """The user reads English and French; returns the link of a German article."""
     await env.storage.settings.update_chat_settings(
         USER_ID, env.config.defaults, target_languages=("en", "fr")
     )
-    url = articles.add("/politik/verkehr.html", german_article_html())
+    return articles.add("/politik/verkehr.html", german_article_html())
+
+
+async def test_a_cached_link_is_offered_in_each_of_the_users_languages(
+    env: BotEnv, articles: ArticleServer
+) -> None:
+    url = await _english_and_french(env, articles)
     await env.ask_one(PRIVATE_CHAT, url)
     hits = dict(articles.hits)
     answer = await _inline(env, f"  {url} ")
@@ -75,7 +81,8 @@ async def test_an_uncached_link_switches_to_the_private_chat_which_does_the_work
 ) -> None:
     url = articles.add("/wirtschaft/bericht.html", german_article_html())
     answer = await _inline(env, url)
-    assert answer["results"] == [] and answer["cache_time"] == 0
+    assert [r["title"] for r in answer["results"]] == ["Summarize in English"]
+    assert answer["cache_time"] == 0
     button = _button(answer)
     assert button["text"] == "Summarize it in our private chat"
     assert articles.hits == {}, "an inline query never does the work"
@@ -134,9 +141,73 @@ async def test_inline_queries_count_against_the_users_rate_limit(
     ) as env:
         url = articles.add("/a", german_article_html())
         for _ in range(2):
-            assert _button(await _inline(env, url))["start_parameter"].startswith("s_")
+            offered = await _inline(env, url)
+            assert _button(offered)["start_parameter"].startswith("s_")
         refused = await _inline(env, url)
         assert _button(refused)["text"] == "Too many requests, try again in a minute"
         reply = await env.ask_one(PRIVATE_CHAT, url)
         assert "too fast" in parse_telegram_html(reply.text or "").lower()
+        # A chosen placeholder's work is admitted like a request: refused in its message.
+        [placeholder] = offered["results"]
+        chosen = env.server.push_chosen_inline_result(USER_ID, placeholder["id"], url)
+        await env.settled()
+        text = parse_telegram_html(_placeholder_message(env, chosen)["text"])
+        assert "too fast" in text.lower(), text
         assert articles.hits == {}
+        stats = await env.storage.stats.summary()
+        assert stats.by_outcome.get("refused:error.rate_limited_user") == 3  # query, chat, pick
+
+
+def _placeholder_message(env: BotEnv, chosen: dict[str, Any]) -> dict[str, Any]:
+    assert "inline_message_id" in chosen, "a result with a keyboard posts an editable message"
+    message = env.server.inline_message(chosen["inline_message_id"])
+    assert message is not None
+    return message
+
+
+async def test_an_uncached_link_posts_a_placeholder_that_becomes_the_summary(
+    env: BotEnv, articles: ArticleServer
+) -> None:
+    url = await _english_and_french(env, articles)
+    answer = await _inline(env, url)
+    results = answer["results"]
+    assert [r["title"] for r in results] == ["Summarize in English", "Summarize in French"]
+    payload = _button(answer)["start_parameter"]  # the deep link stays, above the results
+    french = results[1]
+    [[link]] = french["reply_markup"]["inline_keyboard"]
+    assert link["url"] == f"https://t.me/{BOT_USERNAME}?start={payload}"
+    assert articles.hits == {}, "an inline query never does the work"
+
+    chosen = env.server.push_chosen_inline_result(USER_ID, french["id"], url)
+    posted = parse_telegram_html(french["input_message_content"]["message_text"])
+    assert posted == f"⏳ Summarizing…\n{url}"
+    await env.settled()
+    message = _placeholder_message(env, chosen)
+    text = parse_telegram_html(message["text"])
+    assert message["edits"] == 1 and message["reply_markup"] is None
+    assert text.startswith("Neues Verkehrskonzept | Stadtanzeiger"), text
+    assert "\nFrench (via English)\n" in text and "\nEnglish\n" not in text
+    assert articles.hits == {"/politik/verkehr.html": 1}
+    stats = await env.storage.stats.summary()
+    assert stats.by_outcome.get("inline:done") == 1 and stats.by_outcome.get("chosen") == 1
+
+    again = await _inline(env, url)  # done once, cached for everyone after
+    assert [r["title"] for r in again["results"]] == ["Summary in English", "Summary in French"]
+    assert articles.hits == {"/politik/verkehr.html": 1}
+
+
+async def test_a_placeholder_whose_work_fails_says_why_in_the_same_message(
+    env: BotEnv, articles: ArticleServer
+) -> None:
+    url = articles.base_url + "/gibt-es-nicht.html"
+    [result] = (await _inline(env, url))["results"]
+    chosen = env.server.push_chosen_inline_result(USER_ID, result["id"], url)
+    await env.settled()
+    text = parse_telegram_html(_placeholder_message(env, chosen)["text"])
+    assert "not found" in text.lower() and "Traceback" not in text, text
+
+    calls = len(env.server.calls("editMessageText"))
+    for forged in ("p_0123456789abcdef_en", "p_../../etc_en", result["id"] + "x"):
+        env.server.push_chosen_inline_result(USER_ID, forged, url)  # no inline message
+    await env.settled()
+    assert len(env.server.calls("editMessageText")) == calls

@@ -70,6 +70,9 @@ def test_other_sentences_keep_their_start(sentence: str) -> None:
         ("Однако план провалился.", "ru"),
         ("Кроме того, он ушёл.", "ru"),
         ("Проте план провалився.", "uk"),
+        ("Und es geht auch gar nicht um eine persönliche Frage.", "de"),
+        ("And then the plan failed.", "en"),
+        ("А потом план провалился.", "ru"),
     ],
 )
 def test_openers_that_point_back(sentence: str, language: str) -> None:

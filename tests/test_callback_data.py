@@ -12,7 +12,9 @@ from bot.telegram.callback_data import (
     CallbackCodec,
     CallbackPayload,
     InvalidCallback,
+    channel_target,
     derive_secret,
+    for_channel,
 )
 
 CHAT = -1001234567890
@@ -32,6 +34,7 @@ EXAMPLES = {
     "long": ("job-7",),
     "feed": ("unfollow", "999999999999"),  # longest operation and feed id
     "cfeed": ("unfollow", "999999999999", "-1009999999999999"),  # and longest channel id
+    "chan": ("-1009999999999999", "mode", "mention"),  # longest channel id and argument
 }
 
 
@@ -50,6 +53,21 @@ def test_round_trip_within_64_bytes(codec: CallbackCodec, action: str) -> None:
     data = codec.encode(payload, CHAT)
     assert len(data.encode("utf-8")) <= MAX_BYTES
     assert codec.decode(data, CHAT) == payload
+
+
+def test_a_channel_payload_carries_a_settings_action_checked_like_any_other() -> None:
+    for inner in (CallbackPayload("done"), CallbackPayload("lang", ("fr",))):
+        assert channel_target(for_channel(-1001, inner)) == (-1001, inner)
+    for bad in (
+        CallbackPayload("chan", ("-1001", "lang", "FR")),
+        CallbackPayload("chan", ("-1001", "len", "3")),  # not a channel setting
+        CallbackPayload("chan", ("-1001", "mode", "always")),
+        CallbackPayload("chan", ("-1001", "done", "now")),
+        CallbackPayload("chan", ("1001", "done", "-")),  # not a channel id
+        CallbackPayload("nav", ("main",)),
+    ):
+        with pytest.raises(InvalidCallback):
+            channel_target(bad)
 
 
 def test_every_length_from_one_to_ten_is_accepted(codec: CallbackCodec) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,18 @@ from evaluation.segmentation import (
     load_written,
     predicted_boundaries,
     score_document,
+)
+from evaluation.summaries import (
+    Case,
+    by_part,
+    departures_table,
+    evaluate,
+    gap_table,
+    lead_line_kind,
+    load_editor_teaser_set,
+    pooled,
+    unseen_table,
+    without_titles,
 )
 from evaluation.summary_stats import paired_gap, split_parts
 from translation.text.segmentation import split_sentences
@@ -70,3 +83,104 @@ def test_paired_gap_and_its_interval() -> None:
     assert mixed.low < 0 < mixed.high
     with pytest.raises(ValueError):
         paired_gap([0.1], [])
+
+
+_ARTICLE = [
+    "Der Stadtrat von Bern hat am Montag ein neues Verkehrskonzept für die Altstadt beschlossen.",
+    "Autos dürfen ab Januar nur noch mit einer Bewilligung in die Gassen fahren.",
+    "Velofahrer erhalten breitere Spuren auf den wichtigsten Achsen der Stadt.",
+    "Das Gewerbe befürchtet weniger Kundschaft in den Läden der Altstadt.",
+    "Die Opposition will das Konzept mit einer Volksabstimmung verhindern.",
+]
+
+
+def _case(case_id: str, reference: str, title: str | None = "Bern sperrt die Altstadt") -> Case:
+    return Case(case_id, list(_ARTICLE), title, reference)
+
+
+def test_parts_and_pools_reuse_one_evaluation() -> None:
+    cases = [_case(f"a{n}", _ARTICLE[n % 5]) for n in range(6)]
+    results = by_part("set", cases)
+    dev, test, whole = results
+    assert (dev.part, test.part, whole.part) == ("dev", "test", "all")
+    assert dev.articles + test.articles == whole.articles == 6
+    assert sorted(dev.case_ids + test.case_ids) == sorted(whole.case_ids)
+    lead = whole.scores["lead-3"]
+    first = whole.case_ids.index(dev.case_ids[0])
+    assert dev.scores["lead-3"].recalls["rouge1"][0] == lead.recalls["rouge1"][first]
+    assert dev.scores["lead-3"].picks[0] == [0, 1, 2]
+    other = evaluate("other", [_case("b", _ARTICLE[4])], "all")
+    both = pooled("both", [whole, other])
+    assert both.articles == 7
+    assert both.scores["lead-3"].fmeasures["rougeL"] == [
+        *lead.fmeasures["rougeL"],
+        *other.scores["lead-3"].fmeasures["rougeL"],
+    ]
+    assert both.scores["lead-3"].bullets == 21
+    assert "| both | all | 7 |" in gap_table([both])
+
+
+def test_unresolved_openers_are_counted_per_article_and_survive_subsets() -> None:
+    # "Doch" points at the share prompt, which no algorithm shows: Lead-3 strands it
+    stranded = ["Teilen Sie diesen Artikel.", "Doch das Gewerbe wehrt sich.", *_ARTICLE]
+    cases = [Case("x", stranded, None, "Bern"), _case("y", "Bern", None)]
+    lead = evaluate("set", cases, "all").scores["lead-3"]
+    assert lead.picks[0] == [1, 2, 3]
+    assert lead.unresolved_per_article == [1, 0]
+    assert (lead.subset([0]).unresolved, lead.subset([1]).unresolved) == (1, 0)
+    assert lead.subset([1, 0]).bullets == 6
+
+
+def test_editor_teasers_and_withheld_titles(tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": "one",
+            "text": " ".join(_ARTICLE),
+            "title": "Bern",
+            "summary": "x",
+            "lead": "Teaser.",
+        },
+        {"id": "two", "text": " ".join(_ARTICLE), "title": "Bern", "summary": "x"},
+    ]
+    (tmp_path / "summ_de.jsonl").write_text(
+        "\n".join(json.dumps(row) for row in rows), encoding="utf-8"
+    )
+    editor = load_editor_teaser_set(tmp_path)
+    assert [(c.case_id, c.reference, c.title) for c in editor] == [("one", "Teaser.", "Bern")]
+    assert [c.title for c in without_titles(editor)] == [None]
+    assert editor[0].title == "Bern"
+
+
+def test_unseen_news_departures_are_counted(tmp_path: Path) -> None:
+    segments = ["Bern sperrt die Altstadt für Autos", *_ARTICLE]
+    rows = [{"doc_id": "d1", "de": s} for s in segments]
+    (tmp_path / "mt_de_fr.jsonl").write_text(
+        "\n".join(json.dumps(row) for row in rows), encoding="utf-8"
+    )
+    table = unseen_table(tmp_path)
+    assert "| with headline | 1 | 1/1 | 0/3 / 0/3 |" in table
+    assert "| headline withheld | 1 | 1/1 | 0/3 / 0/3 |" in table
+
+
+def test_lead_lines_left_out_are_classified_strictly() -> None:
+    assert lead_line_kind("Weltraum-Filme satt!", None) == "kicker (< 3 words)"
+    assert lead_line_kind("Die wichtigsten Ticketpreise ab 01.01.2024", None).startswith("heading")
+    title = "Niederlage für Johnson: Parlament vertagt Votum über Brexit-Deal"
+    restated = f"Tag der Abstimmung: {title}?"
+    assert lead_line_kind(restated, title) == "restates the headline"
+    assert lead_line_kind(restated, None) == "full sentence"
+    assert lead_line_kind("„Wir sind bereit“, sagte sie.", title) == "full sentence"
+
+
+def test_departures_list_what_news_leaves_out_and_brings() -> None:
+    kicker = "Verkehr in Bern"
+    # the kicker is Lead-3's first line; NEWS skips it and shows the fourth sentence instead
+    cases = [Case("k", [kicker, *_ARTICLE], "Bern sperrt die Altstadt", _ARTICLE[0])]
+    cases.append(_case("same", _ARTICLE[0]))
+    result = evaluate("set", cases, "all")
+    table = departures_table(result, cases)
+    rows = table.splitlines()[2:]
+    assert len(rows) == 1
+    assert f"'{kicker}' (heading (no sentence end))" in rows[0]
+    assert f"'{_ARTICLE[2][:60]}'" in rows[0]
+    assert rows[0].startswith("| set | ")

@@ -243,3 +243,18 @@ def test_db_migrate_creates_the_queue_and_the_roles_need_a_postgresql_url(
         assert (
             err == f'briefbot: error: briefbot {role[0]} needs [storage] url = "postgresql://…"\n'
         )
+
+
+async def test_an_edit_is_queued_to_replace_the_earlier_answer_even_when_delivered_twice(
+    intakes: list[QueuedIntake],
+) -> None:
+    """An edited request's job edits the bot's earlier answer (its "progress message"): no new
+    progress message, and a twin delivery at the other ingress never deletes that answer."""
+    chat = FakeChat()
+    delivery_key.set("update:40")
+    await asyncio.gather(
+        *(intake.service.submit(_request(), chat, replace=77) for intake in intakes)
+    )
+    assert chat.log == []
+    jobs = await intakes[0].service.storage.jobs.unfinished_jobs()
+    assert [job.progress_message_id for job in jobs] == [77]

@@ -17,6 +17,7 @@ from evaluation.rouge import lcs_length, rouge_l, rouge_n, score_summary
 from tests.support.shared import SEED_ARTICLE
 from translation.domain import Algorithm, SummaryOptions
 from translation.text import summarization
+from translation.text.bullets import unresolved
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import segment_paragraphs
 from translation.text.summarization import language_stemmer, language_stop_words, summarize
@@ -269,6 +270,42 @@ def test_news_skips_a_late_sentence_whose_antecedent_is_not_shown() -> None:
     assert summarize(ARTICLE, "de", SummaryOptions(sentences=3), title) == [0, 1, 7]
     sentences = [*ARTICLE[:7], "Doch die Opposition will das Verkehrskonzept vor das Volk bringen."]
     assert summarize(sentences, "de", SummaryOptions(sentences=3), title) == [0, 1, 2]
+
+
+def test_news_lead_brings_back_the_antecedent_of_a_pronoun() -> None:
+    """A restated headline is left out, unless the next lead sentence points back at it."""
+    title = "Anna Muster wird neue Direktorin des Kunstmuseums Bern"
+    sentences = [
+        "Anna Muster wird neue Direktorin des Kunstmuseums Bern.",
+        "Sie übernimmt das Amt im Frühling von Beat Beispiel.",
+        "Das Museum zählte im letzten Jahr über 200 000 Besucherinnen und Besucher.",
+        "Die Stiftung lobte die Erfahrung der Kunsthistorikerin mit grossen Sammlungen.",
+        "Der Stiftungsrat hatte die Stelle im Sommer international ausgeschrieben.",
+    ]
+    picked = summarize(sentences, "de", SummaryOptions(sentences=3), title)
+    assert picked == [0, 1, 2]
+    assert not any(unresolved(sentences, i, picked, "de") for i in picked)
+    named = "Die Kunsthistorikerin übernimmt das Amt im Frühling."
+    restated = [sentences[0], named, *sentences[2:]]
+    assert summarize(restated, "de", SummaryOptions(sentences=3), title) == [1, 2, 3]
+
+
+def test_news_lead_drops_a_sentence_whose_antecedent_is_boilerplate() -> None:
+    sentences = ["Teilen Sie diesen Artikel.", "Doch das Gewerbe wehrt sich.", *ARTICLE]
+    picked = summarize(sentences, "de", SummaryOptions(sentences=3))
+    assert picked == [2, 3, 4]
+
+
+@pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
+@pytest.mark.parametrize("count", [3, 5, 8])
+def test_no_algorithm_strands_a_connective_or_pronoun(
+    algorithm: Algorithm, count: int, seed_sentences: list[str]
+) -> None:
+    """LSA, SumBasic and KL used to pick "Er hat sich…" or "Doch die Allianz…" alone."""
+    options = SummaryOptions(sentences=count, algorithm=algorithm)
+    picked = summarize(seed_sentences, "de", options)
+    assert len(picked) == count
+    assert [i for i in picked if unresolved(seed_sentences, i, picked, "de")] == []
 
 
 @pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)

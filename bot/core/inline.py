@@ -2,10 +2,12 @@
 
 An inline query must be answered within Telegram's few seconds, so it never does the work: a
 summary already in the results cache is offered at once; otherwise the link is parked under a
-short token for a deep link (``/start <token>`` in the private chat), which then does the work
-as a normal request. Queries with a link count against the user's rate limit, and links to
-private networks are refused before anything else happens (the fetcher's own guard stays the
-final word).
+short token and offered as "Summarizing…" placeholders (one per language) and a deep link
+(``/start <token>`` in the private chat, a normal request). A chosen placeholder becomes a
+durable job (``choose``, ``bot.core.inline_jobs``: the same limits, queue and cache as a
+request, a worker's in the scaled mode) whose answer is the edit of its inline message. Queries
+with a link count against the user's rate limit, and links to private networks are refused
+before anything else happens (the fetcher's own guard stays the final word).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.core.errors import StorageError
-from bot.core.requests import Source
+from bot.core.inline_jobs import InlineJobs, edit_expired
+from bot.core.ports import ChatPort
+from bot.core.requests import Destination, InlineRequest, Source
 from bot.core.service import BriefService, Refused
 from bot.core.views import RefusalReason, SummaryView
 from translation import BriefbotError, find_urls
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 #: Deep-link payloads: ``s_`` and a source's content key (Telegram allows [A-Za-z0-9_-]{1,64}).
 START_PREFIX = "s_"
 START_PAYLOAD = re.compile(r"s_[0-9a-f]{16}")
+#: Inline result ids of "Summarizing…" placeholders: ``p_<token>_<language>``.
+PLACEHOLDER_ID = re.compile(r"p_([0-9a-f]{16})_([a-z]{2,3})")
 #: A host name that does not resolve this fast is left to the fetcher's guard.
 RESOLVE_TIMEOUT_SECONDS = 2.0
 
@@ -44,12 +50,19 @@ OfferKind = Literal["help", "cached", "start", "blocked", "refused"]
 @dataclass(frozen=True)
 class InlineOffer:
     """What an inline query gets: ``cached`` (``view``), ``start`` (``payload`` for the deep
-    link), ``blocked`` (a private-network link), ``refused`` (``reason``), ``help`` (no link)."""
+    link, placeholders for ``url`` in ``languages``), ``blocked`` (a private-network link),
+    ``refused`` (``reason``), ``help`` (no link)."""
 
     kind: OfferKind
     view: SummaryView | None = None
     payload: str | None = None
     reason: RefusalReason | None = None
+    url: str = ""
+    languages: tuple[str, ...] = ()
+
+    def placeholder_id(self, language: str) -> str:
+        """The result id of the "Summarizing…" placeholder in ``language``."""
+        return f"p_{(self.payload or '')[len(START_PREFIX) :]}_{language}"
 
 
 async def private_address(url: str, resolve: Resolver = system_resolver) -> str | None:
@@ -104,7 +117,28 @@ class InlineLinks:
         except StorageError as exc:
             log.error("Could not park an inline link: %s", exc.message)
             return InlineOffer("help")
-        return InlineOffer("start", payload=START_PREFIX + token)
+        languages = (await self._service.settings(user_id)).target_languages
+        return InlineOffer("start", payload=START_PREFIX + token, url=url, languages=languages)
+
+    async def choose(
+        self, user_id: int, result_id: str, inline_message_id: str, ui: str, chat: ChatPort
+    ) -> None:
+        """A chosen placeholder (``result_id``) posted as ``inline_message_id``: a durable job
+        (``bot.core.inline_jobs``) that edits that message into the summary, admitted like a
+        request (rate limits, bounded queue; queued for a worker in the scaled mode); an
+        unknown or expired link says so in the message at once."""
+        match = PLACEHOLDER_ID.fullmatch(result_id)
+        if match is None:
+            return
+        language = match.group(2)
+        source = await self.redeem(START_PREFIX + match.group(1))
+        if source is None:
+            await edit_expired(chat, inline_message_id, language, ui)
+            return
+        request = InlineRequest(
+            Destination(user_id, None, user_id), source, inline_message_id, language, ui
+        )
+        await InlineJobs(self._service).start(request, chat)
 
     async def redeem(self, payload: str) -> Source | None:
         """The link behind a deep-link payload, or None (unknown, malformed or expired)."""

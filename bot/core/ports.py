@@ -18,7 +18,7 @@ from bot.core.feed_records import (
     Subscription,
 )
 from bot.core.records import Answer, Job, StatsSummary
-from bot.core.requests import Request
+from bot.core.requests import InlineRequest, Request
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
 
@@ -59,6 +59,19 @@ class ChatPort(FilePort, Protocol):
 
     async def delete(self, chat_id: int, message_id: int) -> None:
         """Remove a message; failures are ignored."""
+        ...
+
+
+@runtime_checkable
+class InlineMessagePort(Protocol):
+    """A front end's messages posted from inline results (Telegram's ``inline_message_id``)."""
+
+    async def edit_inline(
+        self, inline_message_id: str, view: View | None, language: str, ui: str
+    ) -> bool:
+        """Show ``view`` (a summary: its ``language`` part; None: the link expired) in place of
+        the inline message; True when it shows it now, also when it already did (a retry),
+        False when the message is gone."""
         ...
 
 
@@ -253,7 +266,11 @@ class JobQueue(Protocol):
         ...
 
     async def enqueue(
-        self, request: Request, *, key: str | None, progress_message_id: int | None
+        self,
+        request: Request | InlineRequest,
+        *,
+        key: str | None,
+        progress_message_id: int | None,
     ) -> int | None:
         """Record and queue ``request``; None when ``key`` was recorded already (a redelivered
         update), in which case nothing is queued."""

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 
 from bot.core.errors import StorageError
 from bot.core.ports import ChatPort, JobQueue, RateCounter
-from bot.core.requests import Request
+from bot.core.requests import InlineRequest, Request
 from bot.core.service import BriefService, Refused
 from bot.core.views import Failure, ProgressView
 
@@ -33,7 +33,17 @@ class QueuedIntake:
         self.queue = queue
         self.counters = counters
 
-    async def _admit(self, request: Request) -> None:
+    async def admit(self, request: Request | InlineRequest, key: str | None) -> bool:
+        """False for an update delivered again (delivery ``key``: it has a job already), else
+        the shared limits and the queue's bound: True, or Refused. Also for jobs queued
+        elsewhere (chosen inline placeholders, ``bot.core.inline_jobs``)."""
+        if key is not None and await self.queue.seen(key):
+            log.info("Update %s was delivered again; it already has a job", key)
+            return False
+        await self._admit(request)
+        return True
+
+    async def _admit(self, request: Request | InlineRequest) -> None:
         """Refused when the user or chat is too fast (shared counters) or the queue is full."""
         dest = request.destination
         limits = self.service.config.limits
@@ -46,19 +56,22 @@ class QueuedIntake:
         if await self.queue.waiting() >= limits.queue_size:
             raise Refused("busy")
 
-    async def submit(self, request: Request, chat: ChatPort) -> None:
+    async def submit(self, request: Request, chat: ChatPort, *, replace: int | None = None) -> None:
+        """Admit, show progress, queue; with ``replace`` (an edited request's earlier answer)
+        that answer is the message the worker edits, and no progress message is sent."""
         dest = request.destination
         key = delivery_key.get()
         try:
-            if key is not None and await self.queue.seen(key):
-                log.info("Update %s was delivered again; it already has a job", key)
+            if not await self.admit(request, key):
                 return
-            await self._admit(request)
         except Refused as exc:
             await self.service.refuse(request, exc.reason, chat)
             return
         except StorageError as exc:
             await self._fail(request, chat, exc, None)
+            return
+        if replace is not None:
+            await self._enqueue(request, chat, key, replace, replaced=True)
             return
         progress: int | None = None
         try:
@@ -67,14 +80,28 @@ class QueuedIntake:
             )
         except Exception:  # the worker sends its own progress message then
             log.warning("Could not show progress in chat %s", dest.chat_id, exc_info=True)
+        await self._enqueue(request, chat, key, progress, replaced=False)
+
+    async def _enqueue(
+        self,
+        request: Request,
+        chat: ChatPort,
+        key: str | None,
+        progress: int | None,
+        *,
+        replaced: bool,
+    ) -> None:
+        """Record and queue the job; ``replaced``: ``progress`` is an earlier answer, which is
+        never deleted (a twin delivery) nor overwritten by a failure here."""
+        dest = request.destination
         try:
             job_id = await self.queue.enqueue(request, key=key, progress_message_id=progress)
         except StorageError as exc:
-            await self._fail(request, chat, exc, progress)
+            await self._fail(request, chat, exc, None if replaced else progress)
             return
         if job_id is None:  # another ingress recorded the same update a moment ago
             log.info("Update %s was delivered twice at once; the other job answers", key)
-            if progress is not None:
+            if progress is not None and not replaced:
                 await chat.delete(dest.chat_id, progress)
             return
         log.info("Queued job %s for chat %s", job_id, dest.chat_id)

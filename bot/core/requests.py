@@ -100,8 +100,37 @@ class TranslationRequest:
 
 Request = SummaryRequest | TranslationRequest
 
+#: The job kind of a chosen inline placeholder (``InlineRequest``).
+INLINE_JOB = "inline"
 
-def request_to_payload(request: Request) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class InlineRequest:
+    """A chosen "Summarizing…" placeholder: ``source`` summarized in the settings of the user's
+    private chat (``destination``, never sent to), its ``language`` part shown in the inline
+    message ``inline_message_id``, the job's only answer (so a restart can still edit it)."""
+
+    destination: Destination
+    source: Source
+    inline_message_id: str
+    language: str
+    ui: str = "en"
+    origin: Origin = "private"
+
+    kind: Literal["inline"] = "inline"
+
+
+def inline_request_from_payload(payload: dict[str, Any]) -> InlineRequest:
+    """The inverse of :func:`request_to_payload` for inline jobs; KeyError/TypeError when bad."""
+    data = dict(payload)
+    destination = Destination(**data.pop("destination"))
+    source = Source(**data.pop("source"))
+    if data.pop("kind") != INLINE_JOB:
+        raise TypeError("not an inline job")
+    return InlineRequest(destination=destination, source=source, **data)
+
+
+def request_to_payload(request: Request | InlineRequest) -> dict[str, Any]:
     """A JSON-ready dict for the durable job table."""
     return asdict(request)
 

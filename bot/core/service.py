@@ -153,6 +153,8 @@ class BriefService:
         self._full_translations = OnceLedger()
         #: The scaled mode's intake (jobs go to workers); None: jobs run in this process.
         self.intake: QueuedIntake | None = None
+        #: How jobs of kinds other than requests resume (a restart, a worker), by job kind.
+        self.resumers: dict[str, Callable[[Job, ChatPort], Awaitable[None]]] = {}
         self._models_version = ""
         self.refresh_models_version()
 
@@ -310,7 +312,7 @@ class BriefService:
         """Admit (rate limits, bounded queue), record the job, run it, answer exactly once
         (in place of message ``replace``, an earlier answer, when given)."""
         if self.intake is not None:  # the scaled mode: workers do the job
-            await self.intake.submit(request, chat)
+            await self.intake.submit(request, chat, replace=replace)
             return
         try:
             await self._run_admitted(request, chat, replace=replace)
@@ -749,7 +751,8 @@ class BriefService:
     async def resume_unfinished(self, chat: ChatPort) -> int:
         """Resume (or, after too many attempts, apologize for) every unfinished job."""
         jobs = await self.storage.jobs.unfinished_jobs()
-        jobs = [job for job in jobs if job.kind in REQUEST_KINDS]  # others resume elsewhere
+        # Feed jobs resume elsewhere; other kinds through their resumers.
+        jobs = [job for job in jobs if job.kind in REQUEST_KINDS or job.kind in self.resumers]
         for job in jobs:
             self.spawn(self.resume(job, chat), name=f"briefbot-resume-{job.id}")
         if jobs:
@@ -760,6 +763,9 @@ class BriefService:
         """Run a recorded job (again), or apologize when it was started too often; a job that
         is already finished is left alone (a worker's retry after the answer went out)."""
         if job.finished:
+            return
+        if job.kind in self.resumers:
+            await self.resumers[job.kind](job, chat)
             return
         try:
             request = request_from_payload(job.payload)

@@ -15,7 +15,7 @@ import procrastinate
 from procrastinate.exceptions import ProcrastinateException
 from procrastinate.schema import SchemaManager
 
-from bot.core.requests import Request, request_to_payload
+from bot.core.requests import InlineRequest, Request, request_to_payload
 from bot.storage.errors import StorageError
 from bot.storage.jobs_store import insert_job
 from bot.storage.postgres import PostgresDatabase, PostgresSession
@@ -80,7 +80,11 @@ class ProcrastinateQueue:
         return row is not None
 
     async def enqueue(
-        self, request: Request, *, key: str | None, progress_message_id: int | None
+        self,
+        request: Request | InlineRequest,
+        *,
+        key: str | None,
+        progress_message_id: int | None,
     ) -> int | None:
         dest = request.destination
         async with self._db.transaction() as tx:

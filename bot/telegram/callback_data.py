@@ -23,6 +23,11 @@ MAX_BYTES = 64
 SEPARATOR = "|"
 TAG_BYTES = 12  # 96 bits; 16 base64url characters, no padding
 SETTINGS_PAGES = ("main", "langs", "length", "algo", "mode")
+#: A settings button that acts on a channel's settings rather than on the chat it is shown in.
+CHANNEL_ACTION = "chan"
+#: The settings actions a channel has (its mode and languages).
+CHANNEL_SETTINGS = ("nav", "lang", "mode", "done")
+NO_ARGUMENT = "-"
 
 Validator = Callable[[str], bool]
 
@@ -74,6 +79,12 @@ ACTIONS: dict[str, tuple[Validator, ...]] = {
         _one_of(("pause", "resume", "unfollow", "mode")),
         _pattern(r"[0-9]{1,12}"),
         _pattern(r"-100[0-9]{5,13}"),
+    ),
+    # a settings action (nav, lang, mode, done; "-": no argument) on this channel's settings
+    CHANNEL_ACTION: (
+        _pattern(r"-100[0-9]{1,13}"),
+        _one_of(CHANNEL_SETTINGS),
+        _pattern(r"-|[a-z]{2,7}"),
     ),
 }
 
@@ -141,3 +152,21 @@ class CallbackCodec:
         payload = CallbackPayload(fields[0], tuple(fields[1:]))
         _validate(payload)
         return payload
+
+
+def for_channel(channel_id: int, payload: CallbackPayload) -> CallbackPayload:
+    """``payload`` (a settings action) applied to channel ``channel_id``'s settings."""
+    args = payload.args or (NO_ARGUMENT,)
+    return CallbackPayload(CHANNEL_ACTION, (str(channel_id), payload.action, *args))
+
+
+def channel_target(payload: CallbackPayload) -> tuple[int, CallbackPayload]:
+    """The inverse of :func:`for_channel`: the channel and its settings action, validated
+    like any payload (InvalidCallback otherwise)."""
+    _validate(payload)
+    if payload.action != CHANNEL_ACTION:
+        raise InvalidCallback("not a channel action")
+    channel, action, arg = payload.args
+    inner = CallbackPayload(action, () if arg == NO_ARGUMENT else (arg,))
+    _validate(inner)
+    return int(channel), inner

@@ -22,6 +22,7 @@ from bot.telegram.formatting import (
     render_full_translation,
     should_send_as_document,
 )
+from bot.telegram.inline_results import fulfilment_html
 from bot.telegram.keyboards import result_keyboard
 from bot.telegram.rendering import folded_translation_html, render_html
 from translation import InputError, LimitExceededError
@@ -124,6 +125,29 @@ class TelegramChat:
                 limit="max_file_bytes",
             )
         return data
+
+    # -- InlineMessagePort ------------------------------------------------------------------
+
+    async def edit_inline(
+        self, inline_message_id: str, view: View | None, language: str, ui: str
+    ) -> bool:
+        html = fulfilment_html(view, language, self._limits, ui)
+        try:
+            await self._bot.edit_message_text(
+                html,
+                inline_message_id=inline_message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return True  # a retry of an edit that already went out
+            log.info("Cannot edit inline message %s: %s", inline_message_id, exc.message)
+            return False
+        except Forbidden as exc:
+            log.info("Cannot edit inline message %s: %s", inline_message_id, exc)
+            return False
+        return True
 
     # -- HTML messages -----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.settings import GROUP_MODES, MIN_SENTENCES, valid_sentences
 from bot.core.views import ResultMenu
-from bot.telegram.callback_data import CallbackCodec, CallbackPayload
+from bot.telegram.callback_data import CallbackCodec, CallbackPayload, for_channel
 from bot.telegram.formatting import language_name
 from bot.telegram.i18n import t
 from translation import Algorithm
@@ -49,10 +49,18 @@ class ResultRef:
 
 
 def _button(
-    codec: CallbackCodec, chat_id: int, label: str, action: str, *args: str
+    codec: CallbackCodec,
+    chat_id: int,
+    label: str,
+    action: str,
+    *args: str,
+    channel: int | None = None,
 ) -> InlineKeyboardButton:
-    data = codec.encode(CallbackPayload(action, tuple(args)), chat_id)
-    return InlineKeyboardButton(label, callback_data=data)
+    """A button shown in ``chat_id``; with ``channel``, a settings action on that channel."""
+    payload = CallbackPayload(action, tuple(args))
+    if channel is not None:
+        payload = for_channel(channel, payload)
+    return InlineKeyboardButton(label, callback_data=codec.encode(payload, chat_id))
 
 
 def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
@@ -103,8 +111,17 @@ def _checked(label: str, selected: bool, ui: str) -> str:
 
 
 def settings_main_keyboard(
-    codec: CallbackCodec, chat_id: int, ui: str, *, show_source: bool, is_group: bool
+    codec: CallbackCodec,
+    chat_id: int,
+    ui: str,
+    *,
+    show_source: bool,
+    is_group: bool,
+    channel: int | None = None,
 ) -> InlineKeyboardMarkup:
+    """The menu's first page; ``channel``: the group is that channel's discussion group, and
+    a button leads to the channel's own settings."""
+
     def nav(key: str, page: str) -> InlineKeyboardButton:
         return _button(codec, chat_id, t(key, ui), "nav", page)
 
@@ -118,19 +135,32 @@ def settings_main_keyboard(
         "settings.button.show_source_on" if show_source else "settings.button.show_source_off"
     )
     rows.append([_button(codec, chat_id, t(source_key, ui), "src")])
+    if channel is not None:
+        label = t("settings.button.channel", ui)
+        rows.append([_button(codec, chat_id, label, "nav", "main", channel=channel)])
     rows.append([_button(codec, chat_id, t("settings.button.done", ui), "done")])
     return InlineKeyboardMarkup(rows)
 
 
 def _with_back(
-    codec: CallbackCodec, chat_id: int, ui: str, rows: list[list[InlineKeyboardButton]]
+    codec: CallbackCodec,
+    chat_id: int,
+    ui: str,
+    rows: list[list[InlineKeyboardButton]],
+    channel: int | None = None,
 ) -> InlineKeyboardMarkup:
-    rows.append([_button(codec, chat_id, t("settings.button.back", ui), "nav", "main")])
+    back = t("settings.button.back", ui)
+    rows.append([_button(codec, chat_id, back, "nav", "main", channel=channel)])
     return InlineKeyboardMarkup(rows)
 
 
 def languages_keyboard(
-    codec: CallbackCodec, chat_id: int, ui: str, available: Iterable[str], selected: Sequence[str]
+    codec: CallbackCodec,
+    chat_id: int,
+    ui: str,
+    available: Iterable[str],
+    selected: Sequence[str],
+    channel: int | None = None,
 ) -> InlineKeyboardMarkup:
     buttons = [
         _button(
@@ -139,10 +169,50 @@ def languages_keyboard(
             _checked(f"{language_name(code, ui)} ({code})", code in selected, ui),
             "lang",
             code,
+            channel=channel,
         )
         for code in sorted(available)
     ]
-    return _with_back(codec, chat_id, ui, _rows(buttons, 2))
+    return _with_back(codec, chat_id, ui, _rows(buttons, 2), channel)
+
+
+def channel_main_keyboard(
+    codec: CallbackCodec, chat_id: int, channel: int, ui: str, *, in_group: bool
+) -> InlineKeyboardMarkup:
+    """A channel's settings (languages, mode) shown in ``chat_id``: its discussion group,
+    which also gets a way back to the group's own settings, or an admin's private chat."""
+
+    def scoped(key: str, action: str, *args: str) -> InlineKeyboardButton:
+        return _button(codec, chat_id, t(key, ui), action, *args, channel=channel)
+
+    rows = [
+        [
+            scoped("settings.button.languages", "nav", "langs"),
+            scoped("settings.button.channel_mode", "nav", "mode"),
+        ]
+    ]
+    if in_group:
+        rows.append([_button(codec, chat_id, t("settings.button.group", ui), "nav", "main")])
+    rows.append([scoped("settings.button.done", "done")])
+    return InlineKeyboardMarkup(rows)
+
+
+def channel_mode_keyboard(
+    codec: CallbackCodec, chat_id: int, channel: int, ui: str, current: str
+) -> InlineKeyboardMarkup:
+    """``comment`` (stored as the ``auto`` group mode) or ``off``."""
+    buttons = [
+        _button(
+            codec,
+            chat_id,
+            _checked(t(f"settings.channel_mode.{mode}", ui), mode == current, ui),
+            "mode",
+            value,
+            channel=channel,
+        )
+        for mode, value in (("comment", "auto"), ("off", "off"))
+    ]
+    return _with_back(codec, chat_id, ui, _rows(buttons, 1), channel)
 
 
 def length_keyboard(

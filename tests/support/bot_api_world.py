@@ -150,6 +150,9 @@ class TelegramWorld:
         self._inline_ids = itertools.count(1)
         self._open_inline: set[str] = set()
         self._inline_answers: dict[str, dict[str, Any]] = {}
+        #: Messages posted from inline results with a keyboard, by inline_message_id.
+        self._inline_messages: dict[str, dict[str, Any]] = {}
+        self._inline_message_ids = itertools.count(1)
         self._linked: dict[int, int] = {}
         self._reactions: dict[tuple[int, int], list[str]] = {}
         self._blocked: dict[int, str] = {}
@@ -629,7 +632,9 @@ class TelegramWorld:
             raise ApiError(400, "Bad Request: message to edit not found")
         return sent
 
-    def _edit_text(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _edit_text(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if params.get("inline_message_id") is not None:
+            return self._edit_inline_text(params)
         sent = self._editable(params)
         visible = checked_message_text(params)
         markup = checked_markup(params.get("reply_markup"))
@@ -758,10 +763,52 @@ class TelegramWorld:
         return inline_query
 
     def push_chosen_inline_result(self, user_id: int, result_id: str, query: str) -> dict[str, Any]:
-        """Queue the feedback that ``user_id`` posted inline result ``result_id``."""
+        """Queue the feedback that ``user_id`` posted inline result ``result_id``. A result of
+        the bot's latest answer that carries an inline keyboard is posted as an inline message
+        the bot can edit: the feedback then has its ``inline_message_id``, as on Telegram."""
         chosen = {"result_id": result_id, "from": self._user(user_id), "query": query}
+        with self._lock:
+            results = [
+                r
+                for answer in reversed(self._inline_answers.values())
+                for r in answer.get("results", [])
+                if str(r.get("id")) == result_id
+            ]
+            if results and results[0].get("reply_markup"):
+                content = results[0].get("input_message_content") or {}
+                inline_id = f"im{next(self._inline_message_ids)}"
+                self._inline_messages[inline_id] = {
+                    "text": content.get("message_text"),
+                    "parse_mode": content.get("parse_mode"),
+                    "reply_markup": results[0]["reply_markup"],
+                    "edits": 0,
+                }
+                chosen["inline_message_id"] = inline_id
         self._enqueue("chosen_inline_result", chosen)
         return chosen
+
+    def inline_message(self, inline_message_id: str) -> dict[str, Any] | None:
+        """A message posted from an inline result: ``text`` (as sent), ``parse_mode``,
+        ``reply_markup`` and the number of ``edits``."""
+        with self._lock:
+            found = self._inline_messages.get(inline_message_id)
+            return dict(found) if found is not None else None
+
+    def _edit_inline_text(self, params: dict[str, Any]) -> bool:
+        """editMessageText with ``inline_message_id``: Telegram answers True, not a message."""
+        inline_id = str(params["inline_message_id"])
+        checked_message_text(params)
+        markup = checked_markup(params.get("reply_markup"))
+        with self._lock:
+            message = self._inline_messages.get(inline_id)
+            if message is None:
+                raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+            new_state = (params["text"], params.get("parse_mode"), markup)
+            if new_state == (message["text"], message["parse_mode"], message["reply_markup"]):
+                raise ApiError(400, NOT_MODIFIED)
+            message.update(text=params["text"], parse_mode=params.get("parse_mode"))
+            message.update(reply_markup=markup, edits=message["edits"] + 1)
+        return True
 
     def inline_answer(self, query_id: str) -> dict[str, Any] | None:
         """What the bot answered to an inline query (answerInlineQuery's parameters)."""
@@ -783,6 +830,7 @@ class TelegramWorld:
             if result.get("type") != "article" or not result.get("title"):
                 raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
             checked_text(content.get("message_text"), content.get("parse_mode"), MESSAGE_LIMIT)
+            checked_markup(result.get("reply_markup"))
         button = params.get("button")
         if button is not None and (
             not button.get("text")

@@ -13,7 +13,7 @@ import re
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence, Set
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +31,7 @@ from sumy.utils import get_stop_words
 from threadpoolctl import threadpool_limits
 
 from translation.domain import Algorithm, SummaryOptions
-from translation.text.bullets import is_caption, is_dateline, unresolved
+from translation.text.bullets import antecedent, is_caption, is_dateline, unresolved
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import SumyTokenizer
 
@@ -229,13 +229,14 @@ def _sumy_summary(
     algorithm: Algorithm,
     count: int,
 ) -> list[int]:
-    """The ``count`` sentences sumy rates best, ties going to the earlier one (as in sumy).
+    """The ``count`` sentences sumy rates best that read together, ties going to the earlier one.
 
     Ratings are compared to nine decimals: LSA's equal ratings differ in the last bits from
     one process to the next (its word order follows string hashing), and a summary must not.
     """
     ratings = _sumy_ratings(sentences, indices, language, algorithm)
-    return sorted(ratings, key=lambda i: (-round(ratings[i], 9), i))[:count]
+    ranked = sorted(ratings, key=lambda i: (-round(ratings[i], 9), i))
+    return _coherent(ranked, count, sentences, language)
 
 
 def _sumy_ratings(
@@ -395,10 +396,66 @@ def _news_summary(
             body.append(i)
             if all(_overlap(words[i], words[j]) < REPEATED_LEAD for j in lead):
                 lead.append(i)
+    lead = _self_contained(lead, set(indices), sentences, language)
     if len(lead) < count:  # too few well-formed sentences: rank everything
         return _maximal_marginal_relevance(relevance, words, count)
+    lead = lead[:count]
     evidence = _Evidence(relevance, words, title_overlap)
-    return _with_late_facts(lead[:count], body, evidence, sentences, language)
+    return _with_late_facts(lead, body, evidence, sentences, language)
+
+
+def _antecedent_chain(
+    index: int, kept: Collection[int], allowed: Set[int], sentences: Sequence[str], language: str
+) -> list[int] | None:
+    """``index`` with the earlier sentences it needs to be understood next to ``kept``.
+
+    "Er hatte…" needs the sentence that names him, which may itself start with "Doch…".
+    None when one of them may not be shown (boilerplate, a caption, not a candidate).
+    """
+    chain = [index]
+    while unresolved(sentences, chain[0], kept, language):
+        before = antecedent(sentences, chain[0])
+        if before is None or before not in allowed:
+            return None
+        chain.insert(0, before)
+    return chain
+
+
+def _self_contained(
+    lead: Sequence[int], allowed: Set[int], sentences: Sequence[str], language: str
+) -> list[int]:
+    """The lead with every back-reference's antecedent put back in front of it.
+
+    Skipping a sentence that restates the headline (or an earlier lead sentence) must not
+    strand the next one: "Michael Bütter wird neuer Chef…" left out, "Er hatte die Position…"
+    would open the summary with a pronoun nobody can resolve. The antecedent comes back; a
+    sentence whose antecedent may not be shown is dropped instead.
+    """
+    kept: list[int] = []
+    for i in lead:
+        kept.extend(_antecedent_chain(i, kept, allowed, sentences, language) or [])
+    return sorted(kept)  # an antecedent can precede a lead sentence without a full stop
+
+
+def _coherent(
+    ranked: Sequence[int], count: int, sentences: Sequence[str], language: str
+) -> list[int]:
+    """The best-ranked sentences that can stand together: no bullet points at one not shown.
+
+    A sentence that opens with a connective or pronoun comes with its antecedent when both
+    fit in the summary, and is passed over otherwise (sumy's rankers know nothing of this).
+    """
+    allowed = set(ranked)
+    chosen: list[int] = []
+    for i in ranked:
+        if len(chosen) >= count:
+            break
+        if i in chosen:
+            continue
+        chain = _antecedent_chain(i, chosen, allowed, sentences, language)
+        if chain is not None and len(chosen) + len(set(chain) - set(chosen)) <= count:
+            chosen.extend(j for j in chain if j not in chosen)
+    return chosen
 
 
 class _Evidence:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.telegram.handlers import (
     callbacks,
+    channel_settings,
     channels,
     commands,
     edits,
@@ -26,6 +27,7 @@ def register_handlers(application: BriefApplication) -> None:
     for handler in (
         *inline.handlers(),
         *commands.handlers(),
+        *channel_settings.handlers(),
         *settings.handlers(),
         *group_intro.handlers(),
         *feeds.handlers(),

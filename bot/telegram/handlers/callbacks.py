@@ -8,7 +8,8 @@ import logging
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.telegram.callback_data import InvalidCallback
+from bot.telegram.callback_data import CHANNEL_ACTION, InvalidCallback
+from bot.telegram.handlers.channel_settings import on_channel_button
 from bot.telegram.handlers.feeds import FEED_ACTIONS, on_feed_button
 from bot.telegram.handlers.settings import SETTINGS_ACTIONS, on_settings_button
 from bot.telegram.handlers.summary_buttons import on_summary_button
@@ -40,6 +41,8 @@ async def on_callback(update: Update, context: BriefContext) -> None:
         return
     if payload.action in SETTINGS_ACTIONS:
         await on_settings_button(update, context, payload)
+    elif payload.action == CHANNEL_ACTION:
+        await on_channel_button(update, context, payload)
     elif payload.action in FEED_ACTIONS:
         await on_feed_button(update, context, payload)
     else:

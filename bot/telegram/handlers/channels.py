@@ -9,14 +9,16 @@ posted *as the channel* in its discussion group can only come from one of its ad
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from telegram import Chat, ChatFullInfo, Message, Update
+from telegram import Bot, Chat, ChatFullInfo, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.channels import CHANNEL_MODES, ChannelMode, channel_changes, channel_mode
 from bot.core.requests import Destination, SummaryRequest
+from bot.core.settings import ChatSettings
 from bot.telegram.authz import ADMIN_STATUSES
 from bot.telegram.formatting import language_name, render_text
 from bot.telegram.handlers.intake import (
@@ -42,10 +44,11 @@ class ChannelRefused(Exception):
         self.values = values
 
 
-async def _channel(
+async def channel_of(
     context: BriefContext, message: Message, args: list[str]
 ) -> tuple[ChatFullInfo, list[str]]:
-    """The channel a /channel command is about, and the arguments left."""
+    """The channel a /channel (or /settings) command is about, and the arguments left: the
+    first argument in a private chat, the linked channel in a discussion group."""
     bot = context.bot
     if message.chat.type == Chat.PRIVATE:
         if not args:
@@ -69,17 +72,48 @@ async def _channel(
     return channel, args
 
 
-async def _is_channel_admin(context: BriefContext, message: Message, channel: ChatFullInfo) -> bool:
-    if message.sender_chat is not None:  # posted as the channel: only its admins can
-        return message.sender_chat.id == channel.id
-    if message.from_user is None:
+async def is_channel_admin(
+    bot: Bot, channel_id: int, user: User | None, sender_chat: Chat | None = None
+) -> bool:
+    """Whether Telegram says *now* that ``user`` administers the channel; a message posted
+    as the channel itself (``sender_chat``) can only come from one of its admins."""
+    if sender_chat is not None:
+        return sender_chat.id == channel_id
+    if user is None:
         return False
     try:
-        member = await context.bot.get_chat_member(channel.id, message.from_user.id)
+        member = await bot.get_chat_member(channel_id, user.id)
     except TelegramError as exc:
-        log.warning("getChatMember failed in channel %s: %s", channel.id, exc)
+        log.warning("getChatMember failed in channel %s: %s", channel_id, exc)
         return False
     return member.status in ADMIN_STATUSES
+
+
+#: What a command does with a channel its sender administers: (message, channel, the
+#: arguments left, UI language); it may raise ChannelRefused.
+ChannelAction = Callable[[Message, ChatFullInfo, list[str], str], Awaitable[None]]
+
+
+async def with_administered_channel(
+    update: Update, context: BriefContext, action: ChannelAction
+) -> None:
+    """Find the channel a command is about and check that its sender administers it, then
+    run ``action``; any refusal is answered with its text."""
+    message = update.effective_message
+    if message is None:
+        return
+    _settings, ui = await settings_and_ui(update, runtime(context))
+    try:
+        channel, args = await channel_of(context, message, list(context.args or []))
+        if not await is_channel_admin(
+            context.bot, channel.id, message.from_user, message.sender_chat
+        ):
+            raise ChannelRefused("channel.not_admin")
+        await action(message, channel, args, ui)
+    except ChannelRefused as refused:
+        await message.reply_text(
+            render_text(refused.key, ui, **refused.values), parse_mode=ParseMode.HTML
+        )
 
 
 def _parse(rt: Runtime, args: list[str]) -> tuple[ChannelMode | None, tuple[str, ...] | None]:
@@ -99,15 +133,10 @@ def _parse(rt: Runtime, args: list[str]) -> tuple[ChannelMode | None, tuple[str,
 
 
 async def channel_command(update: Update, context: BriefContext) -> None:
-    message = update.effective_message
-    if message is None:
-        return
+    """``/channel [CHANNEL] [comment|off] [LANGS]``: change and/or show a channel's settings."""
     rt = runtime(context)
-    _settings, ui = await settings_and_ui(update, rt)
-    try:
-        channel, args = await _channel(context, message, list(context.args or []))
-        if not await _is_channel_admin(context, message, channel):
-            raise ChannelRefused("channel.not_admin")
+
+    async def change(message: Message, channel: ChatFullInfo, args: list[str], ui: str) -> None:
         mode, languages = _parse(rt, args)
         changes = channel_changes(mode, languages)
         settings = (
@@ -115,11 +144,16 @@ async def channel_command(update: Update, context: BriefContext) -> None:
             if changes
             else await rt.service.settings(channel.id)
         )
-    except ChannelRefused as refused:
-        await message.reply_text(
-            render_text(refused.key, ui, **refused.values), parse_mode=ParseMode.HTML
-        )
-        return
+        html = await channel_status_html(context.bot, channel, settings, ui)
+        await message.reply_text(html, parse_mode=ParseMode.HTML)
+
+    await with_administered_channel(update, context, change)
+
+
+async def channel_status_html(
+    bot: Bot, channel: ChatFullInfo, settings: ChatSettings, ui: str
+) -> str:
+    """The channel's mode and languages, and a warning when comments have nowhere to go."""
     current = channel_mode(settings)
     html = render_text(
         "channel.status",
@@ -128,9 +162,9 @@ async def channel_command(update: Update, context: BriefContext) -> None:
         mode=render_text(f"channel.mode.{current}", ui),
         languages=", ".join(language_name(c, ui) for c in settings.target_languages),
     )
-    if current == "comment" and (await context.bot.get_chat(channel.id)).linked_chat_id is None:
+    if current == "comment" and (await bot.get_chat(channel.id)).linked_chat_id is None:
         html += "\n\n" + render_text("channel.no_discussion", ui)
-    await message.reply_text(html, parse_mode=ParseMode.HTML)
+    return html
 
 
 async def on_automatic_forward(update: Update, context: BriefContext) -> None:

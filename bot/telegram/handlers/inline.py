@@ -1,6 +1,8 @@
 """Inline mode: ``@bot <link>`` in any chat (enable it with BotFather's /setinline), the deep
 link ``/start s_<token>`` that does the work when the summary was not cached yet, and the
-chosen results (BotFather's /setinlinefeedback) counted in the statistics."""
+chosen results (BotFather's /setinlinefeedback): counted in the statistics, and a chosen
+"Summarizing…" placeholder made a durable job that edits it into the summary
+(``editMessageText`` by inline_message_id, ``TelegramChat.edit_inline``)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.inline import START_PAYLOAD, InlineLinks
+from bot.core.inline import PLACEHOLDER_ID, START_PAYLOAD, InlineLinks
 from bot.core.requests import SummaryRequest
 from bot.core.service import Outcome
 from bot.telegram.handlers.intake import destination
 from bot.telegram.i18n import t
-from bot.telegram.inline_results import offer_button, summary_results
+from bot.telegram.inline_results import (
+    offer_button,
+    placeholder_results,
+    summary_results,
+)
 from bot.telegram.runtime import BriefContext, runtime, settings_and_ui, ui_language
 
 log = logging.getLogger(__name__)
@@ -38,16 +44,21 @@ async def on_inline_query(update: Update, context: BriefContext) -> None:
     settings = await rt.service.settings(user.id)  # the user's private-chat settings
     ui = ui_language(user, settings)
     offer = await InlineLinks(rt.service).offer(user.id, query.query, ui)
-    results = summary_results(offer.view, rt.config.limits) if offer.view is not None else []
+    results = (
+        summary_results(offer.view, rt.config.limits)
+        if offer.view is not None
+        else placeholder_results(offer, ui, context.bot.username)
+    )
     await query.answer(
         results,
-        cache_time=CACHED_ANSWER_SECONDS if results else 0,
+        cache_time=CACHED_ANSWER_SECONDS if offer.view is not None else 0,
         is_personal=True,
         button=offer_button(offer, ui),
     )
     if offer.kind != "help":
         kind = f"inline:{offer.kind}" if offer.reason is None else f"refused:error.{offer.reason}"
-        await rt.service.record(user.id, Outcome("inline", outcome=kind, cache_hit=bool(results)))
+        hit = offer.view is not None
+        await rt.service.record(user.id, Outcome("inline", outcome=kind, cache_hit=hit))
 
 
 async def on_start_link(update: Update, context: BriefContext) -> None:
@@ -70,7 +81,15 @@ async def on_chosen(update: Update, context: BriefContext) -> None:
     if chosen is None:
         return
     log.info("Inline result %s chosen", chosen.result_id)
-    await runtime(context).service.record(chosen.from_user.id, Outcome("inline", "chosen"))
+    rt = runtime(context)
+    user = chosen.from_user
+    await rt.service.record(user.id, Outcome("inline", "chosen"))
+    if not PLACEHOLDER_ID.fullmatch(chosen.result_id) or chosen.inline_message_id is None:
+        return  # a cached summary: already posted as it is
+    ui = ui_language(user, await rt.service.settings(user.id))
+    await InlineLinks(rt.service).choose(
+        user.id, chosen.result_id, chosen.inline_message_id, ui, rt.chat
+    )
 
 
 def handlers() -> list[BaseHandler[Update, BriefContext, None]]:

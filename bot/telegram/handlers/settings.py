@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.core.settings import GROUP_MODES, ChatSettings, toggle_language, valid_sentences
@@ -64,9 +64,9 @@ def _overview(settings: ChatSettings, chat: Chat, ui: str) -> str:
 
 
 def settings_view(
-    rt: Runtime, chat: Chat, settings: ChatSettings, ui: str, page: str
+    rt: Runtime, chat: Chat, settings: ChatSettings, ui: str, page: str, channel: int | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The menu's text and buttons for one page."""
+    """The menu's text and buttons for one page (``channel``: the group's linked channel)."""
     codec, chat_id = rt.codec, chat.id
     text = _overview(settings, chat, ui)
     if page == "langs":
@@ -84,7 +84,12 @@ def settings_view(
         keyboard = mode_keyboard(codec, chat_id, ui, settings.group_mode)
     else:
         return text, settings_main_keyboard(
-            codec, chat_id, ui, show_source=settings.show_source, is_group=chat.type != Chat.PRIVATE
+            codec,
+            chat_id,
+            ui,
+            show_source=settings.show_source,
+            is_group=chat.type != Chat.PRIVATE,
+            channel=channel,
         )
     return f"{text}\n\n{render_text(note, ui)}", keyboard
 
@@ -93,11 +98,25 @@ async def menu_view(
     context: BriefContext, rt: Runtime, chat: Chat, settings: ChatSettings, ui: str, page: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """``settings_view``, plus a warning when the group is in auto mode but the bot cannot
-    see its messages (privacy mode on and no admin rights)."""
-    text, keyboard = settings_view(rt, chat, settings, ui, page)
+    see its messages (privacy mode on and no admin rights), and on the first page of a
+    channel's discussion group a button to the channel's settings."""
+    channel = await linked_channel(context.bot, chat) if page == "main" else None
+    text, keyboard = settings_view(rt, chat, settings, ui, page, channel)
     if settings.group_mode == "auto" and not await sees_group_messages(context.bot, chat):
         text += "\n\n⚠️ " + render_text("settings.auto_needs_access", ui)
     return text, keyboard
+
+
+async def linked_channel(bot: Bot, chat: Chat) -> int | None:
+    """The channel whose discussion group ``chat`` is (None for other chats, or when Telegram
+    cannot say right now)."""
+    if chat.type != Chat.SUPERGROUP:
+        return None
+    try:
+        return (await bot.get_chat(chat.id)).linked_chat_id
+    except TelegramError as exc:
+        log.info("getChat failed for %s: %s", chat.id, exc)
+        return None
 
 
 # -- changes -----------------------------------------------------------------------------------
@@ -235,19 +254,31 @@ async def on_settings_button(
         await query.answer(t("error.button_invalid", ui), show_alert=True)
         return
     changes, page = found
-    notice = None
-    if changes:
-        before = settings
-        settings = await rt.service.change_settings(chat.id, **changes)
-        if payload.action == "lang" and settings.target_languages == before.target_languages:
-            notice = t("settings.languages.at_least_one", ui)
-        else:
-            notice = t("settings.saved", ui)
-            _remember_change(rt, chat.id, query.message.message_id)
+    settings, notice, changed = await apply_change(rt, chat.id, payload, changes, settings, ui)
+    if changed:
+        _remember_change(rt, chat.id, query.message.message_id)
     text, keyboard = await menu_view(context, rt, chat, settings, ui, page)
     with contextlib.suppress(BadRequest):  # "message is not modified" when nothing changed
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     await query.answer(notice)
+
+
+async def apply_change(
+    rt: Runtime,
+    chat_id: int,
+    payload: CallbackPayload,
+    changes: dict[str, Any],
+    settings: ChatSettings,
+    ui: str,
+) -> tuple[ChatSettings, str | None, bool]:
+    """Apply a menu button's ``changes`` to ``chat_id``'s settings: (the settings now, the
+    pop-up notice or None, whether anything changed)."""
+    if not changes:
+        return settings, None, False
+    after = await rt.service.change_settings(chat_id, **changes)
+    if payload.action == "lang" and after.target_languages == settings.target_languages:
+        return after, t("settings.languages.at_least_one", ui), False
+    return after, t("settings.saved", ui), True
 
 
 def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
