@@ -33,6 +33,7 @@ EXAMPLES = {
     "short": ("a1",),
     "long": ("job-7",),
     "feed": ("unfollow", "999999999999"),  # longest operation and feed id
+    "cfeed": ("unfollow", "999999999999", "-1009999999999999"),  # and longest channel id
     "chan": ("-1009999999999999", "mode", "mention"),  # longest channel id and argument
 }
 

@@ -1,8 +1,10 @@
 """The feed tables in a real SQLite file: dedupe by URL and by hash, the daily limit, digests,
-back-off and pausing, and a group's feeds following it to its supergroup."""
+back-off and pausing, and a group's feeds following it to its supergroup; chats that cannot be
+reached, on both backends."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from bot.core.feed_records import FEED_ARTICLE_JOB, FEED_DIGEST_JOB, NewArticle
 from bot.storage import Storage
+from tests.support.storage_fixtures import StorageOpener
 
 NOW = 1_796_112_000.0
 CHAT, OTHER = -100500, -100600
@@ -96,3 +99,59 @@ async def test_a_groups_feeds_follow_it_to_the_supergroup(storage: Storage) -> N
     assert await feeds.subscriptions(CHAT) == []
     assert [s.feed_id for s in await feeds.subscriptions(OTHER)] == [feed_id]
     assert await feeds.enqueue_articles(OTHER, [article(1)], {}, daily_limit=10, now=NOW) == []
+
+
+async def test_an_unreachable_chat_rests_on_both_backends(storage_opener: StorageOpener) -> None:
+    """Marked unreachable: not a follower, its feed not due for it, no digest taken, its waiting
+    deliveries failed; other chats unaffected; back: all as before (and said only once)."""
+    storage = await storage_opener()
+    try:
+        feeds = storage.feeds
+        feed_id = await feeds.add_feed("https://news.example/rss", "Quelle", 600.0, NOW - 1200)
+        for chat in (CHAT, OTHER):
+            await feeds.subscribe(chat, feed_id, NOW - 1200)
+        (job,) = await feeds.enqueue_articles(CHAT, [article(1)], {}, daily_limit=9, now=NOW)
+        await feeds.set_digest_schedule(CHAT, (8,), "UTC", NOW)
+        await feeds.enqueue_articles(CHAT, [article(2)], {}, daily_limit=9, now=NOW, digest=True)
+
+        assert await feeds.mark_unreachable(CHAT, "Forbidden: bot was blocked by the user", NOW)
+        assert not await feeds.mark_unreachable(CHAT, "again", NOW), "already resting"
+        assert [s.chat_id for s in await feeds.followers(feed_id)] == [OTHER]
+        (mine,) = await feeds.subscriptions(CHAT)
+        assert mine.unreachable and not mine.paused
+        assert await feeds.waiting_digests() == []
+        stored = await storage.jobs.get_job(job)
+        assert stored is not None and stored.status == "failed"
+        await feeds.unsubscribe(OTHER, feed_id)
+        assert await feeds.due_feeds(NOW) == [], "due only for a chat that cannot be reached"
+
+        assert await feeds.mark_reachable(CHAT)
+        assert not await feeds.mark_reachable(CHAT)
+        assert [s.chat_id for s in await feeds.followers(feed_id)] == [CHAT]
+        assert [f.id for f in await feeds.due_feeds(NOW)] == [feed_id]
+        assert [d.chat_id for d in await feeds.waiting_digests()] == [CHAT]
+    finally:
+        await storage.close()
+
+
+async def test_chats_following_a_new_feed_at_once_from_two_processes_share_it(
+    storage_opener: StorageOpener,
+) -> None:
+    """Two ingresses (two connections) add the same new feed and subscribe at the same moment:
+    one feed, every chat subscribed once, no unique-key error."""
+    first, second = await storage_opener(), await storage_opener()
+    url = "https://news.example/neu.xml"
+
+    async def follow(storage: Storage, chat: int) -> tuple[int, bool]:
+        feed_id = await storage.feeds.add_feed(url, "Neu", 600.0, NOW)
+        return feed_id, await storage.feeds.subscribe(chat, feed_id, NOW)
+
+    try:
+        results = await asyncio.gather(
+            *(follow(s, chat) for chat in range(1, 7) for s in (first, second))
+        )
+        assert len({feed_id for feed_id, _new in results}) == 1
+        assert sum(new for _id, new in results) == 6, "each chat subscribed once"
+    finally:
+        await first.close()
+        await second.close()

@@ -20,3 +20,13 @@ class StorageError(BriefbotError):
     def __init__(self, message: str, reason: Reason = "other") -> None:
         super().__init__(message)
         self.reason: Reason = reason
+
+
+class ChatUnreachable(Exception):
+    """A chat front end cannot post to the chat any more (the user blocked the bot, it was
+    removed from the group or channel, the chat is gone); ``reason`` is the front end's word."""
+
+    def __init__(self, chat_id: int, reason: str) -> None:
+        super().__init__(f"chat {chat_id} unreachable: {reason}")
+        self.chat_id = chat_id
+        self.reason = reason

@@ -44,6 +44,8 @@ class Subscription:
     mode: DeliveryMode
     paused: bool
     feed_paused: bool
+    #: The bot could not post to the chat (blocked, removed): resting until it comes back.
+    unreachable: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ job per chat and new article, then delivers every unfinished such job (so a rest
 them). Deliveries of one article share the results cache: the first chat's summary is the
 next chats' cache hit, so N followers cost one fetch and one summary per article and
 language set. A tick is a plain coroutine: the Telegram front end runs it from PTB's
-JobQueue; a queue worker could run ``poll_feed``/``deliver_job`` as separate tasks later.
+JobQueue; in the scaled mode queue workers run ``poll``/``deliver_job`` as separate tasks
+(``bot.telegram.feed_tasks``). A chat the bot cannot post to any more (``ChatUnreachable``)
+rests until it comes back (``chat_gone``/``chat_back``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import FeedsConfig
-from bot.core.errors import StorageError
+from bot.core.errors import ChatUnreachable, StorageError
 from bot.core.feed_records import (
     FEED_ARTICLE_JOB,
     FEED_DIGEST_JOB,
@@ -91,6 +93,8 @@ class Followed:
     url: str
     new: bool
     queued: int
+    #: The delivery jobs of the latest articles queued at the follow.
+    jobs: tuple[int, ...] = ()
 
 
 @dataclass
@@ -203,14 +207,13 @@ class FeedService:
             now=now,
         )
         new = await self.repo.subscribe(chat_id, feed_id, now)
-        queued = 0
+        jobs: list[int] = []
         if new:
             latest = feed.entries[: self.config.initial_articles]
-            queued = len(await self._enqueue(chat_id, feed_id, feed, latest, now))
+            jobs = await self._enqueue(chat_id, feed_id, feed, latest, now)
             backlog = feed.entries[self.config.initial_articles :]
-            keys = [k for e in backlog for k in (e.url, f"hash:{e.content_hash}")]
-            await self.repo.mark_seen(chat_id, keys, now)
-        return Followed(feed_id, feed.title, poll.url, new, queued)
+            await self.repo.mark_seen(chat_id, _seen_keys(backlog), now)
+        return Followed(feed_id, feed.title, poll.url, new, len(jobs), tuple(jobs))
 
     async def unfollow(self, chat_id: int, feed_id: int) -> bool:
         return await self.repo.unsubscribe(chat_id, feed_id)
@@ -256,16 +259,17 @@ class FeedService:
         report = TickReport()
         async with self._tick_lock:
             due = await self.repo.due_feeds(self.clock())
-            results = await asyncio.gather(*(self._poll_due(f, chat) for f in due))
+            results = await asyncio.gather(*(self.poll(f, chat) for f in due))
             report.polled = len(due)
             report.failed = sum(1 for queued in results if queued is None)
-            report.queued = sum(queued or 0 for queued in results)
-            report.digests = await self._take_due_digests()
+            report.queued = sum(len(queued or ()) for queued in results)
+            report.digests = len(await self.take_due_digests())
             report.delivered = await self.deliver_pending(chat)
         return report
 
-    async def _poll_due(self, feed: FeedState, chat: ChatPort) -> int | None:
-        """Poll one feed; the number of jobs queued, or None when the poll failed."""
+    async def poll(self, feed: FeedState, chat: ChatPort) -> list[int] | None:
+        """Poll one feed for all its followers; the delivery jobs queued, or None when the
+        poll failed (then it backs off)."""
         try:
             async with self._pacer.turn(feed.url):
                 poll = await self._poller(
@@ -277,6 +281,9 @@ class FeedService:
         except Exception:  # one bad feed must never stop the others' polls
             log.exception("Polling feed %s failed", feed.url)
             return None
+        return await self._record(feed, poll)
+
+    async def _record(self, feed: FeedState, poll: FeedPoll) -> list[int]:
         now = self.clock()
         announced = poll.feed.update_seconds if poll.feed else None
         interval = self.interval(announced) if poll.feed else feed.interval_seconds
@@ -289,21 +296,24 @@ class FeedService:
             now=now,
         )
         if poll.feed is None:
-            return 0
+            return []
         entries = poll.feed.entries[: self.config.max_articles_per_poll]
-        queued = 0
+        queued: list[int] = []
         for sub in await self.repo.followers(feed.id):
             digest = sub.mode == "digest"
-            jobs = await self._enqueue(sub.chat_id, feed.id, poll.feed, entries, now, digest)
-            queued += len(jobs)
+            queued += await self._enqueue(sub.chat_id, feed.id, poll.feed, entries, now, digest)
         return queued
 
-    async def _take_due_digests(self) -> int:
+    async def take_due_digests(self) -> list[int]:
+        """Turn the waiting articles of every chat whose digest hour came into a digest job;
+        the new jobs' ids."""
         now = self.clock()
-        taken = 0
+        taken: list[int] = []
         for schedule in await self.repo.waiting_digests():
-            if digest_due(schedule, now) and await self.repo.take_digest(schedule.chat_id, now):
-                taken += 1
+            if digest_due(schedule, now):
+                job_id = await self.repo.take_digest(schedule.chat_id, now)
+                if job_id is not None:
+                    taken.append(job_id)
         return taken
 
     async def _enqueue(
@@ -350,8 +360,44 @@ class FeedService:
             view = FeedPausedView(state.title, state.url, exc, ui)
             try:
                 await chat.send(sub.chat_id, view)
+            except ChatUnreachable as exc:
+                await self.chat_gone(exc)
             except Exception:  # a chat that blocked the bot must not stop the others
                 log.exception("Could not tell chat %s that a feed was paused", sub.chat_id)
+
+    # -- chats that blocked or removed the bot ---------------------------------------------------
+
+    async def chat_gone(self, exc: ChatUnreachable) -> bool:
+        """The chat cannot be posted to: its subscriptions rest (not polled for it, its waiting
+        deliveries dropped) until ``chat_back``. True when it was reachable until now."""
+        paused = await self.repo.mark_unreachable(exc.chat_id, exc.reason, self.clock())
+        if paused:
+            log.info("Chat %s unreachable (%s): its feeds rest", exc.chat_id, exc.reason)
+        return paused
+
+    async def chat_back(self, chat_id: int) -> bool:
+        """The chat is back (``/start``, the bot added again): its feeds run again from now,
+        as after a first follow (what they published meanwhile is marked seen, not sent in a
+        burst). True when they had been resting (the chat is then told so)."""
+        subs = await self.repo.subscriptions(chat_id)
+        if not any(sub.unreachable for sub in subs):
+            return False
+        for sub in subs:
+            await self._mark_current_seen(chat_id, sub.url)
+        back = await self.repo.mark_reachable(chat_id)
+        if back:
+            log.info("Chat %s is back: its feeds run again", chat_id)
+        return back
+
+    async def _mark_current_seen(self, chat_id: int, url: str) -> None:
+        try:
+            async with self._pacer.turn(url):
+                poll = await self._poller(url, None, False)
+        except FetchError as exc:  # the next poll finds out again
+            log.info("Feed %s not read for chat %s: %s", url, chat_id, exc.message)
+            return
+        if poll.feed is not None:
+            await self.repo.mark_seen(chat_id, _seen_keys(poll.feed.entries), self.clock())
 
     # -- deliveries -----------------------------------------------------------------------------
 
@@ -414,6 +460,10 @@ class FeedService:
             try:
                 for view in views:
                     await chat.send(job.chat_id, view)
+            except ChatUnreachable as exc:
+                await jobs.mark_failed(job.id, str(exc)[:500])
+                await self.chat_gone(exc)
+                return False
             except Exception as exc:
                 log.warning("Could not deliver job %s to chat %s: %r", job.id, job.chat_id, exc)
                 await jobs.mark_failed(job.id, f"{type(exc).__name__}: {exc}"[:500])
@@ -495,6 +545,11 @@ class FeedService:
             FeedDigestView(tuple(chunk), len(items), number == 0, ui)
             for number, chunk in enumerate(chunks)
         ]
+
+
+def _seen_keys(entries: Iterable[FeedEntry]) -> list[str]:
+    """What marks articles as known to a chat: their canonical URLs and content hashes."""
+    return [key for e in entries for key in (e.url, f"hash:{e.content_hash}")]
 
 
 def _digest_entry(item: dict[str, object], sentences: tuple[str, ...] = ()) -> DigestEntry:

@@ -15,6 +15,7 @@ from typing import Any
 from bot.core.feed_records import (
     FEED_ARTICLE_JOB,
     FEED_DIGEST_JOB,
+    FEED_JOBS,
     DeliveryMode,
     DigestSchedule,
     FeedState,
@@ -23,8 +24,11 @@ from bot.core.feed_records import (
 )
 from bot.storage.sql import Database, Session
 
+#: A subscription rests while its chat cannot be reached (``mark_unreachable``).
+_REACHABLE = "NOT EXISTS (SELECT 1 FROM feed_unreachable_chats u WHERE u.chat_id = s.chat_id)"
 _SUBSCRIPTION_COLUMNS = (
-    "s.chat_id, s.feed_id, f.url, f.title, s.mode, s.paused, f.paused AS feed_paused"
+    "s.chat_id, s.feed_id, f.url, f.title, s.mode, s.paused, f.paused AS feed_paused, "
+    f"CASE WHEN {_REACHABLE} THEN 0 ELSE 1 END AS unreachable"
 )
 
 
@@ -52,6 +56,7 @@ def _subscription(row: Any) -> Subscription:
         mode=row["mode"],
         paused=bool(row["paused"]),
         feed_paused=bool(row["feed_paused"]),
+        unreachable=bool(row["unreachable"]),
     )
 
 
@@ -62,31 +67,34 @@ class FeedsStore:
     # -- feeds ----------------------------------------------------------------------------------
 
     async def add_feed(self, url: str, title: str, interval_seconds: float, now: float) -> int:
-        """The feed's id, creating it (due at once) or un-pausing it when it exists."""
+        """The feed's id, creating it (due after one interval) or un-pausing it when it exists;
+        two chats following a new feed at the same moment (two processes) get the same one."""
         async with self._db.transaction() as tx:
+            created = await tx.execute(
+                "INSERT INTO feeds (url, title, interval_seconds, next_poll_at, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
+                (url, title, interval_seconds, now + interval_seconds, now, now),
+            )
             row = await tx.fetchone("SELECT id FROM feeds WHERE url = ?", (url,))
-            if row is not None:
+            assert row is not None  # inserted now, or by the transaction that conflicted
+            if not created:
                 await tx.execute(
                     "UPDATE feeds SET paused = 0, failures = 0, updated_at = ? WHERE id = ?",
                     (now, row["id"]),
                 )
-                return int(row["id"])
-            return await tx.insert(
-                "INSERT INTO feeds (url, title, interval_seconds, next_poll_at, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (url, title, interval_seconds, now + interval_seconds, now, now),
-            )
+            return int(row["id"])
 
     async def get_feed(self, feed_id: int) -> FeedState | None:
         row = await self._db.fetchone("SELECT * FROM feeds WHERE id = ?", (feed_id,))
         return _feed(row) if row is not None else None
 
     async def due_feeds(self, now: float) -> list[FeedState]:
-        """Feeds to poll now: due, not paused, followed by at least one active chat."""
+        """Feeds to poll now: due, not paused, followed by at least one active chat (not
+        paused, reachable)."""
         rows = await self._db.fetchall(
             "SELECT * FROM feeds f WHERE f.paused = 0 AND f.next_poll_at <= ? AND EXISTS "
-            "(SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = f.id AND s.paused = 0) "
-            "ORDER BY f.next_poll_at",
+            f"(SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = f.id AND s.paused = 0 "
+            f"AND {_REACHABLE}) ORDER BY f.next_poll_at",
             (now,),
         )
         return [_feed(row) for row in rows]
@@ -135,11 +143,12 @@ class FeedsStore:
             )
             if changed:
                 return False
-            await tx.execute(
-                "INSERT INTO feed_subscriptions (chat_id, feed_id, created_at) VALUES (?, ?, ?)",
+            inserted = await tx.execute(
+                "INSERT INTO feed_subscriptions (chat_id, feed_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id, feed_id) DO NOTHING",
                 (chat_id, feed_id, now),
             )
-            return True
+            return inserted > 0
 
     async def unsubscribe(self, chat_id: int, feed_id: int) -> bool:
         """Stop following; a feed nobody follows any more is forgotten."""
@@ -189,14 +198,39 @@ class FeedsStore:
         return [_subscription(row) for row in rows]
 
     async def followers(self, feed_id: int) -> list[Subscription]:
-        """Active subscriptions of a feed (not paused by their chat)."""
+        """Active subscriptions of a feed (not paused by their chat, chat reachable)."""
         rows = await self._db.fetchall(
             f"SELECT {_SUBSCRIPTION_COLUMNS} FROM feed_subscriptions s "
             "JOIN feeds f ON f.id = s.feed_id WHERE s.feed_id = ? AND s.paused = 0 "
-            "ORDER BY s.chat_id",
+            f"AND {_REACHABLE} ORDER BY s.chat_id",
             (feed_id,),
         )
         return [_subscription(row) for row in rows]
+
+    # -- chats the bot cannot reach --------------------------------------------------------------
+
+    async def mark_unreachable(self, chat_id: int, reason: str, now: float) -> bool:
+        """The chat blocked or removed the bot: its subscriptions rest and its waiting feed
+        deliveries are dropped (no retry storm). True when the chat was reachable until now."""
+        async with self._db.transaction() as tx:
+            added = await tx.execute(
+                "INSERT INTO feed_unreachable_chats (chat_id, reason, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id) DO NOTHING",
+                (chat_id, reason[:300], now),
+            )
+            await tx.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE chat_id = ? "
+                "AND kind IN (?, ?) AND status IN ('queued', 'running')",
+                (f"chat unreachable: {reason}"[:500], now, chat_id, *FEED_JOBS),
+            )
+        return added > 0
+
+    async def mark_reachable(self, chat_id: int) -> bool:
+        """The chat is back; True when it had been marked unreachable."""
+        removed = await self._db.execute(
+            "DELETE FROM feed_unreachable_chats WHERE chat_id = ?", (chat_id,)
+        )
+        return removed > 0
 
     # -- seen articles and deliveries -------------------------------------------------------------
 
@@ -274,10 +308,12 @@ class FeedsStore:
         return _schedule(row) if row is not None else None
 
     async def waiting_digests(self) -> list[DigestSchedule]:
-        """Schedules of chats that have articles waiting for their digest."""
+        """Schedules of reachable chats that have articles waiting for their digest."""
         rows = await self._db.fetchall(
             "SELECT * FROM feed_digest_schedules d WHERE EXISTS "
-            "(SELECT 1 FROM feed_digest_items i WHERE i.chat_id = d.chat_id) ORDER BY chat_id"
+            "(SELECT 1 FROM feed_digest_items i WHERE i.chat_id = d.chat_id) AND NOT EXISTS "
+            "(SELECT 1 FROM feed_unreachable_chats u WHERE u.chat_id = d.chat_id) "
+            "ORDER BY chat_id"
         )
         return [_schedule(row) for row in rows]
 
@@ -309,6 +345,7 @@ async def move_chat_feeds(tx: Session, old_chat_id: int, new_chat_id: int) -> No
         "feed_seen": "key",
         "feed_digest_items": "url",
         "feed_digest_schedules": None,
+        "feed_unreachable_chats": None,
     }
     for table, rest in tables.items():
         same = f" AND n.{rest} = {table}.{rest}" if rest else ""

@@ -181,6 +181,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX answers_created_at ON answers (created_at);
         """,
     ),
+    (
+        6,
+        """
+        -- Chats the bot could not post to (blocked, kicked, gone): their feed subscriptions
+        -- rest until the chat comes back (/start, the bot added again), see bot/core/feeds.py.
+        CREATE TABLE feed_unreachable_chats (
+            chat_id INTEGER PRIMARY KEY,
+            reason TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -180,6 +180,17 @@ PG_MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX answers_created_at ON answers (created_at);
         """,
     ),
+    (
+        6,
+        """
+        -- Chats the bot could not post to: their feed subscriptions rest until they come back.
+        CREATE TABLE feed_unreachable_chats (
+            chat_id BIGINT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL
+        );
+        """,
+    ),
 )
 
 PG_LATEST_VERSION = PG_MIGRATIONS[-1][0]

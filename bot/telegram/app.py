@@ -169,7 +169,13 @@ async def _post_init(application: BriefApplication) -> None:
         data.scaled = await open_scaled(service, url)
         start_ingress(data.scaled, service, chat, follow_models=data.role == "ingress")
         if data.role == "run":
-            start_workers(data.scaled, service, chat, concurrency=core.config.limits.workers)
+            start_workers(
+                data.scaled,
+                service,
+                chat,
+                concurrency=core.config.limits.workers,
+                feeds=core.feeds,
+            )
     elif data.resume_jobs:
         await service.resume_unfinished(chat)
     log.info("Briefbot ready as @%s", application.bot.username)

@@ -74,6 +74,12 @@ ACTIONS: dict[str, tuple[Validator, ...]] = {
     "long": (_RESULT_ID,),  # one sentence more
     # pause, resume, unfollow or switch the delivery mode of the followed feed with this id
     "feed": (_one_of(("pause", "resume", "unfollow", "mode")), _pattern(r"[0-9]{1,12}")),
+    # the same for a channel's feeds listed in another chat (the channel's id last)
+    "cfeed": (
+        _one_of(("pause", "resume", "unfollow", "mode")),
+        _pattern(r"[0-9]{1,12}"),
+        _pattern(r"-100[0-9]{5,13}"),
+    ),
     # a settings action (nav, lang, mode, done; "-": no argument) on this channel's settings
     CHANNEL_ACTION: (
         _pattern(r"-100[0-9]{1,13}"),

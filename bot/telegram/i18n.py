@@ -308,6 +308,20 @@ EN: dict[str, str] = {
     "feeds.import_usage": "Send an OPML file (exported by a feed reader) with the caption /import.",
     "feeds.import_invalid": "I could not read that file: {error}",
     "feeds.import_failures": "Not followed: {feeds}",
+    "feeds.for_channel": "Channel {channel}:",
+    "feeds.followed_channel": (
+        "Channel {channel} now follows {title}. New articles will be posted there from now on."
+    ),
+    "feeds.channel_not_found": (
+        "I cannot find the channel {channel}. Add me to it as an admin who may post, then name "
+        "it by its @username or its id."
+    ),
+    "feeds.channel_admins_only": "Only admins of that channel can change its feeds.",
+    "feeds.line_unreachable": "{number}. {title} — paused: I could not post to the chat",
+    "feeds.resumed": (
+        "Feed deliveries to this chat were paused while I could not post here. They run again "
+        "from now on; /feeds lists them."
+    ),
     # -- inline mode (issue 15) -----------------------------------------------------------
     "inline.result_title": "Summary in {language}",
     "inline.open_private": "Summarize it in our private chat",

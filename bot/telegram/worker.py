@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import procrastinate
@@ -28,6 +29,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from bot.bootstrap import Core
 from bot.config import Config, ConfigError
 from bot.core.errors import StorageError
+from bot.core.feeds import FeedService
 from bot.core.positions import PositionRefresher
 from bot.core.queued import QueuedIntake, current_job
 from bot.core.requests import TranslationRequest, request_from_payload
@@ -46,6 +48,7 @@ from bot.storage.queue_positions import PgWaitingBoard
 from bot.storage.scaled_state import DeliveredParts, FullTranslationClaims, WorkerRegistry
 from bot.telegram.callback_data import CallbackCodec, derive_secret
 from bot.telegram.chat import TelegramChat
+from bot.telegram.feed_tasks import register_feed_tasks
 from bot.telegram.logging_setup import setup_logging
 from bot.telegram.transport import RetryingRequest
 from translation import preload_detectors
@@ -88,6 +91,15 @@ class Scaled:
     @property
     def registry(self) -> WorkerRegistry:
         return WorkerRegistry(self.db)
+
+    @contextlib.contextmanager
+    def working_on(self, job_id: int) -> Iterator[None]:
+        """While this process works on the job (the sweeper leaves it alone)."""
+        self.running.add(job_id)
+        try:
+            yield
+        finally:
+            self.running.discard(job_id)
 
     async def close(self) -> None:
         for task in (self.workers, self.depth, *self.chores):
@@ -183,13 +195,12 @@ def register_task(
             log.warning("Job %s is gone (pruned?); nothing to do", job_id)
             return
         log.info("Working on job %s (attempt %d)", job_id, job.attempts + 1)
-        scaled.running.add(job_id)
         token = current_job.set(job_id)
         try:
-            await service.resume(job, chat)
+            with scaled.working_on(job_id):
+                await service.resume(job, chat)
         finally:
             current_job.reset(token)
-            scaled.running.discard(job_id)
         if job.kind == "translation":
             try:
                 await _settle_full_translation(scaled, service, job_id, job.payload)
@@ -249,9 +260,12 @@ def start_workers(
     *,
     concurrency: int,
     stalled_after: float = DEFAULT_STALLED_AFTER,
+    feeds: FeedService | None = None,
 ) -> None:
     """Workers inside this process (``briefbot run`` on PostgreSQL: both roles in one)."""
     register_task(scaled, service, chat, concurrency)
+    if feeds is not None:
+        register_feed_tasks(scaled, feeds, chat)
     scaled.workers = asyncio.create_task(
         work(scaled, concurrency=concurrency, stalled_after=stalled_after), name="briefbot-workers"
     )
@@ -295,6 +309,7 @@ async def serve_workers(config: Config, *, concurrency: int, stalled_after: floa
             scaled = await open_scaled(service, url)
             try:
                 register_task(scaled, service, chat, concurrency)
+                register_feed_tasks(scaled, core.feeds, chat)
                 worker = asyncio.create_task(
                     work(scaled, concurrency=concurrency, stalled_after=stalled_after)
                 )

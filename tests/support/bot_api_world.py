@@ -155,6 +155,7 @@ class TelegramWorld:
         self._inline_message_ids = itertools.count(1)
         self._linked: dict[int, int] = {}
         self._reactions: dict[tuple[int, int], list[str]] = {}
+        self._blocked: dict[int, str] = {}
 
     def _notify(self) -> None:
         """Called after updates were queued; the server wakes its long polls here."""
@@ -588,13 +589,22 @@ class TelegramWorld:
             )
         return message
 
-    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _postable(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The chat a message goes to; 403 when it blocked or removed the bot (``block``)."""
         chat = self._chat(params)
+        with self._lock:
+            refusal = self._blocked.get(chat["id"])
+        if refusal is not None:
+            raise ApiError(403, refusal)
+        return chat
+
+    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._postable(params)
         visible = checked_message_text(params)
         return self._store_sent(chat, {"text": visible}, params["text"], params)
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat = self._chat(params)
+        chat = self._postable(params)
         upload = params.get("document")
         if isinstance(upload, str):
             with self._lock:
@@ -882,6 +892,37 @@ class TelegramWorld:
         )
         self._enqueue("message", forward)
         return post, forward
+
+    # -- chats that block or remove the bot ---------------------------------------------------
+
+    def block(
+        self, chat_id: int, description: str = "Forbidden: bot was blocked by the user"
+    ) -> None:
+        """From now on sending to ``chat_id`` fails with 403 ``description`` (the user blocked
+        the bot; "Forbidden: bot was kicked from the supergroup chat" for groups…)."""
+        self.add_chat(chat_id)
+        with self._lock:
+            self._blocked[chat_id] = description
+
+    def unblock(self, chat_id: int) -> None:
+        with self._lock:
+            self._blocked.pop(chat_id, None)
+
+    def push_my_chat_member(
+        self, chat_id: int, old: str, new: str, *, user_id: int | None = None
+    ) -> dict[str, Any]:
+        """Queue a ``my_chat_member`` update: the bot's status in ``chat_id`` changed from
+        ``old`` to ``new`` (``kicked``: blocked in a private chat, removed from a group)."""
+        chat = self.add_chat(chat_id)
+        actor = self._user(user_id if user_id is not None else DEFAULT_USER_ID)
+        change = {
+            "chat": chat,
+            "from": actor,
+            "date": int(time.time()),
+            "old_chat_member": chat_member(old, self._bot_user()),
+            "new_chat_member": chat_member(new, self._bot_user()),
+        }
+        return self._enqueue("my_chat_member", change)
 
     # -- reactions ---------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ TABLES = {"chat_settings", "results_cache", "jobs", "requests", "request_timings
     "feed_seen",
     "feed_digest_schedules",
     "feed_digest_items",
+    "feed_unreachable_chats",
     "translation_memory",
     "answers",
 }

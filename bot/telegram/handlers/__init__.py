@@ -9,6 +9,7 @@ from bot.telegram.handlers import (
     commands,
     edits,
     errors,
+    feed_presence,
     feeds,
     group_intro,
     inline,
@@ -38,5 +39,7 @@ def register_handlers(application: BriefApplication) -> None:
         commands.fallback_handler(),
     ):
         application.add_handler(handler)
+    for handler in feed_presence.handlers():
+        application.add_handler(handler, group=feed_presence.PRESENCE_GROUP)
     application.add_error_handler(errors.on_error)
     feeds.schedule(application)
