@@ -124,3 +124,36 @@ async def test_a_channel_admin_follows_from_a_private_chat_forged_admins_are_ref
         gone = await env.ask_one(DISCUSSION, f"/unfollow {CHANNEL} 1", sender_chat=CHANNEL)
         assert visible(gone) == "Channel Stadtnachrichten:\nUnfollowed Stadtanzeiger."
         assert await feeds_of(env).subscriptions(CHANNEL) == []
+
+
+async def test_opml_import_into_a_channel_posted_there_or_named_from_a_private_chat(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    async with news() as site, feed_bot(tmp_path, packages_dir, engine) as env:
+        env.server.add_chat(CHANNEL, "channel", "Stadtnachrichten")
+        env.server.set_member(CHANNEL, ADMIN, "administrator")
+        feed = site.add("/rss.xml", rss(items(site, 0)), RSS_TYPE)
+        opml = (
+            b'<?xml version="1.0"?><opml version="2.0"><body>'
+            b'<outline text="Stadtanzeiger" xmlUrl="' + feed.encode() + b'"/></body></opml>'
+        )
+        document = ("feeds.opml", "text/x-opml", opml)
+
+        # From a private chat, naming the channel: strangers refused, the admin imports.
+        refused = await env.ask_one(STRANGER, None, caption=f"/import {CHANNEL}", document=document)
+        assert visible(refused) == "Only admins of that channel can change its feeds."
+        assert await feeds_of(env).subscriptions(CHANNEL) == []
+        done = await env.ask_one(ADMIN, None, caption=f"/import {CHANNEL}", document=document)
+        assert visible(done) == "Channel Stadtnachrichten:\nImported 1 of 1 feed."
+        assert [s.url for s in await feeds_of(env).subscriptions(CHANNEL)] == [feed]
+        assert await feeds_of(env).subscriptions(ADMIN) == [], "the channel's, not the admin's"
+
+        # Posted in the channel itself: answered there, the command post deleted.
+        await post(env, "/unfollow 1")
+        message, _forward = env.server.push_channel_post(
+            CHANNEL, caption="/import", document=document
+        )
+        await env.settled()
+        assert channel_messages(env)[-1] == "Imported 1 of 1 feed."
+        assert env.server.message(CHANNEL, int(message["message_id"])) is None
+        assert [s.url for s in await feeds_of(env).subscriptions(CHANNEL)] == [feed]

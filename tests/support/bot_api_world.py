@@ -866,12 +866,17 @@ class TelegramWorld:
         *,
         caption: str | None = None,
         entities: list[dict[str, Any]] | None = None,
+        document: tuple[str, str, bytes] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Queue a ``channel_post`` and, when the channel has a discussion group, the post's
         automatic forward into it (a ``message`` from Telegram's service account, as the
-        channel, ``is_automatic_forward``); returns both (the forward None without a group)."""
+        channel, ``is_automatic_forward``); returns both (the forward None without a group).
+        ``document`` is (file_name, mime_type, content) and becomes downloadable."""
         channel = self.add_chat(channel_id, "channel")
         fields = {**_text_fields(text, caption, entities), "sender_chat": channel}
+        if document is not None:
+            file_name, mime_type, content = document
+            fields["document"] = self.register_file(content, file_name, mime_type)
         post = self._new_message(channel, {}, fields)
         with self._lock:
             post.pop("from")  # channel posts have no sender user

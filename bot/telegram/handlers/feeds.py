@@ -285,14 +285,16 @@ async def export_command(update: Update, context: BriefContext) -> None:
 
 
 async def import_command(update: Update, context: BriefContext) -> None:
-    """An OPML document with the caption ``/import``: follow every feed it lists (up to the
-    chat's limit), then say which could not be followed."""
+    """An OPML document with the caption ``/import`` (``/import @channel`` for a channel's
+    feeds, or posted in the channel): follow every feed it lists (up to the chat's limit),
+    then say which could not be followed."""
     message = update.effective_message
     assert message is not None
-    chat, rt, ui = await _where(update, context)
-    if not await may_change_settings(context.bot, chat, update.effective_user, message.sender_chat):
-        await _reply(update, render_text("settings.admins_only", ui))
+    context.args = (message.caption or "").split()[1:]  # a caption has no CommandHandler args
+    where = await _target(update, context, change=True)
+    if where is None:
         return
+    target, rt, ui = where
     if message.document is None:
         await _reply(update, render_text("feeds.import_usage", ui))
         return
@@ -300,22 +302,23 @@ async def import_command(update: Update, context: BriefContext) -> None:
         data = await rt.chat.download(message.document.file_id, rt.config.limits.max_file_bytes)
         listed = await asyncio.to_thread(parse_opml, data)  # up to a 2 MB XML parse
     except InputError as exc:
-        await _reply(update, render_text("feeds.import_invalid", ui, error=exc.message))
+        html = render_text("feeds.import_invalid", ui, error=exc.message)
+        await _reply(update, _about(target, html, ui))
         return
     with contextlib.suppress(TelegramError):
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
     failed: list[str] = []
     for feed in listed:
         try:
-            await _feeds(rt).follow(chat.id, feed.url)
+            await _feeds(rt).follow(target.chat_id, feed.url)
         except (FeedLimitReached, FetchError) as exc:
-            log.info("Import of %s into chat %s failed: %r", feed.url, chat.id, exc)
+            log.info("Import of %s into chat %s failed: %r", feed.url, target.chat_id, exc)
             failed.append(feed.title)
     done = len(listed) - len(failed)
     text = render_text("feeds.import_done", ui, count=done, total=len(listed))
     if failed:
         text += "\n" + render_text("feeds.import_failures", ui, feeds=", ".join(failed))
-    await _reply(update, text)
+    await _reply(update, _about(target, text, ui))
 
 
 def pick_subscription(subs: list[Subscription], which: str) -> Subscription | None:
@@ -444,4 +447,5 @@ def handlers() -> list[BaseHandler[Update, BriefContext, None]]:
         *(CommandHandler(name, fn, NEW_MESSAGES) for name, fn in COMMANDS.items()),
         *(CommandHandler(name, in_channel(fn), posts) for name, fn in COMMANDS.items()),
         MessageHandler(NEW_MESSAGES & filters.CaptionRegex(IMPORT_CAPTION), import_command),
+        MessageHandler(posts & filters.CaptionRegex(IMPORT_CAPTION), in_channel(import_command)),
     ]
