@@ -614,16 +614,24 @@ class BriefService:
         """The summary ``chat_id``'s settings would get for ``source`` if it is in the results
         cache, without doing any work (None otherwise): for answers that must come at once."""
         settings = await self.settings(chat_id)
-        doc_key = source.content_key()
         options = SummaryOptions(
             settings.summary_sentences, algorithm=Algorithm(settings.algorithm)
         )
-        if (
-            await self.storage.cache.get(
-                self._summary_key(doc_key, settings.target_languages, options)
-            )
-            is None
-        ):
+        return await self.cached_view(
+            source.content_key(), settings.target_languages, options, settings.show_source, ui
+        )
+
+    async def cached_view(
+        self,
+        doc_key: str,
+        targets: Sequence[str],
+        options: SummaryOptions,
+        show_source: bool,
+        ui: str,
+    ) -> SummaryView | None:
+        """The summary of ``doc_key`` with these options if it is in the results cache,
+        without doing any work; None otherwise."""
+        if await self.storage.cache.get(self._summary_key(doc_key, targets, options)) is None:
             return None
 
         async def no_work() -> PreparedDocument:  # a hit needs no document
@@ -631,12 +639,7 @@ class BriefService:
 
         try:
             return await self.summary_view(
-                doc_key,
-                no_work,
-                settings.target_languages,
-                options,
-                show_source=settings.show_source,
-                ui=ui,
+                doc_key, no_work, targets, options, show_source=show_source, ui=ui
             )
         except ResultExpired:  # evicted between the two reads
             return None
@@ -747,23 +750,31 @@ class BriefService:
         """The same document summarized at another length or with the original shown (the
         buttons under a summary); admitted like any request, Refused otherwise."""
         async with self.admitted(chat_id, user_id):
-            settings = await self.settings(chat_id)
-            document = await self.cached_document(doc_key)
+            return await self.resized(chat_id, doc_key, sentences, show_source, ui)
 
-            async def prepared() -> PreparedDocument:
-                return document
+    async def resized(
+        self, chat_id: int, doc_key: str, sentences: int, show_source: bool, ui: str
+    ) -> SummaryView:
+        """``resize`` without the admission (a worker's job was admitted at the ingress);
+        ResultExpired when the document left the cache."""
+        settings = await self.settings(chat_id)
+        document = await self.cached_document(doc_key)
 
-            options = SummaryOptions(
-                clamp_sentences(sentences), algorithm=Algorithm(settings.algorithm)
-            )
-            return await self.summary_view(
-                doc_key,
-                prepared,
-                settings.target_languages,
-                options,
-                show_source=show_source,
-                ui=ui,
-            )
+        async def prepared() -> PreparedDocument:
+            return document
+
+        return await self.summary_view(
+            doc_key,
+            prepared,
+            settings.target_languages,
+            self.resize_options(sentences, settings.algorithm),
+            show_source=show_source,
+            ui=ui,
+        )
+
+    @staticmethod
+    def resize_options(sentences: int, algorithm: str) -> SummaryOptions:
+        return SummaryOptions(clamp_sentences(sentences), algorithm=Algorithm(algorithm))
 
     # -- restart -------------------------------------------------------------------------------
 
