@@ -156,6 +156,9 @@ class BriefService:
         self.intake: QueuedIntake | None = None
         #: How jobs of kinds other than requests resume (a restart, a worker), by job kind.
         self.resumers: dict[str, Callable[[Job, ChatPort], Awaitable[None]]] = {}
+        #: The scaled mode's workers: forgets a started job's place in line, True when its
+        #: progress message showed one (then "working" replaces it at once).
+        self.place_taken: Callable[[int], Awaitable[bool]] | None = None
         self._models_version = ""
         self.refresh_models_version()
         #: Translates the sentences "Longer" would add, in the background (issue 17).
@@ -433,7 +436,11 @@ class BriefService:
                 await chat.typing(dest.chat_id)
             else:
                 await chat.acknowledge(dest.chat_id, dest.reply_to)
-            progress.start(ProgressView("working", request.ui))
+            working = ProgressView("working", request.ui)
+            if progress_message_id is not None and await self._showed_place(job_id):
+                await progress.start_now(working)
+            else:
+                progress.start(working)
 
             async def queued(position: int) -> None:
                 await progress.stage(ProgressView("queued", request.ui, position=position))
@@ -463,6 +470,14 @@ class BriefService:
         finally:
             outcome.timings_ms["total"] = round((time.perf_counter() - started) * 1000.0, 2)
             await self.record(dest.chat_id, outcome)
+
+    async def _showed_place(self, job_id: int) -> bool:
+        if self.place_taken is None:
+            return False
+        try:
+            return await self.place_taken(job_id)
+        except StorageError:  # a hint only: "working" comes after the usual delay then
+            return False
 
     async def _answer_failure(
         self, job_id: int, request: Request, progress: Progress, exc: Exception
