@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.support.bot_api_server import BOT_USERNAME
@@ -156,6 +157,40 @@ async def test_inline_queries_count_against_the_users_rate_limit(
         assert articles.hits == {}
         stats = await env.storage.stats.summary()
         assert stats.by_outcome.get("refused:error.rate_limited_user") == 3  # query, chat, pick
+
+
+async def test_in_the_scaled_mode_inline_queries_count_in_the_shared_limit(
+    tmp_path: Path,
+    packages_dir: Path,
+    engine: TranslationEngine,
+    articles: ArticleServer,
+    postgres_url: str,
+) -> None:
+    limits = {"per_user_per_minute": 2}
+    async with bot_env(
+        tmp_path,
+        packages_dir,
+        engine,
+        storage={"url": postgres_url},
+        limits=limits,
+        fetch=LOOPBACK_ARTICLES,
+    ) as env:
+        url = articles.add("/a", german_article_html())
+        for _ in range(2):
+            offered = await _inline(env, url)
+            assert _button(offered)["start_parameter"].startswith("s_")
+        refused = await _inline(env, url)
+        assert _button(refused)["text"] == "Too many requests, try again in a minute"
+        # The queries were counted where every ingress counts: the private chat's request,
+        # checked at the (same or another) ingress against the database, is refused too.
+        reply = await env.ask_one(PRIVATE_CHAT, url)
+        assert "too fast" in parse_telegram_html(reply.text or "").lower()
+        with psycopg.connect(postgres_url) as conn:
+            [(counted,)] = conn.execute(
+                "SELECT COUNT(*) FROM rate_limit_events WHERE key = %s", (f"user:{USER_ID}",)
+            ).fetchall()
+        assert counted == 2, "the two offered queries, not the refused ones"
+        assert articles.hits == {}
 
 
 def _placeholder_message(env: BotEnv, chosen: dict[str, Any]) -> dict[str, Any]:

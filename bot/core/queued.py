@@ -66,14 +66,17 @@ class QueuedIntake:
         return False
 
     async def _rate_limit(self, request: QueuedRequest) -> None:
-        """Refused when the user or chat is too fast (shared counters)."""
         dest = request.destination
+        await self.rate_limit(dest.chat_id, dest.user_id)
+
+    async def rate_limit(self, chat_id: int, user_id: int | None) -> None:
+        """Refused when the user or chat is too fast (shared counters, all ingresses)."""
         limits = self.service.config.limits
-        if dest.user_id is not None and await self.counters.acquire(
-            f"user:{dest.user_id}", limits.per_user_per_minute
+        if user_id is not None and await self.counters.acquire(
+            f"user:{user_id}", limits.per_user_per_minute
         ):
             raise Refused("rate_limited_user")
-        if await self.counters.acquire(f"chat:{dest.chat_id}", limits.per_chat_per_minute):
+        if await self.counters.acquire(f"chat:{chat_id}", limits.per_chat_per_minute):
             raise Refused("rate_limited_chat")
 
     async def _admit(self, request: QueuedRequest) -> None:
