@@ -133,6 +133,19 @@ async def test_private_network_links_are_refused(
         assert _button(public)["start_parameter"].startswith("s_")
 
 
+async def _spend_the_limit(env: BotEnv, url: str) -> dict[str, Any]:
+    """With 2 requests a minute a user: two queries with ``url`` offered, the third refused,
+    and then the user's request in the private chat refused too; returns an offer."""
+    for _ in range(2):
+        offered = await _inline(env, url)
+        assert _button(offered)["start_parameter"].startswith("s_")
+    refused = await _inline(env, url)
+    assert _button(refused)["text"] == "Too many requests, try again in a minute"
+    reply = await env.ask_one(PRIVATE_CHAT, url)
+    assert "too fast" in parse_telegram_html(reply.text or "").lower()
+    return offered
+
+
 async def test_inline_queries_count_against_the_users_rate_limit(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
 ) -> None:
@@ -141,13 +154,7 @@ async def test_inline_queries_count_against_the_users_rate_limit(
         tmp_path, packages_dir, engine, limits=limits, fetch=LOOPBACK_ARTICLES
     ) as env:
         url = articles.add("/a", german_article_html())
-        for _ in range(2):
-            offered = await _inline(env, url)
-            assert _button(offered)["start_parameter"].startswith("s_")
-        refused = await _inline(env, url)
-        assert _button(refused)["text"] == "Too many requests, try again in a minute"
-        reply = await env.ask_one(PRIVATE_CHAT, url)
-        assert "too fast" in parse_telegram_html(reply.text or "").lower()
+        offered = await _spend_the_limit(env, url)
         # A chosen placeholder's work is admitted like a request: refused in its message.
         [placeholder] = offered["results"]
         chosen = env.server.push_chosen_inline_result(USER_ID, placeholder["id"], url)
@@ -176,15 +183,9 @@ async def test_in_the_scaled_mode_inline_queries_count_in_the_shared_limit(
         fetch=LOOPBACK_ARTICLES,
     ) as env:
         url = articles.add("/a", german_article_html())
-        for _ in range(2):
-            offered = await _inline(env, url)
-            assert _button(offered)["start_parameter"].startswith("s_")
-        refused = await _inline(env, url)
-        assert _button(refused)["text"] == "Too many requests, try again in a minute"
         # The queries were counted where every ingress counts: the private chat's request,
         # checked at the (same or another) ingress against the database, is refused too.
-        reply = await env.ask_one(PRIVATE_CHAT, url)
-        assert "too fast" in parse_telegram_html(reply.text or "").lower()
+        await _spend_the_limit(env, url)
         with psycopg.connect(postgres_url) as conn:
             [(counted,)] = conn.execute(
                 "SELECT COUNT(*) FROM rate_limit_events WHERE key = %s", (f"user:{USER_ID}",)
