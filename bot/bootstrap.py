@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.core.feeds import FeedService
 from bot.core.inline_jobs import InlineJobs
 from bot.core.ports import FeedsStoragePort, StoragePort
+from bot.core.resize_jobs import ResizeJobs
 from bot.core.service import BriefService
 from bot.storage import open_storage
 from bot.storage.pg_translation_memory import PostgresTranslationMemory
@@ -127,6 +128,7 @@ class Core:
             progress_delay=self.progress_delay,
         )
         InlineJobs(self._service).register()
+        ResizeJobs(self._service).register()
         if isinstance(self._storage, FeedsStoragePort):
             policy = dataclasses.replace(
                 self.config.fetch, max_bytes=self.config.feeds.max_feed_bytes

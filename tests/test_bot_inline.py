@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.support.bot_api_server import BOT_USERNAME
@@ -132,6 +133,19 @@ async def test_private_network_links_are_refused(
         assert _button(public)["start_parameter"].startswith("s_")
 
 
+async def _spend_the_limit(env: BotEnv, url: str) -> dict[str, Any]:
+    """With 2 requests a minute a user: two queries with ``url`` offered, the third refused,
+    and then the user's request in the private chat refused too; returns an offer."""
+    for _ in range(2):
+        offered = await _inline(env, url)
+        assert _button(offered)["start_parameter"].startswith("s_")
+    refused = await _inline(env, url)
+    assert _button(refused)["text"] == "Too many requests, try again in a minute"
+    reply = await env.ask_one(PRIVATE_CHAT, url)
+    assert "too fast" in parse_telegram_html(reply.text or "").lower()
+    return offered
+
+
 async def test_inline_queries_count_against_the_users_rate_limit(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine, articles: ArticleServer
 ) -> None:
@@ -140,13 +154,7 @@ async def test_inline_queries_count_against_the_users_rate_limit(
         tmp_path, packages_dir, engine, limits=limits, fetch=LOOPBACK_ARTICLES
     ) as env:
         url = articles.add("/a", german_article_html())
-        for _ in range(2):
-            offered = await _inline(env, url)
-            assert _button(offered)["start_parameter"].startswith("s_")
-        refused = await _inline(env, url)
-        assert _button(refused)["text"] == "Too many requests, try again in a minute"
-        reply = await env.ask_one(PRIVATE_CHAT, url)
-        assert "too fast" in parse_telegram_html(reply.text or "").lower()
+        offered = await _spend_the_limit(env, url)
         # A chosen placeholder's work is admitted like a request: refused in its message.
         [placeholder] = offered["results"]
         chosen = env.server.push_chosen_inline_result(USER_ID, placeholder["id"], url)
@@ -156,6 +164,34 @@ async def test_inline_queries_count_against_the_users_rate_limit(
         assert articles.hits == {}
         stats = await env.storage.stats.summary()
         assert stats.by_outcome.get("refused:error.rate_limited_user") == 3  # query, chat, pick
+
+
+async def test_in_the_scaled_mode_inline_queries_count_in_the_shared_limit(
+    tmp_path: Path,
+    packages_dir: Path,
+    engine: TranslationEngine,
+    articles: ArticleServer,
+    postgres_url: str,
+) -> None:
+    limits = {"per_user_per_minute": 2}
+    async with bot_env(
+        tmp_path,
+        packages_dir,
+        engine,
+        storage={"url": postgres_url},
+        limits=limits,
+        fetch=LOOPBACK_ARTICLES,
+    ) as env:
+        url = articles.add("/a", german_article_html())
+        # The queries were counted where every ingress counts: the private chat's request,
+        # checked at the (same or another) ingress against the database, is refused too.
+        await _spend_the_limit(env, url)
+        with psycopg.connect(postgres_url) as conn:
+            [(counted,)] = conn.execute(
+                "SELECT COUNT(*) FROM rate_limit_events WHERE key = %s", (f"user:{USER_ID}",)
+            ).fetchall()
+        assert counted == 2, "the two offered queries, not the refused ones"
+        assert articles.hits == {}
 
 
 def _placeholder_message(env: BotEnv, chosen: dict[str, Any]) -> dict[str, Any]:

@@ -117,7 +117,8 @@ async def test_the_scaled_ingress_queues_a_chosen_placeholder_and_a_worker_edits
     postgres_url: str,
 ) -> None:
     storage = {"url": postgres_url}
-    limits = {"per_user_per_minute": 2}  # counted for chosen placeholders in the database
+    # Counted in the database for the inline query and the chosen placeholders.
+    limits = {"per_user_per_minute": 3}
     async with bot_env(
         tmp_path, packages_dir, engine, storage=storage, limits=limits, fetch=LOOPBACK_ARTICLES
     ) as env:
@@ -143,7 +144,8 @@ async def test_the_scaled_ingress_queues_a_chosen_placeholder_and_a_worker_edits
         assert _edits(server, again) == 1 and _is_summary(_text(server, again))
         assert _inline_jobs(postgres_url) == [("done", first)]
 
-        # The shared per-user limit (2 a minute) is spent: the third is refused in its message.
+        # The shared per-user limit (3 a minute: the query, two placeholders) is spent: the
+        # third placeholder is refused in its message.
         third = _choose(server, placeholder, url)
         await env.settled()
         assert "too fast" in _text(server, third).lower(), _text(server, third)

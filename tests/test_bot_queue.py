@@ -52,6 +52,30 @@ async def test_waiting_line_is_first_come_first_served_and_reports_moves() -> No
     assert line.waiting == 0
 
 
+async def test_a_long_line_is_told_few_moves_a_second_nearest_places_first() -> None:
+    line = WaitingLine(1, moves_per_second=5, clock=lambda: 0.0)  # time stands still
+    seen: dict[int, list[int]] = {n: [] for n in range(31)}
+    release = {n: asyncio.Event() for n in range(31)}
+
+    async def job(n: int) -> None:
+        async def moved(position: int) -> None:
+            seen[n].append(position)
+
+        async with line.turn(moved):
+            await release[n].wait()
+
+    tasks = [asyncio.create_task(job(n)) for n in range(31)]  # job 0 runs, 30 wait
+    await asyncio.sleep(0.01)
+    assert [seen[n] for n in range(1, 31)] == [[n] for n in range(1, 31)], "first places: all"
+    release[0].set()  # the first job ends: everyone moves up one place
+    await asyncio.sleep(0.01)
+    told = {n: places[1:] for n, places in seen.items() if len(places) > 1}
+    assert told == {2: [1], 3: [2], 4: [3], 5: [4], 6: [5]}, "five moves, the nearest"
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def test_a_cancelled_waiter_leaves_the_line() -> None:
     line = WaitingLine(1)
     async with line.turn():

@@ -138,6 +138,9 @@ async def test_waiting_users_see_their_place_in_line_and_it_moves(
         places = [i for i, text in enumerate(texts) if text.startswith("Waiting in line")]
         worker = [i for i, text in enumerate(texts) if i and not text.startswith("Waiting")]
         assert max(places, default=0) < min(worker), f"a place overwrote the worker: {texts}"
+        # A worker that takes a job showing a place says so at once, not after the usual
+        # delay (30 s here, longer than the whole job).
+        assert texts[max(places) + 1] == "Working on it…", texts
         assert len(server.sent_messages(chat)) == 1, "one message, edited into the answer"
 
 

@@ -98,9 +98,12 @@ class InlineLinks:
         if not urls:
             return InlineOffer("help")
         try:  # the user's private chat is the "chat" an inline query comes from
-            self._service.check_rate(user_id, user_id)
+            await self._check_rate(user_id)
         except Refused as exc:
             return InlineOffer("refused", reason=exc.reason)
+        except StorageError as exc:
+            log.error("Could not count an inline query: %s", exc.message)
+            return InlineOffer("help")
         url = urls[0]
         if not self._service.config.fetch.allow_private_networks:
             refusal = await private_address(url, self._resolve)
@@ -119,6 +122,15 @@ class InlineLinks:
             return InlineOffer("help")
         languages = (await self._service.settings(user_id)).target_languages
         return InlineOffer("start", payload=START_PREFIX + token, url=url, languages=languages)
+
+    async def _check_rate(self, user_id: int) -> None:
+        """The user's rate limit: the shared counters in the scaled mode (all ingresses
+        count), this process's limiter otherwise."""
+        intake = self._service.intake
+        if intake is None:
+            self._service.check_rate(user_id, user_id)
+        else:
+            await intake.rate_limit(user_id, user_id)
 
     async def choose(
         self, user_id: int, result_id: str, inline_message_id: str, ui: str, chat: ChatPort

@@ -14,6 +14,7 @@ import asyncio
 import logging
 
 from bot.core.errors import StorageError
+from bot.core.job_marks import mark_job
 from bot.core.ports import ChatPort, FilePort, InlineMessagePort
 from bot.core.queued import QueuedIntake, delivery_key
 from bot.core.records import Job
@@ -165,16 +166,7 @@ class InlineJobs:
         await _edit(chat, request, Refusal(reason, request.ui))
 
     async def _mark(self, job_id: int, status: str, error: str = "") -> None:
-        jobs = self._service.storage.jobs
-        try:
-            if status == "done":
-                await jobs.mark_done(job_id)
-            elif status == "failed":
-                await jobs.mark_failed(job_id, error[:500])
-            else:
-                await jobs.mark_apologized(job_id)
-        except StorageError as exc:
-            log.error("Could not mark inline job %s %s: %s", job_id, status, exc.message)
+        await mark_job(self._service.storage.jobs, job_id, status, error)
 
 
 async def edit_expired(chat: ChatPort, inline_message_id: str, language: str, ui: str) -> None:

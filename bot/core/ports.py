@@ -21,7 +21,7 @@ from bot.core.feed_records import (
 )
 from bot.core.once import OnceState
 from bot.core.records import Answer, Job, StatsSummary
-from bot.core.requests import InlineRequest, Request
+from bot.core.requests import QueuedRequest
 from bot.core.settings import ChatSettings, SettingsDefaults
 from bot.core.views import View
 
@@ -270,7 +270,7 @@ class JobQueue(Protocol):
 
     async def enqueue(
         self,
-        request: Request | InlineRequest,
+        request: QueuedRequest,
         *,
         key: str | None,
         progress_message_id: int | None,

@@ -51,6 +51,13 @@ class Progress:
         if self._timer is None and not self._finished:
             self._timer = asyncio.create_task(self._show_later(), name="briefbot-progress")
 
+    async def start_now(self, view: ProgressView) -> None:
+        """Show ``view`` now (over a place in line the message shows), stages as usual after."""
+        self._delay = 0.0
+        self.start(view)
+        if self._timer is not None:
+            await self._timer
+
     async def _show_later(self) -> None:
         await asyncio.sleep(self._delay)
         # From here on the message may be on its way: cancelling now could lose the id of a

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from bot.core.errors import StorageError
 from bot.core.once import OnceState
 from bot.core.ports import ChatPort, FullTranslationLedger, JobQueue, RateCounter
-from bot.core.requests import InlineRequest, Request, SummaryRequest, TranslationRequest
+from bot.core.requests import QueuedRequest, Request, SummaryRequest, TranslationRequest
 from bot.core.service import BriefService, Outcome, Refused
 from bot.core.views import Failure, ProgressView
 
@@ -50,7 +50,7 @@ class QueuedIntake:
         #: Shared claims on full translations; None: presses are not deduplicated.
         self.once = once
 
-    async def admit(self, request: Request | InlineRequest, key: str | None) -> bool:
+    async def admit(self, request: QueuedRequest, key: str | None) -> bool:
         """False for an update delivered again (delivery ``key``: it has a job already), else
         the shared limits and the queue's bound: True, or Refused. Also for jobs queued
         elsewhere (chosen inline placeholders, ``bot.core.inline_jobs``)."""
@@ -65,18 +65,21 @@ class QueuedIntake:
             return True
         return False
 
-    async def _rate_limit(self, request: Request | InlineRequest) -> None:
-        """Refused when the user or chat is too fast (shared counters)."""
+    async def _rate_limit(self, request: QueuedRequest) -> None:
         dest = request.destination
+        await self.rate_limit(dest.chat_id, dest.user_id)
+
+    async def rate_limit(self, chat_id: int, user_id: int | None) -> None:
+        """Refused when the user or chat is too fast (shared counters, all ingresses)."""
         limits = self.service.config.limits
-        if dest.user_id is not None and await self.counters.acquire(
-            f"user:{dest.user_id}", limits.per_user_per_minute
+        if user_id is not None and await self.counters.acquire(
+            f"user:{user_id}", limits.per_user_per_minute
         ):
             raise Refused("rate_limited_user")
-        if await self.counters.acquire(f"chat:{dest.chat_id}", limits.per_chat_per_minute):
+        if await self.counters.acquire(f"chat:{chat_id}", limits.per_chat_per_minute):
             raise Refused("rate_limited_chat")
 
-    async def _admit(self, request: Request | InlineRequest) -> None:
+    async def _admit(self, request: QueuedRequest) -> None:
         """Refused when too fast, or when the queue is full."""
         await self._rate_limit(request)
         await self._make_room()

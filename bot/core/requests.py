@@ -120,6 +120,38 @@ class InlineRequest:
     kind: Literal["inline"] = "inline"
 
 
+#: The job kind of a "Shorter"/"Longer"/"Original summary" press in the scaled mode.
+RESIZE_JOB = "resize"
+
+
+@dataclass(frozen=True)
+class ResizeRequest:
+    """A press of a resizing button: document ``doc_key`` summarized again in ``sentences``
+    (the original shown or not), edited into the summary message ``destination.reply_to``."""
+
+    destination: Destination
+    doc_key: str
+    sentences: int
+    show_source: bool
+    ui: str = "en"
+    origin: Origin = "private"
+
+    kind: Literal["resize"] = "resize"
+
+
+#: Whatever the scaled mode's ingress records as a job for a worker.
+QueuedRequest = Request | InlineRequest | ResizeRequest
+
+
+def resize_request_from_payload(payload: dict[str, Any]) -> ResizeRequest:
+    """The inverse of :func:`request_to_payload` for resize jobs; KeyError/TypeError when bad."""
+    data = dict(payload)
+    destination = Destination(**data.pop("destination"))
+    if data.pop("kind") != RESIZE_JOB or destination.reply_to is None:
+        raise TypeError("not a resize job")
+    return ResizeRequest(destination=destination, **data)
+
+
 def inline_request_from_payload(payload: dict[str, Any]) -> InlineRequest:
     """The inverse of :func:`request_to_payload` for inline jobs; KeyError/TypeError when bad."""
     data = dict(payload)
@@ -130,7 +162,7 @@ def inline_request_from_payload(payload: dict[str, Any]) -> InlineRequest:
     return InlineRequest(destination=destination, source=source, **data)
 
 
-def request_to_payload(request: Request | InlineRequest) -> dict[str, Any]:
+def request_to_payload(request: QueuedRequest) -> dict[str, Any]:
     """A JSON-ready dict for the durable job table."""
     return asdict(request)
 

@@ -156,6 +156,9 @@ class BriefService:
         self.intake: QueuedIntake | None = None
         #: How jobs of kinds other than requests resume (a restart, a worker), by job kind.
         self.resumers: dict[str, Callable[[Job, ChatPort], Awaitable[None]]] = {}
+        #: The scaled mode's workers: forgets a started job's place in line, True when its
+        #: progress message showed one (then "working" replaces it at once).
+        self.place_taken: Callable[[int], Awaitable[bool]] | None = None
         self._models_version = ""
         self.refresh_models_version()
         #: Translates the sentences "Longer" would add, in the background (issue 17).
@@ -433,7 +436,11 @@ class BriefService:
                 await chat.typing(dest.chat_id)
             else:
                 await chat.acknowledge(dest.chat_id, dest.reply_to)
-            progress.start(ProgressView("working", request.ui))
+            working = ProgressView("working", request.ui)
+            if progress_message_id is not None and await self._showed_place(job_id):
+                await progress.start_now(working)
+            else:
+                progress.start(working)
 
             async def queued(position: int) -> None:
                 await progress.stage(ProgressView("queued", request.ui, position=position))
@@ -463,6 +470,14 @@ class BriefService:
         finally:
             outcome.timings_ms["total"] = round((time.perf_counter() - started) * 1000.0, 2)
             await self.record(dest.chat_id, outcome)
+
+    async def _showed_place(self, job_id: int) -> bool:
+        if self.place_taken is None:
+            return False
+        try:
+            return await self.place_taken(job_id)
+        except StorageError:  # a hint only: "working" comes after the usual delay then
+            return False
 
     async def _answer_failure(
         self, job_id: int, request: Request, progress: Progress, exc: Exception
@@ -614,16 +629,24 @@ class BriefService:
         """The summary ``chat_id``'s settings would get for ``source`` if it is in the results
         cache, without doing any work (None otherwise): for answers that must come at once."""
         settings = await self.settings(chat_id)
-        doc_key = source.content_key()
         options = SummaryOptions(
             settings.summary_sentences, algorithm=Algorithm(settings.algorithm)
         )
-        if (
-            await self.storage.cache.get(
-                self._summary_key(doc_key, settings.target_languages, options)
-            )
-            is None
-        ):
+        return await self.cached_view(
+            source.content_key(), settings.target_languages, options, settings.show_source, ui
+        )
+
+    async def cached_view(
+        self,
+        doc_key: str,
+        targets: Sequence[str],
+        options: SummaryOptions,
+        show_source: bool,
+        ui: str,
+    ) -> SummaryView | None:
+        """The summary of ``doc_key`` with these options if it is in the results cache,
+        without doing any work; None otherwise."""
+        if await self.storage.cache.get(self._summary_key(doc_key, targets, options)) is None:
             return None
 
         async def no_work() -> PreparedDocument:  # a hit needs no document
@@ -631,12 +654,7 @@ class BriefService:
 
         try:
             return await self.summary_view(
-                doc_key,
-                no_work,
-                settings.target_languages,
-                options,
-                show_source=settings.show_source,
-                ui=ui,
+                doc_key, no_work, targets, options, show_source=show_source, ui=ui
             )
         except ResultExpired:  # evicted between the two reads
             return None
@@ -747,23 +765,31 @@ class BriefService:
         """The same document summarized at another length or with the original shown (the
         buttons under a summary); admitted like any request, Refused otherwise."""
         async with self.admitted(chat_id, user_id):
-            settings = await self.settings(chat_id)
-            document = await self.cached_document(doc_key)
+            return await self.resized(chat_id, doc_key, sentences, show_source, ui)
 
-            async def prepared() -> PreparedDocument:
-                return document
+    async def resized(
+        self, chat_id: int, doc_key: str, sentences: int, show_source: bool, ui: str
+    ) -> SummaryView:
+        """``resize`` without the admission (a worker's job was admitted at the ingress);
+        ResultExpired when the document left the cache."""
+        settings = await self.settings(chat_id)
+        document = await self.cached_document(doc_key)
 
-            options = SummaryOptions(
-                clamp_sentences(sentences), algorithm=Algorithm(settings.algorithm)
-            )
-            return await self.summary_view(
-                doc_key,
-                prepared,
-                settings.target_languages,
-                options,
-                show_source=show_source,
-                ui=ui,
-            )
+        async def prepared() -> PreparedDocument:
+            return document
+
+        return await self.summary_view(
+            doc_key,
+            prepared,
+            settings.target_languages,
+            self.resize_options(sentences, settings.algorithm),
+            show_source=show_source,
+            ui=ui,
+        )
+
+    @staticmethod
+    def resize_options(sentences: int, algorithm: str) -> SummaryOptions:
+        return SummaryOptions(clamp_sentences(sentences), algorithm=Algorithm(algorithm))
 
     # -- restart -------------------------------------------------------------------------------
 

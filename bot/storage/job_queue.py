@@ -15,7 +15,7 @@ import procrastinate
 from procrastinate.exceptions import ProcrastinateException
 from procrastinate.schema import SchemaManager
 
-from bot.core.requests import InlineRequest, Request, request_to_payload
+from bot.core.requests import QueuedRequest, request_to_payload
 from bot.storage.errors import StorageError
 from bot.storage.jobs_store import insert_job
 from bot.storage.postgres import PostgresDatabase, PostgresSession
@@ -101,7 +101,7 @@ class ProcrastinateQueue:
 
     async def enqueue(
         self,
-        request: Request | InlineRequest,
+        request: QueuedRequest,
         *,
         key: str | None,
         progress_message_id: int | None,

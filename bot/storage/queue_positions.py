@@ -27,9 +27,9 @@ class PgWaitingBoard:
         self._clock = clock
 
     async def positions(self, older_than: float) -> dict[int, int]:
-        await self._db.execute(  # the jobs that started since: nothing to show any more
+        await self._db.execute(  # jobs finished since (a running one's worker forgets its row)
             "DELETE FROM briefbot_queue_positions p USING jobs j "
-            "WHERE j.id = p.job_id AND j.status <> 'queued'"
+            "WHERE j.id = p.job_id AND j.status NOT IN ('queued', 'running')"
         )
         rows = await self._db.fetchall(
             "SELECT p.job_id, w.position FROM briefbot_queue_positions p JOIN ("
@@ -60,3 +60,11 @@ class PgWaitingBoard:
                 "UPDATE briefbot_queue_positions SET position = ?, shown_at = ? WHERE job_id = ?",
                 (position, self._clock(), job_id),
             )
+
+    async def taken(self, job_id: int) -> bool:
+        """A worker started the job: forget its place; True when its message showed one
+        (the refresher edits only queued jobs, so nothing edits it into a place any more)."""
+        row = await self._db.fetchone(
+            "DELETE FROM briefbot_queue_positions WHERE job_id = ? RETURNING position", (job_id,)
+        )
+        return row is not None and int(row[0]) > 0

@@ -183,6 +183,7 @@ def register_task(
     """Run queued jobs here; the workers table says which models this process serves."""
     storage = scaled.storage
     chat.parts = DeliveredParts(scaled.db)
+    service.place_taken = PgWaitingBoard(scaled.db).taken
     scaled.chores.append(
         asyncio.create_task(
             _publish_models(scaled, service, concurrency), name="briefbot-publish-models"

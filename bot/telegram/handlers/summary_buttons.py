@@ -6,7 +6,8 @@ import logging
 
 from telegram import CallbackQuery, Chat, Update
 
-from bot.core.requests import Destination, TranslationRequest
+from bot.core.requests import Destination, ResizeRequest, TranslationRequest
+from bot.core.resize_jobs import ResizeJobs
 from bot.core.service import Refused, ResultExpired
 from bot.telegram.callback_data import CallbackPayload
 from bot.telegram.error_messages import error_text
@@ -43,10 +44,16 @@ async def on_summary_button(
         await _full_translation(query, rt, chat, ui, payload.args[0], ref.doc_key)
         return
     sentences, show_source = _RESIZE[payload.action](ref)
+    request = ResizeRequest(
+        Destination(chat.id, query.message.message_id, query.from_user.id),
+        ref.doc_key,
+        sentences,
+        show_source,
+        ui=ui,
+        origin="private" if chat.type == Chat.PRIVATE else "asked",
+    )
     try:
-        view = await rt.service.resize(
-            chat.id, query.from_user.id, ref.doc_key, sentences, show_source, ui
-        )
+        await ResizeJobs(rt.service).press(request, rt.chat)
     except Refused as exc:
         await query.answer(t(f"error.{exc.reason}", ui), show_alert=True)
         return
@@ -56,7 +63,6 @@ async def on_summary_button(
     except BriefbotError as exc:
         await query.answer(error_text(exc, ui, rt.config.limits)[:200], show_alert=True)
         return
-    await rt.chat.edit(chat.id, query.message.message_id, view)
     await query.answer()
 
 
