@@ -94,8 +94,11 @@ async def test_rate_limits_and_busy_queue(
         slow = articles.add("/slow", german_article_html(), delay=1.0)
         env.server.push_message(3001, slow, user_id=3001)
         await asyncio.sleep(0.5)
-        busy = await env.ask_one(3002, GERMAN_ARTICLE, user_id=3002)
+        uncached = GERMAN_ARTICLE.replace("Dienstagabend", "Mittwochabend")
+        busy = await env.ask_one(3002, uncached, user_id=3002)
         assert "I'm busy right now" in _visible(busy.text)
+        hit = await env.ask_one(3003, GERMAN_ARTICLE, user_id=3003)  # a cache hit needs no room
+        assert "German (de)" in _visible(hit.text)
         await env.settled()
         assert "German (de)" in _visible(env.server.sent_messages(3001)[-1].text)
         outcomes = (await env.storage.stats.summary()).by_outcome

@@ -4,7 +4,9 @@ moves as the line does."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 from bot.core.admission import WaitingLine
 from bot.core.progress import Progress
@@ -12,6 +14,7 @@ from bot.core.views import ProgressView
 from tests.support.bot_harness import (
     LOOPBACK_ARTICLES,
     ArticleServer,
+    BotEnv,
     bot_env,
     german_article_html,
 )
@@ -146,3 +149,77 @@ async def test_moves_in_line_are_spaced_but_the_latest_place_is_shown() -> None:
     last = chat.views()[-1]
     assert isinstance(last, ProgressView) and last.stage == "working"
     await progress.finish(ProgressView("working", "en"))
+
+
+class GatedArticles(ArticleServer):
+    """Pages under ``/slow`` are held until ``gate`` opens: requests that keep a worker busy
+    for as long as the test needs, with no timing involved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def _handle(self, request: Any) -> Any:
+        if request.path.startswith("/slow"):
+            await self.gate.wait()
+        return await super()._handle(request)
+
+
+def _texts(env: BotEnv, chat: int, since: float = 0.0) -> list[str]:
+    calls = [*env.server.calls("sendMessage"), *env.server.calls("editMessageText")]
+    return [
+        parse_telegram_html(c.params["text"])
+        for c in calls
+        if c.params.get("chat_id") == chat and c.time >= since
+    ]
+
+
+async def test_a_cache_hit_is_answered_before_the_line_with_no_place_shown(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> None:
+    hit_chat = 5009
+    async with GatedArticles() as articles:
+        limits = {"workers": 1, "per_user_per_minute": 1000, "per_chat_per_minute": 1000}
+        async with bot_env(
+            tmp_path,
+            packages_dir,
+            engine,
+            progress_delay=0.0,
+            limits=limits,
+            fetch=LOOPBACK_ARTICLES,
+        ) as env:
+            env.runtime.service.progress_edit_interval = 0.0  # every move in line shown
+            known = articles.add("/known", german_article_html())
+            (first,) = await env.ask(hit_chat, known, chat_type="private", user_id=hit_chat)
+            assert "Source language: German (de)" in parse_telegram_html(first.text or "")
+            for chat in CHATS[:2]:  # one holds the only worker slot, one waits behind it
+                url = articles.add(f"/slow{chat}", german_article_html())
+                env.server.push_message(chat, url, chat_type="private", user_id=chat)
+            for chat in CHATS[:2]:  # a progress message: the request is past the line's door
+                await env.server.wait_for(
+                    "sendMessage", lambda c, chat=chat: c.params.get("chat_id") == chat, 20
+                )
+
+            since = time.monotonic()
+            env.server.push_message(hit_chat, known, chat_type="private", user_id=hit_chat)
+            await env.server.wait_for(
+                "sendMessage",
+                lambda c: c.params.get("chat_id") == hit_chat and c.time >= since,
+                timeout=20,
+            )
+            assert not articles.gate.is_set()  # both slow requests are still unanswered
+            (hit,) = _texts(env, hit_chat, since)  # one message, no place in line, no edit
+            assert "Source language: German (de)" in hit
+            assert hit == parse_telegram_html(first.text or "")
+
+            articles.gate.set()
+            await env.settled()
+            assert any("Waiting in line" in t for c in CHATS[:2] for t in _texts(env, c))
+            for chat in CHATS[:2]:
+                (answer,) = env.server.sent_messages(chat)
+                assert "Source language: German (de)" in parse_telegram_html(answer.text or "")
+            stats = await env.storage.stats.summary()
+            assert (stats.total, stats.cache_hits) == (4, 1)
+            # Durable jobs for the three misses, none for the hit.
+            jobs = [await env.storage.jobs.get_job(n) for n in range(1, 5)]
+            assert [job is not None and job.finished for job in jobs] == [True] * 3 + [False]

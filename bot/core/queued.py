@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from bot.core.errors import StorageError
 from bot.core.once import OnceState
 from bot.core.ports import ChatPort, FullTranslationLedger, JobQueue, RateCounter
-from bot.core.requests import QueuedRequest, Request, SummaryRequest, TranslationRequest
+from bot.core.requests import QueuedRequest, Request, TranslationRequest
 from bot.core.service import BriefService, Outcome, Refused
 from bot.core.views import Failure, ProgressView
 
@@ -162,22 +162,10 @@ class QueuedIntake:
         self, request: Request, chat: ChatPort, key: str | None, replace: int | None = None
     ) -> bool:
         """Answer a summary that is in the results cache here and now (in place of message
-        ``replace`` when given); False on a miss."""
-        if not isinstance(request, SummaryRequest):
-            return False
-        dest = request.destination
-        settings_chat = dest.chat_id if request.settings_chat is None else request.settings_chat
-        view = await self.service.cached_summary(settings_chat, request.source, request.ui)
-        if view is None:
-            return False
-        if key is not None and not await self.queue.claim_key(key):
-            log.info("Update %s was delivered twice at once; the other answers", key)
-            return True
-        answer = await chat.deliver(dest.chat_id, view, reply_to=dest.reply_to, replace=replace)
-        await self.service.remember_answer(request, answer)
-        await self.service.record(dest.chat_id, Outcome(request.kind, cache_hit=True))
-        log.info("Answered chat %s from the cache, with no job", dest.chat_id)
-        return True
+        ``replace`` when given), claiming the delivery ``key`` first; False on a miss."""
+        queue = self.queue
+        claim = None if key is None else (lambda: queue.claim_key(key))
+        return await self.service.answer_from_cache(request, chat, replace, claim)
 
     async def _queue(self, request: Request, chat: ChatPort, key: str | None) -> bool:
         """Show progress (or the place in line), then record and queue the job; True when

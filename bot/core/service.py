@@ -298,11 +298,12 @@ class BriefService:
 
     @contextlib.asynccontextmanager
     async def admitted(
-        self, chat_id: int, user_id: int | None, *, force: bool = False
+        self, chat_id: int, user_id: int | None, *, force: bool = False, rated: bool = False
     ) -> AsyncIterator[None]:
         """A place in the bounded queue after the rate limits (``force``: resumed jobs, which
-        were admitted before the restart); Refused otherwise."""
-        if not force:
+        were admitted before the restart; ``rated``: the limits were checked already, before
+        a look in the results cache); Refused otherwise."""
+        if not force and not rated:
             self.check_rate(chat_id, user_id)
         try:
             self.queue.enter(force=force)
@@ -330,10 +331,55 @@ class BriefService:
         if self.intake is not None:  # the scaled mode: workers do the job
             await self.intake.submit(request, chat, replace=replace)
             return
-        try:
-            await self._run_admitted(request, chat, replace=replace)
+        dest = request.destination
+        try:  # the scaled mode's order: rate limits, a cache hit at once, then "busy"
+            self.check_rate(dest.chat_id, dest.user_id)
+            if await self._cache_hit_first(request, chat, replace):
+                return
+            await self._run_admitted(request, chat, replace=replace, rated=True)
         except Refused as exc:
             await self.refuse(request, exc.reason, chat)
+
+    async def _cache_hit_first(self, request: Request, chat: ChatPort, replace: int | None) -> bool:
+        """A cache hit needs no worker: answered before the waiting line, with no job. A
+        storage error in the lookup makes it a miss (the job reports it, answering once)."""
+        try:
+            return await self.answer_from_cache(request, chat, replace)
+        except StorageError as exc:
+            log.warning("Could not look in the results cache: %s", exc.message)
+            return False
+
+    async def answer_from_cache(
+        self,
+        request: Request,
+        chat: ChatPort,
+        replace: int | None = None,
+        claim: Callable[[], Awaitable[bool]] | None = None,
+    ) -> bool:
+        """Answer a summary that is in the results cache here and now, with no job (in place
+        of message ``replace`` when given); False on a miss. ``claim`` (the scaled mode's
+        delivery key) False: another process answers this update, nothing is sent."""
+        if not isinstance(request, SummaryRequest):
+            return False
+        started = time.perf_counter()
+        dest = request.destination
+        settings_chat = dest.chat_id if request.settings_chat is None else request.settings_chat
+        view = await self.cached_summary(settings_chat, request.source, request.ui)
+        if view is None:
+            return False
+        if claim is not None and not await claim():
+            log.info(
+                "Chat %s: the update was delivered twice at once; the other answers", dest.chat_id
+            )
+            return True
+        answer = await chat.deliver(dest.chat_id, view, reply_to=dest.reply_to, replace=replace)
+        await self._remember_answer(request, answer)
+        total = round((time.perf_counter() - started) * 1000.0, 2)
+        await self.record(
+            dest.chat_id, Outcome(request.kind, cache_hit=True, timings_ms={"total": total})
+        )
+        log.info("Answered chat %s from the cache, with no job", dest.chat_id)
+        return True
 
     async def refuse(self, request: Request, reason: RefusalReason, chat: ChatPort) -> None:
         """Count a request that was not admitted and say why (unless nobody asked)."""
@@ -380,11 +426,12 @@ class BriefService:
         chat: ChatPort,
         accepted: Callable[[], Awaitable[None]] | None = None,
         replace: int | None = None,
+        rated: bool = False,
     ) -> bool:
         """Run ``request`` once admitted (Refused otherwise), in place of message ``replace``
         when given; True if it was answered."""
         dest = request.destination
-        async with self.admitted(dest.chat_id, dest.user_id):
+        async with self.admitted(dest.chat_id, dest.user_id, rated=rated):
             if accepted is not None:
                 await accepted()
             try:
