@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from bot.core.admission import WaitingLine
 from bot.core.progress import Progress
 from bot.core.views import ProgressView
+from tests.support.bot_api_objects import RecordedCall
 from tests.support.bot_harness import (
     LOOPBACK_ARTICLES,
     ArticleServer,
@@ -92,47 +95,50 @@ async def test_a_cancelled_waiter_leaves_the_line() -> None:
         assert waited is False  # the slot was freed, not leaked
 
 
+@asynccontextmanager
+async def _one_worker(
+    tmp_path: Path, packages_dir: Path, engine: TranslationEngine
+) -> AsyncIterator[BotEnv]:
+    """A bot with one worker slot that reads loopback articles and shows every move in line."""
+    limits = {"workers": 1, "per_user_per_minute": 1000, "per_chat_per_minute": 1000}
+    async with bot_env(
+        tmp_path, packages_dir, engine, progress_delay=0.0, limits=limits, fetch=LOOPBACK_ARTICLES
+    ) as env:
+        env.runtime.service.progress_edit_interval = 0.0
+        yield env
+
+
 async def test_queued_requests_show_their_place_and_watch_it_move(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
-    async with ArticleServer() as articles:
-        limits = {"workers": 1, "per_user_per_minute": 1000, "per_chat_per_minute": 1000}
-        async with bot_env(
-            tmp_path,
-            packages_dir,
-            engine,
-            progress_delay=0.0,
-            limits=limits,
-            fetch=LOOPBACK_ARTICLES,
-        ) as env:
-            env.runtime.service.progress_edit_interval = 0.0  # every move shown
-            for index, chat in enumerate(CHATS):
-                url = articles.add(f"/slow{index}", german_article_html(), delay=1.2)
-                env.server.push_message(chat, url, chat_type="private", user_id=chat)
-                await asyncio.sleep(0.2)  # arrive in this order
-            await env.settled()
+    async with ArticleServer() as articles, _one_worker(tmp_path, packages_dir, engine) as env:
+        for index, chat in enumerate(CHATS):
+            url = articles.add(f"/slow{index}", german_article_html(), delay=1.2)
+            env.server.push_message(chat, url, chat_type="private", user_id=chat)
+            await asyncio.sleep(0.2)  # arrive in this order
+        await env.settled()
 
-            def shown(chat: int) -> list[str]:
-                texts = [
-                    c.params["text"]
-                    for c in [
-                        *env.server.calls("sendMessage"),
-                        *env.server.calls("editMessageText"),
-                    ]
-                    if c.params.get("chat_id") == chat
+        def shown(chat: int) -> list[str]:
+            texts = [
+                c.params["text"]
+                for c in [
+                    *env.server.calls("sendMessage"),
+                    *env.server.calls("editMessageText"),
                 ]
-                return [parse_telegram_html(text) for text in texts]
+                if c.params.get("chat_id") == chat
+            ]
+            return [parse_telegram_html(text) for text in texts]
 
-            assert not any("Waiting in line" in text for text in shown(CHATS[0]))
-            assert "Waiting in line (position 1)…" in shown(CHATS[1])
-            third = shown(CHATS[2])
-            assert "Waiting in line (position 2)…" in third
-            assert third.index("Waiting in line (position 2)…") < third.index(
-                "Waiting in line (position 1)…"
-            )
-            for chat in CHATS:  # each ends with its summary, in the progress message's place
-                (answer,) = env.server.sent_messages(chat)
-                assert "Source language: German (de)" in parse_telegram_html(answer.text or "")
+        assert not any("Waiting in line" in text for text in shown(CHATS[0]))
+        assert "Waiting in line (position 1)…" in shown(CHATS[1])
+        third = shown(CHATS[2])
+        assert "Waiting in line (position 2)…" in third
+        assert third.index("Waiting in line (position 2)…") < third.index(
+            "Waiting in line (position 1)…"
+        )
+        for chat in CHATS:  # each ends with its summary, in the progress message's place
+            (answer,) = env.server.sent_messages(chat)
+            assert "Source language: German (de)" in parse_telegram_html(answer.text or "")
 
 
 async def test_moves_in_line_are_spaced_but_the_latest_place_is_shown() -> None:
@@ -165,6 +171,10 @@ class GatedArticles(ArticleServer):
         return await super()._handle(request)
 
 
+def _in_chat(chat: int) -> Callable[[RecordedCall], bool]:
+    return lambda call: call.params.get("chat_id") == chat
+
+
 def _texts(env: BotEnv, chat: int, since: float = 0.0) -> list[str]:
     calls = [*env.server.calls("sendMessage"), *env.server.calls("editMessageText")]
     return [
@@ -178,48 +188,37 @@ async def test_a_cache_hit_is_answered_before_the_line_with_no_place_shown(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
     hit_chat = 5009
-    async with GatedArticles() as articles:
-        limits = {"workers": 1, "per_user_per_minute": 1000, "per_chat_per_minute": 1000}
-        async with bot_env(
-            tmp_path,
-            packages_dir,
-            engine,
-            progress_delay=0.0,
-            limits=limits,
-            fetch=LOOPBACK_ARTICLES,
-        ) as env:
-            env.runtime.service.progress_edit_interval = 0.0  # every move in line shown
-            known = articles.add("/known", german_article_html())
-            (first,) = await env.ask(hit_chat, known, chat_type="private", user_id=hit_chat)
-            assert "Source language: German (de)" in parse_telegram_html(first.text or "")
-            for chat in CHATS[:2]:  # one holds the only worker slot, one waits behind it
-                url = articles.add(f"/slow{chat}", german_article_html())
-                env.server.push_message(chat, url, chat_type="private", user_id=chat)
-            for chat in CHATS[:2]:  # a progress message: the request is past the line's door
-                await env.server.wait_for(
-                    "sendMessage", lambda c, chat=chat: c.params.get("chat_id") == chat, 20
-                )
+    articles = GatedArticles()
+    async with articles, _one_worker(tmp_path, packages_dir, engine) as env:
+        known = articles.add("/known", german_article_html())
+        (first,) = await env.ask(hit_chat, known, chat_type="private", user_id=hit_chat)
+        assert "Source language: German (de)" in parse_telegram_html(first.text or "")
+        for chat in CHATS[:2]:  # one holds the only worker slot, one waits behind it
+            url = articles.add(f"/slow{chat}", german_article_html())
+            env.server.push_message(chat, url, chat_type="private", user_id=chat)
+        for chat in CHATS[:2]:  # a progress message: the request is past the line's door
+            await env.server.wait_for("sendMessage", _in_chat(chat), 20)
 
-            since = time.monotonic()
-            env.server.push_message(hit_chat, known, chat_type="private", user_id=hit_chat)
-            await env.server.wait_for(
-                "sendMessage",
-                lambda c: c.params.get("chat_id") == hit_chat and c.time >= since,
-                timeout=20,
-            )
-            assert not articles.gate.is_set()  # both slow requests are still unanswered
-            (hit,) = _texts(env, hit_chat, since)  # one message, no place in line, no edit
-            assert "Source language: German (de)" in hit
-            assert hit == parse_telegram_html(first.text or "")
+        since = time.monotonic()
+        env.server.push_message(hit_chat, known, chat_type="private", user_id=hit_chat)
+        await env.server.wait_for(
+            "sendMessage",
+            lambda c: c.params.get("chat_id") == hit_chat and c.time >= since,
+            timeout=20,
+        )
+        assert not articles.gate.is_set()  # both slow requests are still unanswered
+        (hit,) = _texts(env, hit_chat, since)  # one message, no place in line, no edit
+        assert "Source language: German (de)" in hit
+        assert hit == parse_telegram_html(first.text or "")
 
-            articles.gate.set()
-            await env.settled()
-            assert any("Waiting in line" in t for c in CHATS[:2] for t in _texts(env, c))
-            for chat in CHATS[:2]:
-                (answer,) = env.server.sent_messages(chat)
-                assert "Source language: German (de)" in parse_telegram_html(answer.text or "")
-            stats = await env.storage.stats.summary()
-            assert (stats.total, stats.cache_hits) == (4, 1)
-            # Durable jobs for the three misses, none for the hit.
-            jobs = [await env.storage.jobs.get_job(n) for n in range(1, 5)]
-            assert [job is not None and job.finished for job in jobs] == [True] * 3 + [False]
+        articles.gate.set()
+        await env.settled()
+        assert any("Waiting in line" in t for c in CHATS[:2] for t in _texts(env, c))
+        for chat in CHATS[:2]:
+            (answer,) = env.server.sent_messages(chat)
+            assert "Source language: German (de)" in parse_telegram_html(answer.text or "")
+        stats = await env.storage.stats.summary()
+        assert (stats.total, stats.cache_hits) == (4, 1)
+        # Durable jobs for the three misses, none for the hit.
+        jobs = [await env.storage.jobs.get_job(n) for n in range(1, 5)]
+        assert [job is not None and job.finished for job in jobs] == [True] * 3 + [False]
