@@ -548,11 +548,6 @@ class BriefService:
         except StorageError as storage_exc:
             log.error("Could not mark job %s failed: %s", job_id, storage_exc.message)
 
-    async def remember_answer(self, request: Request, answer_id: int | None) -> None:
-        """Keep which message answers ``request`` (an answer given outside a job: the scaled
-        mode's ingress answering from the cache)."""
-        await self._remember_answer(request, answer_id)
-
     async def _remember_answer(self, request: Request, answer_id: int | None) -> None:
         """Keep which message answers which request, so an edit of it can update the answer
         (a failure too: the user may edit the message to fix a broken link)."""
