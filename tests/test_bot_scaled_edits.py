@@ -95,6 +95,11 @@ async def test_an_ingress_queues_the_edit_and_a_worker_process_edits_the_answer(
             await _until(lambda: len(server.sent_messages(CHAT)) == 1, "progress message")
             [answer] = server.sent_messages(CHAT)
             await _until(_final(server, answer.message_id, "Stadtrat"), "answered", 60)
+            # The worker records the answer and marks its job done just after the last edit;
+            # an edit pushed within that moment would find no answer to update yet.
+            await _until(
+                lambda: _jobs(postgres_url) == [("done", answer.message_id)], "job done", 60
+            )
 
             server.push_edit(CHAT, request["message_id"], OTHER_ARTICLE)
             await _until(
