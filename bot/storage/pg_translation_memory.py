@@ -10,30 +10,27 @@ every lookup is a miss (retried after a pause), never a failed answer.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
 
 import psycopg
 
 from bot.storage.postgres import describe_url
-from bot.storage.translation_memory import model_id
+from bot.storage.translation_memory import GuardedConnection, model_id
 from translation.models.memory import Remembered
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Connection = psycopg.Connection[tuple[object, ...]]
 
-#: Check the bound after this many new entries (counting rows costs a scan).
-_CHECK_EVERY = 256
 #: After a failed connection, wait this long before trying again.
 _RETRY_SECONDS = 5.0
 
 
-class PostgresTranslationMemory:
+class PostgresTranslationMemory(GuardedConnection[Connection]):
     """``TranslationMemory`` on PostgreSQL; least recently used entries go past ``max_entries``."""
+
+    _errors = (psycopg.Error,)
 
     def __init__(
         self,
@@ -45,22 +42,11 @@ class PostgresTranslationMemory:
     ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be positive")
+        super().__init__(clock)
         self._url = url
         self.location = describe_url(url)
         self.max_entries = max_entries
         self._connect_timeout = connect_timeout
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._conn: Connection | None = None
-        self._next_try = 0.0
-        self._unchecked = 0
-        self._warned = False
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
     def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
         wanted = list(dict.fromkeys(sources))
@@ -91,10 +77,7 @@ class PostgresTranslationMemory:
                     "last_used = EXCLUDED.last_used",
                     rows,
                 )
-            self._unchecked += len(rows)
-            if self._unchecked >= _CHECK_EVERY:
-                self._unchecked = 0
-                self._evict(conn)
+            self._added(conn, len(rows))
 
         if rows:
             self._with_connection(store, None)
@@ -116,19 +99,6 @@ class PostgresTranslationMemory:
                 (surplus,),
             )
 
-    def _with_connection(self, work: Callable[[Connection], T], otherwise: T) -> T:
-        """``work`` on the connection under the lock; ``otherwise`` when there is none or the
-        server fails (the memory only saves work)."""
-        with self._lock:
-            conn = self._connection()
-            if conn is None:
-                return otherwise
-            try:
-                return work(conn)
-            except psycopg.Error as exc:
-                self._failed(exc)
-                return otherwise
-
     def _connection(self) -> Connection | None:
         """Called with the lock held: the open connection, or None while there is none."""
         if self._conn is not None and self._conn.closed:
@@ -144,7 +114,7 @@ class PostgresTranslationMemory:
             self._failed(exc)
         return self._conn
 
-    def _failed(self, exc: psycopg.Error) -> None:
+    def _failed(self, exc: Exception) -> None:
         if self._conn is not None and self._conn.broken:
             self._conn.close()
             self._conn = None

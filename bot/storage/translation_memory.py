@@ -17,10 +17,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from translation.models.memory import Remembered
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: SQLite's default limit on ``?`` parameters is 999 on old builds.
 _CHUNK = 400
@@ -30,8 +33,70 @@ _CHECK_EVERY = 256
 _RETRY_SECONDS = 5.0
 
 
-class SqliteTranslationMemory:
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class GuardedConnection(Generic[C]):
+    """One connection of the adapter's own, shared by the engine's decoding threads under a
+    lock. The memory only saves work, so a failure of the store is a miss, never an error:
+    subclasses open the connection (``_connection``, None while there is none) and log the
+    failure (``_failed``); both backends' adapters share this."""
+
+    #: The store's errors, each counted as a miss.
+    _errors: tuple[type[Exception], ...]
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn: C | None = None
+        self._next_try = 0.0
+        self._unchecked = 0
+        self._warned = False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _with_connection(self, work: Callable[[C], T], otherwise: T) -> T:
+        """``work`` on the connection under the lock; ``otherwise`` when there is none or the
+        store fails."""
+        with self._lock:
+            conn = self._connection()
+            if conn is None:
+                return otherwise
+            try:
+                return work(conn)
+            except self._errors as exc:
+                self._failed(exc)
+                return otherwise
+
+    def _added(self, conn: C, rows: int) -> None:
+        """Enforce ``max_entries`` every ``_CHECK_EVERY`` new entries (counting costs a scan)."""
+        self._unchecked += rows
+        if self._unchecked >= _CHECK_EVERY:
+            self._unchecked = 0
+            self._evict(conn)
+
+    def _evict(self, conn: C) -> None:
+        raise NotImplementedError
+
+    def _connection(self) -> C | None:
+        raise NotImplementedError
+
+    def _failed(self, exc: Exception) -> None:
+        raise NotImplementedError
+
+
+class SqliteTranslationMemory(GuardedConnection[sqlite3.Connection]):
     """``TranslationMemory`` on the ``translation_memory`` table (migration 2)."""
+
+    _errors = (sqlite3.Error,)
 
     def __init__(
         self,
@@ -43,80 +108,52 @@ class SqliteTranslationMemory:
     ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be positive")
+        super().__init__(clock)
         self.path = Path(path)
         self.max_entries = max_entries
         self._timeout = busy_timeout_ms / 1000
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._next_try = 0.0
-        self._unchecked = 0
-        self._warned = False
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
     def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
         wanted = list(dict.fromkeys(sources))
         key = model_id(model)
-        found: dict[str, Remembered] = {}
-        with self._lock:
-            conn = self._connection()
-            if conn is None or not wanted:
-                return found
-            try:
-                for start in range(0, len(wanted), _CHUNK):
-                    chunk = wanted[start : start + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    rows = conn.execute(
-                        "SELECT source, target, tokens FROM translation_memory "
-                        f"WHERE model = ? AND source IN ({marks})",
-                        (key, *chunk),
-                    ).fetchall()
-                    found.update((row[0], Remembered(row[1], int(row[2]))) for row in rows)
-                if found:
-                    self._touch(conn, key, list(found))
-            except sqlite3.Error as exc:
-                self._failed(exc)
-                return {}
-        return found
+
+        def lookup(conn: sqlite3.Connection) -> dict[str, Remembered]:
+            found: dict[str, Remembered] = {}
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT source, target, tokens FROM translation_memory "
+                    f"WHERE model = ? AND source IN ({marks})",
+                    (key, *chunk),
+                ).fetchall()
+                found.update((row[0], Remembered(row[1], int(row[2]))) for row in rows)
+            if found:
+                self._touch(conn, key, list(found))
+            return found
+
+        return self._with_connection(lookup, {}) if wanted else {}
 
     def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
         key = model_id(model)
         now = self._clock()
         rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
-        with self._lock:
-            conn = self._connection()
-            if conn is None or not rows:
-                return
-            try:
-                with _transaction(conn):
-                    conn.executemany(
-                        "INSERT OR REPLACE INTO translation_memory "
-                        "(model, source, target, tokens, last_used) VALUES (?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    self._unchecked += len(rows)
-                    if self._unchecked >= _CHECK_EVERY:
-                        self._unchecked = 0
-                        self._evict(conn)
-            except sqlite3.Error as exc:
-                self._failed(exc)
+
+        def store(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.executemany(
+                    "INSERT OR REPLACE INTO translation_memory "
+                    "(model, source, target, tokens, last_used) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                self._added(conn, len(rows))
+
+        if rows:
+            self._with_connection(store, None)
 
     def count(self) -> int:
         """Rows stored (0 while the file is unavailable)."""
-        with self._lock:
-            conn = self._connection()
-            if conn is None:
-                return 0
-            try:
-                return int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
-            except sqlite3.Error as exc:
-                self._failed(exc)
-                return 0
+        return self._with_connection(_count, 0)
 
     def evict(self) -> None:
         """Enforce ``max_entries`` now (``remember`` does it every few hundred entries)."""
@@ -127,7 +164,7 @@ class SqliteTranslationMemory:
                     self._evict(conn)
 
     def _evict(self, conn: sqlite3.Connection) -> None:
-        total = int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
+        total = _count(conn)
         if total > self.max_entries:
             conn.execute(
                 "DELETE FROM translation_memory WHERE rowid IN (SELECT rowid FROM "
@@ -164,10 +201,14 @@ class SqliteTranslationMemory:
         self._conn = conn
         return conn
 
-    def _failed(self, exc: sqlite3.Error) -> None:
+    def _failed(self, exc: Exception) -> None:
         if not self._warned:
             log.warning("Translation memory at %s failed (treated as a miss): %s", self.path, exc)
             self._warned = True
+
+
+def _count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
 
 
 @contextmanager
