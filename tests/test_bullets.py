@@ -7,6 +7,7 @@ import pytest
 from translation.text.bullets import (
     antecedent,
     is_caption,
+    is_caption_at,
     is_dateline,
     opens_with_reference,
     strip_dateline,
@@ -118,6 +119,22 @@ def test_captions(sentence: str) -> None:
 )
 def test_not_captions(sentence: str) -> None:
     assert not is_caption(sentence)
+
+
+def test_a_sentence_before_a_bare_credit_line_is_a_caption() -> None:
+    sentences = [
+        "Auch Herbert Grönemeyer gehört zu den Unterstützern.",
+        "Bild: dpa",
+        "Die Abogebühr eines Nutzers soll nur noch unter den Künstlern verteilt werden.",
+        "Dabei gehe es auch um „kulturelle Vielfalt“.",
+    ]
+    assert [is_caption_at(sentences, i) for i in range(4)] == [True, True, False, False]
+    assert antecedent(sentences, 2) is None  # the caption is not what "Dabei" points at
+
+
+def test_a_long_sentence_before_a_credit_line_stays_article_text() -> None:
+    long = " ".join(["Der Gemeinderat hat am Montag nach langer Debatte beschlossen"] * 5) + "."
+    assert not is_caption_at([long, "Foto: Stadt Bern"], 0)
 
 
 @pytest.mark.parametrize(

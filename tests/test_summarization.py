@@ -320,6 +320,15 @@ def test_captions_and_bare_datelines_are_never_chosen(algorithm: Algorithm) -> N
     assert 0 not in picked and 1 not in picked, picked
 
 
+@pytest.mark.parametrize("algorithm", ALL_ALGORITHMS)
+def test_a_caption_split_from_its_credit_is_never_chosen(algorithm: Algorithm) -> None:
+    """faz.net (teaser set): the page's text opens with a caption, then "Bild: dpa"."""
+    sentences = ["Auch Herbert Grönemeyer gehört zu den Unterstützern.", "Bild: dpa", *ARTICLE]
+    picked = summarize(sentences, "de", SummaryOptions(sentences=3, algorithm=algorithm))
+    assert len(picked) == 3
+    assert 0 not in picked and 1 not in picked, picked
+
+
 # -- language resources, offline ----------------------------------------------------------
 
 

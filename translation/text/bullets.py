@@ -18,6 +18,7 @@ from importlib import resources
 __all__ = [
     "antecedent",
     "is_caption",
+    "is_caption_at",
     "is_dateline",
     "opens_with_reference",
     "strip_dateline",
@@ -93,6 +94,28 @@ def is_caption(sentence: str) -> bool:
     return bool(_CAPTION.search(sentence.strip()))
 
 
+# A line that is only a picture credit ("Bild: dpa", "(Foto: imago)"): what precedes it is the
+# caption, split off by the segmenter when the credit follows a full stop.
+_CREDIT_LINE = re.compile(
+    r"^\(?(?:Bild|Foto|Fotos|Photo|Image|Symbolbild|Archivbild|Credit|Zdjęcie|Фото)\s*(?::|/|©)"
+    r"\s*[^.!?]{1,80}\)?\.?\s*$",
+    re.IGNORECASE,
+)
+#: A caption is a line or two; a longer sentence before a credit is article text.
+CAPTION_MAX_WORDS = 30
+
+
+def is_caption_at(sentences: Sequence[str], index: int) -> bool:
+    """``is_caption``, or the sentence just before a bare credit line: "Auch Herbert
+    Grönemeyer gehört zu den Unterstützern." followed by "Bild: dpa" is a caption."""
+    if is_caption(sentences[index]):
+        return True
+    following = sentences[index + 1] if index + 1 < len(sentences) else ""
+    return bool(_CREDIT_LINE.match(following.strip())) and (
+        len(sentences[index].split()) <= CAPTION_MAX_WORDS
+    )
+
+
 def is_dateline(sentence: str) -> bool:
     """A line that is a dateline and nothing else ("Bergisch Gladbach -", "Berlin (dpa) –")."""
     match = _DATELINE_ONLY.match(sentence.strip())
@@ -115,7 +138,11 @@ def antecedent(sentences: Sequence[str], index: int) -> int | None:
     """
     for earlier in range(index - 1, -1, -1):
         text = sentences[earlier].strip()
-        if _FULL_SENTENCE.search(text) and not is_caption(text) and not is_dateline(text):
+        if (
+            _FULL_SENTENCE.search(text)
+            and not is_caption_at(sentences, earlier)
+            and not is_dateline(text)
+        ):
             return earlier
     return None
 

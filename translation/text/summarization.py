@@ -31,7 +31,7 @@ from sumy.utils import get_stop_words
 from threadpoolctl import threadpool_limits
 
 from translation.domain import Algorithm, SummaryOptions
-from translation.text.bullets import antecedent, is_caption, is_dateline, unresolved
+from translation.text.bullets import antecedent, is_caption_at, is_dateline, unresolved
 from translation.text.cleaning import is_boilerplate
 from translation.text.segmentation import SumyTokenizer
 
@@ -557,13 +557,14 @@ def _clip(sentence: str) -> str:
     return head[:cut] if cut > 0 else head
 
 
-def _usable(sentence: str) -> bool:
+def _usable(sentences: Sequence[str], index: int) -> bool:
     """Not web furniture: no boilerplate line, no bracketed editorial insert ("[Lesen Sie…"),
     no picture caption, no line that is only a dateline."""
+    sentence = sentences[index]
     return (
         not is_boilerplate(sentence)
         and not sentence.lstrip().startswith("[")
-        and not is_caption(sentence)
+        and not is_caption_at(sentences, index)
         and not is_dateline(sentence)
     )
 
@@ -584,7 +585,7 @@ def summarize(
     count = options.sentence_count(total)
     if count >= total:
         return list(range(total))
-    usable = [i for i, sentence in enumerate(sentences) if _usable(sentence)]
+    usable = [i for i in range(total) if _usable(sentences, i)]
     if len(usable) < count:
         usable = list(range(total))
     algorithm = Algorithm(options.algorithm)
