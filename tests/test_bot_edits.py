@@ -4,7 +4,9 @@ cost no Bot API call."""
 
 from __future__ import annotations
 
+import asyncio
 import html
+import time
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,32 @@ async def test_edited_text_gets_the_new_summary_in_the_same_message(env: BotEnv)
     after = _visible(env, PRIVATE_CHAT, answer.message_id)
     assert after != before and "Source language: German (de)" in after
     assert "Stadtrat beschließt neues Verkehrskonzept" not in after
+
+
+async def test_an_edit_made_while_the_answer_is_made_replaces_it_once_it_is_there(
+    env: BotEnv, articles: ArticleServer
+) -> None:
+    """A link fixed seconds after sending it, while the bot still reads the first one: the
+    edit waits for that answer, then the answer shows what the message asks for now. Of two
+    quick edits the last one counts; the first is never fetched."""
+    slow = articles.add("/politik/langsam.html", german_article_html(), delay=1.5)
+    request = env.server.push_message(PRIVATE_CHAT, f"Lies das: {slow}")
+    deadline = time.monotonic() + 20
+    while not articles.hits["/politik/langsam.html"]:
+        assert time.monotonic() < deadline, "the first link was never fetched"
+        await asyncio.sleep(0.02)
+    typo = articles.add("/politik/tippfehler.html", german_article_html())
+    env.server.push_edit(PRIVATE_CHAT, request["message_id"], f"Lies das: {typo}")
+    env.server.push_edit(PRIVATE_CHAT, request["message_id"], OTHER_ARTICLE)
+    await env.settled()
+    [answer] = env.server.sent_messages(PRIVATE_CHAT)
+    after = _visible(env, PRIVATE_CHAT, answer.message_id)
+    assert "Source language: German (de)" in after
+    raw = env.server.message_text(PRIVATE_CHAT, answer.message_id) or ""
+    assert html.escape(slow) not in raw, "still the answer to the first link"
+    assert articles.hits["/politik/tippfehler.html"] == 0
+    assert await env.storage.jobs.count_unfinished() == 0
+    assert (await env.storage.stats.summary()).total == 2  # the link, then the last edit
 
 
 async def test_an_edit_that_changes_nothing_relevant_costs_nothing(

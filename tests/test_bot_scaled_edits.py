@@ -7,6 +7,7 @@ Once with ``briefbot run`` on PostgreSQL (both roles in one process), once as se
 from __future__ import annotations
 
 import asyncio
+import html
 import subprocess
 import time
 from collections.abc import Callable
@@ -15,7 +16,14 @@ from pathlib import Path
 import psycopg
 
 from tests.support.bot_api_server import BotApiServer
-from tests.support.bot_harness import GERMAN_ARTICLE, bot_env, buttons
+from tests.support.bot_harness import (
+    GERMAN_ARTICLE,
+    LOOPBACK_ARTICLES,
+    ArticleServer,
+    bot_env,
+    buttons,
+    german_article_html,
+)
 from tests.support.postgres import free_port
 from tests.support.telegram_html import parse_telegram_html
 from tests.test_cluster import _logged, _start, _write_config
@@ -79,6 +87,36 @@ async def test_an_edited_request_becomes_a_job_that_edits_the_answer_in_place(
         assert new_calls == [], new_calls
 
 
+async def test_an_edit_made_while_the_worker_reads_the_link_waits_for_its_answer(
+    tmp_path: Path,
+    packages_dir: Path,
+    engine: TranslationEngine,
+    postgres_url: str,
+    articles: ArticleServer,
+) -> None:
+    """The edit comes while the first job runs (no answer recorded yet): the ingress waits
+    for that answer, then queues the edit, and the worker replaces the answer in place."""
+    storage = {"url": postgres_url}
+    async with bot_env(
+        tmp_path, packages_dir, engine, storage=storage, fetch=LOOPBACK_ARTICLES
+    ) as env:
+        slow = articles.add("/langsam.html", german_article_html(), delay=1.5)
+        request = env.server.push_message(CHAT, f"Lies das: {slow}", user_id=CHAT)
+        await _until(lambda: articles.hits["/langsam.html"] > 0, "the worker fetches the link")
+        assert [status for status, _ in _jobs(postgres_url)] == ["running"]
+        env.server.push_edit(CHAT, request["message_id"], OTHER_ARTICLE)
+        await env.settled()
+        await _until(
+            lambda: [status for status, _ in _jobs(postgres_url)] == ["done", "done"],
+            "the edit's job ran after the first one",
+        )
+        [answer] = env.server.sent_messages(CHAT)
+        assert _jobs(postgres_url)[1] == ("done", answer.message_id), "it edits the answer"
+        await _until(_final(env.server, answer.message_id, "German (de)"), "edited")
+        raw = env.server.message_text(CHAT, answer.message_id) or ""
+        assert html.escape(slow) not in raw, "still the answer to the first link"
+
+
 async def test_an_ingress_queues_the_edit_and_a_worker_process_edits_the_answer(
     tmp_path: Path, packages_dir: Path, postgres_url: str
 ) -> None:
@@ -95,8 +133,7 @@ async def test_an_ingress_queues_the_edit_and_a_worker_process_edits_the_answer(
             await _until(lambda: len(server.sent_messages(CHAT)) == 1, "progress message")
             [answer] = server.sent_messages(CHAT)
             await _until(_final(server, answer.message_id, "Stadtrat"), "answered", 60)
-            # The worker records the answer and marks its job done just after the last edit;
-            # an edit pushed within that moment would find no answer to update yet.
+            # The edit of an answered message (an edit during the job: the test above).
             await _until(
                 lambda: _jobs(postgres_url) == [("done", answer.message_id)], "job done", 60
             )

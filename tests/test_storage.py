@@ -290,6 +290,22 @@ async def test_job_lifecycle(storage: Storage) -> None:
     assert await storage.jobs.get_job(12345) is None
 
 
+async def test_answering_tells_whether_a_summary_of_a_message_is_in_flight(
+    storage: Storage,
+) -> None:
+    """What an edit of a message still being answered waits for."""
+    jobs = storage.jobs
+    summary = await jobs.create_job(-7, 3, 30, "summary", {}, 30)
+    await jobs.create_job(-7, 3, 31, "translation", {"target": "fr"}, 31)
+    assert await jobs.answering(-7, 30)
+    assert not await jobs.answering(-7, 31), "a full translation is not the message's answer"
+    assert not await jobs.answering(-7, 32) and not await jobs.answering(-8, 30)
+    await jobs.mark_running(summary)
+    assert await jobs.answering(-7, 30)
+    await jobs.mark_done(summary)
+    assert not await jobs.answering(-7, 30)
+
+
 async def test_failed_and_apologized_jobs(storage: Storage) -> None:
     failed = await storage.jobs.create_job(1, 1, 1, "summary", {}, None)
     apologized = await storage.jobs.create_job(1, 1, 2, "translation", {"target": "fr"}, 2)

@@ -117,6 +117,10 @@ class JobsRepository(Protocol):
 
     async def unfinished_jobs(self) -> list[Job]: ...
 
+    async def answering(self, chat_id: int, message_id: int) -> bool:
+        """Whether a summary of message ``message_id`` is queued or being made."""
+        ...
+
 
 class AnswersRepository(Protocol):
     """The bot's recent answers by the message they answer (a bounded window: older or

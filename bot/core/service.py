@@ -25,7 +25,7 @@ from bot.core.live import LiveAnswer
 from bot.core.once import OnceLedger, OnceState
 from bot.core.ports import ChatPort, FilePort, StoragePort
 from bot.core.progress import Progress
-from bot.core.records import Job, StatsSummary
+from bot.core.records import Answer, Job, StatsSummary
 from bot.core.requests import (
     REQUEST_KINDS,
     Destination,
@@ -80,6 +80,10 @@ PIPELINE_VERSION = "2"  # 2: summaries carry translated titles
 MAIN_SOURCE_LANGUAGE = "de"
 #: A live answer is edited at most this often (Telegram allows about one edit per second).
 LIVE_INTERVAL_SECONDS = 1.0
+#: An edit of a message still being answered looks for that answer this often, for at most
+#: the job time limit plus this margin.
+EDIT_POLL_SECONDS = 0.5
+EDIT_WAIT_MARGIN = 10.0
 
 
 class ResultExpired(Exception):
@@ -152,6 +156,9 @@ class BriefService:
         self.line = WaitingLine(limits.workers)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._full_translations = OnceLedger()
+        #: Edits of messages whose first answer is still being made, by (chat, message): the
+        #: latest edit, applied once that answer is there (``revise``).
+        self._edits_waiting: dict[tuple[int, int], SummaryRequest] = {}
         #: The scaled mode's intake (jobs go to workers); None: jobs run in this process.
         self.intake: QueuedIntake | None = None
         #: How jobs of kinds other than requests resume (a restart, a worker), by job kind.
@@ -565,17 +572,55 @@ class BriefService:
         """An edited message: when the bot answered it recently and the edit changed what it
         asks for, the answer is redone in place (admitted like any request). An edit of a
         message the bot never answered, or one that changes nothing relevant (a typo next to
-        the link), costs one lookup. True when a new answer was started."""
+        the link), costs two lookups. An edit made while an answer to the message is still
+        being made (a link fixed seconds after sending it) waits for that answer, then
+        replaces it; of several such edits the last one counts. True when a new answer was
+        started or will be."""
         dest = request.destination
         if dest.reply_to is None:
             return False
+        key = (dest.chat_id, dest.reply_to)
+        if key in self._edits_waiting:
+            self._edits_waiting[key] = request
+            return True
         try:
-            answer = await self.storage.answers.find(dest.chat_id, dest.reply_to)
+            if await self.storage.jobs.answering(*key):
+                if key not in self._edits_waiting:  # another edit may have come meanwhile
+                    self.spawn(self._revise_when_answered(key, chat), name=f"edit-{key}")
+                self._edits_waiting[key] = request
+                return True
+            answer = await self.storage.answers.find(*key)
         except StorageError as exc:
             log.warning("Could not look up an answer in chat %s: %s", dest.chat_id, exc.message)
             return False
-        if answer is None or answer.content_key == request.source.content_key():
+        return answer is not None and await self._replace_answer(answer, request, chat)
+
+    async def _revise_when_answered(self, key: tuple[int, int], chat: ChatPort) -> None:
+        """Wait (bounded by the job time limit) until no answer to message ``key`` is being
+        made, then apply the latest edit to the answer; nothing when the job ended without
+        one (a silent auto-mode failure)."""
+        deadline = time.monotonic() + self.config.limits.job_timeout_seconds + EDIT_WAIT_MARGIN
+        answer = None
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(EDIT_POLL_SECONDS)
+                if not await self.storage.jobs.answering(*key):
+                    answer = await self.storage.answers.find(*key)  # remembered before done
+                    break
+        except StorageError as exc:
+            log.warning("Could not follow the answer in chat %s: %s", key[0], exc.message)
+        finally:
+            request = self._edits_waiting.pop(key)
+        if answer is not None:
+            await self._replace_answer(answer, request, chat)
+
+    async def _replace_answer(
+        self, answer: Answer, request: SummaryRequest, chat: ChatPort
+    ) -> bool:
+        """Redo ``answer`` for the edited ``request`` unless what it asks for is the same."""
+        if answer.content_key == request.source.content_key():
             return False
+        dest = request.destination
         log.info(
             "Message %s in chat %s was edited: updating the answer", dest.reply_to, dest.chat_id
         )

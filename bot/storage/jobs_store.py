@@ -161,6 +161,16 @@ class JobsStore:
         rows = await self._db.fetchall(f"SELECT * FROM jobs WHERE {_OPEN} ORDER BY id")
         return [_job(row) for row in rows]
 
+    async def answering(self, chat_id: int, message_id: int) -> bool:
+        """Whether a summary of message ``message_id`` is queued or being made (an edit of
+        that message waits for its answer)."""
+        row = await self._db.fetchone(
+            f"SELECT 1 FROM jobs WHERE {_OPEN} AND chat_id = ? AND message_id = ? "
+            "AND kind = 'summary' LIMIT 1",
+            (chat_id, message_id),
+        )
+        return row is not None
+
     async def count_unfinished(self, chat_id: int | None = None, user_id: int | None = None) -> int:
         sql = f"SELECT COUNT(*) FROM jobs WHERE {_OPEN}"
         params: list[int] = []

@@ -159,6 +159,12 @@ class MemoryJobs:
     async def unfinished_jobs(self) -> list[Job]:
         return [job for job in self.jobs.values() if job.status in UNFINISHED]
 
+    async def answering(self, chat_id: int, message_id: int) -> bool:
+        return any(
+            (job.chat_id, job.message_id, job.kind) == (chat_id, message_id, "summary")
+            for job in await self.unfinished_jobs()
+        )
+
 
 @dataclass
 class MemoryStats:
