@@ -6,7 +6,6 @@ import http.server
 import json
 import logging
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import free_port
 from translation.errors import FetchError, InputError
 from translation.models.argos_packages import install_from_index, install_from_path, list_installed
 
@@ -159,9 +159,7 @@ def test_configure_packages_dir_steers_argostranslate(
 
 
 def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()  # nothing listens there
 
 
 def test_install_from_index_fails_fast_and_clearly_offline(tmp_path: Path) -> None:

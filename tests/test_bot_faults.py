@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from tests.support.bot_harness import (
     bot_env,
     german_article_html,
 )
+from tests.support.postgres import free_port
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.argos_packages import install_from_path
 from translation.models.engine import TranslationEngine
@@ -296,9 +296,7 @@ async def test_token_never_reaches_the_logs(
 async def test_webhook_mode_with_secret_token(
     tmp_path: Path, packages_dir: Path, engine: TranslationEngine
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     secret = "loopback-webhook-secret"
     telegram = {
         "mode": "webhook",
@@ -321,7 +319,7 @@ async def test_webhook_mode_with_secret_token(
             },
         }
         async with httpx.AsyncClient() as client:
-            refused = await client.post(telegram["webhook_url"], json=forged)
+            refused = await client.post(str(telegram["webhook_url"]), json=forged)
         assert refused.status_code == 403
         await env.settled()
         assert env.server.sent_messages(77) == []

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 from tests.support.bot_harness import GERMAN_ARTICLE, ArticleServer, german_article_html
+from tests.support.postgres import free_port
 from tests.support.telegram_html import parse_telegram_html
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -130,9 +130,7 @@ async def test_briefbot_run_in_webhook_mode_without_a_secret(
 ) -> None:
     """Issue 13: webhook mode with no [telegram] webhook_secret accepted forged updates; now
     ``briefbot run`` generates a secret, registers it, says so, and serves only Telegram."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config, log = tmp_path / "briefbot.toml", tmp_path / "bot.log"
     with BotApiServer() as server:
         _write_config(config, server.base_url, packages_dir, tmp_path / "bot.sqlite3")

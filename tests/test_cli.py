@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import main
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
+from tests.support.postgres import free_port
 from tests.support.shared import SEED_ARTICLE
 from translation.text.cleaning import BOILERPLATE_PATTERNS
 
@@ -272,11 +273,7 @@ def run_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _closed_loopback_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()  # nothing listens there
 
 
 @pytest.mark.usefixtures("run_in_process")

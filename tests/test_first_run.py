@@ -4,7 +4,6 @@ and /help (owners get the install command), and an offline install that says wha
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from tests.support.bot_harness import OWNER_ID, PRIVATE_CHAT, bot_env
+from tests.support.postgres import free_port
 from tests.support.telegram_html import parse_telegram_html
 from translation.models.engine import TranslationEngine
 
@@ -72,9 +72,7 @@ def test_models_list_says_where_it_looked(
 def test_installing_by_code_offline_points_to_the_file_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens there
     monkeypatch.delenv("BRIEFBOT_CONFIG", raising=False)
     monkeypatch.setenv("BRIEFBOT_MODELS_PACKAGES_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", f"http://127.0.0.1:{port}/index.json")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,15 +19,14 @@ import httpx
 import pytest
 
 from tests.support.bot_harness import GERMAN_ARTICLE, OWNER_ID, PRIVATE_CHAT, BotEnv, bot_env
+from tests.support.postgres import free_port
 from translation.models.engine import TranslationEngine
 
 HUGE = 95_000_000  # the size of the POSTs that took the bot from 415 to 967 MB
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 def _webhook(secret: str | None) -> dict[str, Any]:

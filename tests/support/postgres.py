@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import itertools
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -47,8 +48,39 @@ def find_bin_dir() -> Path:
     raise PostgresUnavailable(INSTALL_HINT)
 
 
+#: Ports ``free_port`` handed out in this test session: never handed out twice.
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel gives outgoing connections (Linux: 32768 by default)."""
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii")
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A loopback port for a server a test starts (often in a subprocess, a moment later).
+
+    Taken below the kernel's ephemeral range: a port picked there by binding port 0 can be
+    the local port of some process's outgoing connection (the many PostgreSQL connections of
+    a cluster test) before the server binds it, and the server then fails with "Address
+    already in use" (seen once in CI). Never the same port twice in a session."""
+    floor = _ephemeral_floor()
+    for _ in range(500):
+        port = random.randrange(max(1024, floor - 16000), floor)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as sock:  # the range below is crowded: let the kernel choose
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
