@@ -15,7 +15,7 @@ import pytest
 from tests.support.bot_harness import GERMAN_ARTICLE
 from translation.domain import SummaryOptions
 from translation.inputs import TextInput
-from translation.models.engine import EngineOptions, TranslationEngine
+from translation.models.engine import PREFETCH_SETTLE_SECONDS, EngineOptions, TranslationEngine
 from translation.models.memory import LruTranslationMemory, Remembered
 from translation.pipeline import Pipeline, PreparedDocument
 from translation.prefetch import Prefetcher, next_sentences
@@ -131,6 +131,20 @@ def test_prefetch_waits_for_real_requests_and_gives_up_at_its_deadline(
     assert not engine.busy()  # it started only once the real request was done
     late.join(30)
     assert len(memory) == 2
+
+
+def test_prefetch_starts_only_after_a_lull_in_real_requests(
+    remembering: TranslationEngine,
+) -> None:
+    """Under load the gaps between requests' batches are short: prefetching in them slowed the
+    whole bot, so a background sentence waits until nothing translated for a while."""
+    remembering.translate(["Der Rat tagte am Montag."], "de", "en")  # a real request ends
+    ended = time.monotonic()
+    sentence = ["Die Stadt plant neue Radwege."]
+    too_soon = ended + PREFETCH_SETTLE_SECONDS / 2
+    assert remembering.prefetch(sentence, "de", "en", too_soon) == 0
+    assert remembering.prefetch(sentence, "de", "en", time.monotonic() + 30) == 1
+    assert time.monotonic() - ended >= PREFETCH_SETTLE_SECONDS
 
 
 def test_the_prefetcher_runs_queued_jobs_in_the_background_and_can_be_turned_off(

@@ -57,6 +57,10 @@ ComputeType = Literal[
 ]
 #: argostranslate's own value, so outputs rank hypotheses the same way.
 LENGTH_PENALTY = 0.2
+#: Background work (the "Longer" prefetch) starts only after this long without a real request
+#: translating, not in the short gaps between the batches of a busy bot: a request that arrives
+#: while a background sentence decodes is 1.11-1.17x slower (README, issue 17).
+PREFETCH_SETTLE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -218,8 +222,10 @@ class TranslationEngine:
         self._load_locks: dict[tuple[str, str], threading.Lock] = {}
         self._loaded: OrderedDict[tuple[str, str], _LoadedModel] = OrderedDict()
         self._packages: dict[tuple[str, str], InstalledPackage] = {}
-        #: Real requests translating now; prefetching waits until there are none.
+        #: Real requests translating now; prefetching waits until there are none, and have
+        #: been none since ``_quiet_since`` for ``PREFETCH_SETTLE_SECONDS``.
         self._foreground = 0
+        self._quiet_since = time.monotonic()
         self._quiet = threading.Condition()
         self.refresh()
 
@@ -291,6 +297,8 @@ class TranslationEngine:
         finally:
             with self._quiet:
                 self._foreground -= 1
+                if self._foreground == 0:
+                    self._quiet_since = time.monotonic()
                 self._quiet.notify_all()
         return Translation(texts, path[1] if len(path) == 3 else None, tokens)
 
@@ -342,11 +350,17 @@ class TranslationEngine:
             model.background.hurry()
 
     def _wait_quiet(self, deadline: float, cancel: threading.Event | None) -> bool:
-        """Wait until no real request translates: False at the deadline or when cancelled."""
+        """Wait until no real request has translated for ``PREFETCH_SETTLE_SECONDS``: False at
+        the deadline or when cancelled."""
+
+        def settled() -> bool:
+            quiet_for = time.monotonic() - self._quiet_since
+            return self._foreground == 0 and quiet_for >= PREFETCH_SETTLE_SECONDS
+
         with self._quiet:
             while cancel is None or not cancel.is_set():
                 left = deadline - time.monotonic()
-                if self._quiet.wait_for(lambda: self._foreground == 0, min(0.25, max(0, left))):
+                if self._quiet.wait_for(settled, min(0.25, max(0, left))):
                     return True
                 if left <= 0:
                     return False
