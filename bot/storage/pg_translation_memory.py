@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 import psycopg
 
 from bot.storage.postgres import describe_url
-from bot.storage.translation_memory import GuardedConnection, model_id
+from bot.storage.translation_memory import GuardedConnection, Row, model_id
 from translation.models.memory import Remembered
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,9 @@ class PostgresTranslationMemory(GuardedConnection[Connection]):
         connect_timeout: int = 5,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be positive")
-        super().__init__(clock)
+        super().__init__(clock, max_entries)
         self._url = url
         self.location = describe_url(url)
-        self.max_entries = max_entries
         self._connect_timeout = connect_timeout
 
     def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
@@ -63,35 +60,27 @@ class PostgresTranslationMemory(GuardedConnection[Connection]):
 
         return self._with_connection(lookup, {}) if wanted else {}
 
-    def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
-        key = model_id(model)
-        now = self._clock()
-        rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
+    def _store(self, conn: Connection, rows: list[Row]) -> None:
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO translation_memory (model, source, target, tokens, last_used) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (model, source) DO UPDATE SET "
+                "target = EXCLUDED.target, tokens = EXCLUDED.tokens, "
+                "last_used = EXCLUDED.last_used",
+                rows,
+            )
+        self._added(conn, len(rows))
 
-        def store(conn: Connection) -> None:
-            with conn.transaction(), conn.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO translation_memory (model, source, target, tokens, last_used) "
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (model, source) DO UPDATE SET "
-                    "target = EXCLUDED.target, tokens = EXCLUDED.tokens, "
-                    "last_used = EXCLUDED.last_used",
-                    rows,
-                )
-            self._added(conn, len(rows))
-
-        if rows:
-            self._with_connection(store, None)
-
-    def count(self) -> int:
-        """Rows stored (0 while the server is unreachable)."""
-        return self._with_connection(_count, 0)
+    def _count(self, conn: Connection) -> int:
+        row = conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()
+        return int(str(row[0])) if row is not None else 0
 
     def evict(self) -> None:
         """Enforce ``max_entries`` now (``remember`` does it every few hundred entries)."""
         self._with_connection(self._evict, None)
 
     def _evict(self, conn: Connection) -> None:
-        surplus = _count(conn) - self.max_entries
+        surplus = self._count(conn) - self.max_entries
         if surplus > 0:
             conn.execute(
                 "DELETE FROM translation_memory WHERE ctid IN (SELECT ctid FROM "
@@ -125,8 +114,3 @@ class PostgresTranslationMemory(GuardedConnection[Connection]):
                 "Translation memory at %s failed (treated as a miss): %s", self.location, detail
             )
             self._warned = True
-
-
-def _count(conn: Connection) -> int:
-    row = conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()
-    return int(str(row[0])) if row is not None else 0

@@ -38,6 +38,8 @@ class _Closable(Protocol):
 
 
 C = TypeVar("C", bound=_Closable)
+#: One memory entry as stored: model id, source, target, output tokens, last used.
+Row = tuple[str, str, str, int, float]
 
 
 class GuardedConnection(Generic[C]):
@@ -49,13 +51,27 @@ class GuardedConnection(Generic[C]):
     #: The store's errors, each counted as a miss.
     _errors: tuple[type[Exception], ...]
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], max_entries: int) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be positive")
+        self.max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
         self._conn: C | None = None
         self._next_try = 0.0
         self._unchecked = 0
         self._warned = False
+
+    def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
+        key = model_id(model)
+        now = self._clock()
+        rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
+        if rows:
+            self._with_connection(lambda conn: self._store(conn, rows), None)
+
+    def count(self) -> int:
+        """Rows stored (0 while the store is unavailable)."""
+        return self._with_connection(self._count, 0)
 
     def close(self) -> None:
         with self._lock:
@@ -83,6 +99,14 @@ class GuardedConnection(Generic[C]):
             self._unchecked = 0
             self._evict(conn)
 
+    def _store(self, conn: C, rows: list[Row]) -> None:
+        """Insert or replace ``rows`` (model, source, target, tokens, last used), then
+        ``_added``."""
+        raise NotImplementedError
+
+    def _count(self, conn: C) -> int:
+        raise NotImplementedError
+
     def _evict(self, conn: C) -> None:
         raise NotImplementedError
 
@@ -106,11 +130,8 @@ class SqliteTranslationMemory(GuardedConnection[sqlite3.Connection]):
         busy_timeout_ms: int = 5000,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be positive")
-        super().__init__(clock)
+        super().__init__(clock, max_entries)
         self.path = Path(path)
-        self.max_entries = max_entries
         self._timeout = busy_timeout_ms / 1000
 
     def recall(self, model: str, sources: Iterable[str]) -> dict[str, Remembered]:
@@ -134,26 +155,17 @@ class SqliteTranslationMemory(GuardedConnection[sqlite3.Connection]):
 
         return self._with_connection(lookup, {}) if wanted else {}
 
-    def remember(self, model: str, entries: Mapping[str, Remembered]) -> None:
-        key = model_id(model)
-        now = self._clock()
-        rows = [(key, source, entry.text, entry.tokens, now) for source, entry in entries.items()]
+    def _store(self, conn: sqlite3.Connection, rows: list[Row]) -> None:
+        with _transaction(conn):
+            conn.executemany(
+                "INSERT OR REPLACE INTO translation_memory "
+                "(model, source, target, tokens, last_used) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._added(conn, len(rows))
 
-        def store(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
-                conn.executemany(
-                    "INSERT OR REPLACE INTO translation_memory "
-                    "(model, source, target, tokens, last_used) VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-                self._added(conn, len(rows))
-
-        if rows:
-            self._with_connection(store, None)
-
-    def count(self) -> int:
-        """Rows stored (0 while the file is unavailable)."""
-        return self._with_connection(_count, 0)
+    def _count(self, conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
 
     def evict(self) -> None:
         """Enforce ``max_entries`` now (``remember`` does it every few hundred entries)."""
@@ -164,7 +176,7 @@ class SqliteTranslationMemory(GuardedConnection[sqlite3.Connection]):
                     self._evict(conn)
 
     def _evict(self, conn: sqlite3.Connection) -> None:
-        total = _count(conn)
+        total = self._count(conn)
         if total > self.max_entries:
             conn.execute(
                 "DELETE FROM translation_memory WHERE rowid IN (SELECT rowid FROM "
@@ -205,10 +217,6 @@ class SqliteTranslationMemory(GuardedConnection[sqlite3.Connection]):
         if not self._warned:
             log.warning("Translation memory at %s failed (treated as a miss): %s", self.path, exc)
             self._warned = True
-
-
-def _count(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM translation_memory").fetchone()[0])
 
 
 @contextmanager
