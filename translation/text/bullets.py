@@ -51,10 +51,12 @@ _DATELINE_ONLY = re.compile(
     rf"^(?P<place>[^()]{{1,40}}?)\s*(?:\((?:{_AGENCY})[^)]{{0,20}}\))?\s*[–—:-]$"
 )
 _PLACE_CONNECTORS = frozenset({"am", "an", "der", "im", "bei", "ob", "sur", "upon", "de", "la"})
+# Words that introduce a picture credit ("Bild: dpa"), and what follows them to the line's end.
+_PICTURE_CREDIT = r"Bild|Foto|Fotos|Photo|Image|Symbolbild|Archivbild|Credit|Zdjęcie|Фото"
+_CREDIT_TAIL = r"\s*(?::|/|©)\s*[^.!?]{1,80}\)?\.?\s*$"
 # A caption ends with (or is) a picture credit: "… (Bild: Keystone)", "Foto: imago/Ralph".
 _CAPTION = re.compile(
-    r"(?:\(|\||·|^|[.!?]\s)(?:Bild|Foto|Fotos|Photo|Image|Symbolbild|Archivbild|Screenshot|Grafik"
-    r"|Video|Quelle|Credit|Zdjęcie|Фото)\s*(?::|/|©)\s*[^.!?]{1,80}\)?\.?\s*$"
+    rf"(?:\(|\||·|^|[.!?]\s)(?:{_PICTURE_CREDIT}|Screenshot|Grafik|Video|Quelle){_CREDIT_TAIL}"
     r"|\((?:Symbolbild|Archivbild|Symbolfoto|Archivfoto|Bild|Foto|Photo|Screenshot)\)\s*$",
     re.IGNORECASE,
 )
@@ -96,11 +98,7 @@ def is_caption(sentence: str) -> bool:
 
 # A line that is only a picture credit ("Bild: dpa", "(Foto: imago)"): what precedes it is the
 # caption, split off by the segmenter when the credit follows a full stop.
-_CREDIT_LINE = re.compile(
-    r"^\(?(?:Bild|Foto|Fotos|Photo|Image|Symbolbild|Archivbild|Credit|Zdjęcie|Фото)\s*(?::|/|©)"
-    r"\s*[^.!?]{1,80}\)?\.?\s*$",
-    re.IGNORECASE,
-)
+_CREDIT_LINE = re.compile(rf"^\(?(?:{_PICTURE_CREDIT}){_CREDIT_TAIL}", re.IGNORECASE)
 #: A caption is a line or two; a longer sentence before a credit is article text.
 CAPTION_MAX_WORDS = 30
 
