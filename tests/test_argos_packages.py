@@ -158,12 +158,8 @@ def test_configure_packages_dir_steers_argostranslate(
     assert sorted(json.loads(completed.stdout)) == ["de", "en", "en", "fr"]
 
 
-def _closed_port() -> int:
-    return free_port()  # nothing listens there
-
-
 def test_install_from_index_fails_fast_and_clearly_offline(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/index.json"
+    url = f"http://127.0.0.1:{free_port()}/index.json"  # nothing listens there
     started = time.monotonic()
     with pytest.raises(FetchError, match="Cannot reach the argos package index"):
         install_from_index(["de-en"], index_url=url, timeout=5, packages_dir=tmp_path)

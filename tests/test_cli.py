@@ -272,10 +272,6 @@ def run_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     root.handlers[:] = handlers
 
 
-def _closed_loopback_port() -> int:
-    return free_port()  # nothing listens there
-
-
 @pytest.mark.usefixtures("run_in_process")
 def test_run_without_a_reachable_bot_api_says_so_in_one_line(
     cli_env: dict[str, str],
@@ -283,7 +279,7 @@ def test_run_without_a_reachable_bot_api_says_so_in_one_line(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    url = f"http://127.0.0.1:{_closed_loopback_port()}"
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_TOKEN", "123456:unreachable-test-token")
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_API_BASE_URL", url)
     monkeypatch.setenv("BRIEFBOT_TELEGRAM_RETRY_SECONDS", "3")  # waits 1 + 2 s: 3 tries

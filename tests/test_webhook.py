@@ -25,12 +25,8 @@ from translation.models.engine import TranslationEngine
 HUGE = 95_000_000  # the size of the POSTs that took the bot from 415 to 967 MB
 
 
-def _free_port() -> int:
-    return free_port()
-
-
 def _webhook(secret: str | None) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     section: dict[str, Any] = {
         "mode": "webhook",
         "webhook_url": f"http://127.0.0.1:{port}/briefbot/hook",
