@@ -70,8 +70,11 @@ def _idle_threads() -> set[str]:
     """Threads of this process whose scheduling policy is SCHED_IDLE (5)."""
     found = set()
     for task in Path("/proc/self/task").iterdir():
-        with open(task / "stat", encoding="utf-8") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        try:
+            with open(task / "stat", encoding="utf-8") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            continue
         if fields[38] == "5":
             found.add(task.name)
     return found
