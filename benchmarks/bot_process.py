@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import time
@@ -21,6 +22,16 @@ def peak_rss_mb(pid: int, sampled: int) -> float:
     except OSError:
         pass
     return sampled / 2**20
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process and all its threads so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def sample_rss(pid: int, peak: list[int]) -> None:

@@ -21,11 +21,15 @@ the bot's peak RSS (the kernel's VmHWM), and the event loop's worst stall as the
 monitor reports it (``/stats`` after the traffic, and its shutdown log line). Not a test: it
 prints figures and always stops by itself.
 
-To compare two versions of the bot in one session with the same traffic, run the bot of another
-checkout with ``--bot-pythonpath DIR`` (e.g. ``git archive`` of the main commit unpacked there).
+To compare two versions of the bot, ``--baseline DIR`` (e.g. ``git archive`` of the main commit
+unpacked there) runs that tree's bot and this checkout's alternately, ``--rounds`` times each
+with the same traffic, and prints every run and the medians side by side as ratios. Also
+measured there: the bot's CPU seconds per answered summary during the traffic, which is far
+less noisy than summaries per second when both cores are saturated. ``--bot-pythonpath DIR``
+runs only the other tree's bot.
 
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
-    [--workers 8] [--bot-pythonpath DIR]
+    [--workers 32] [--bot-pythonpath DIR] [--baseline DIR [--baseline-workers N]] [--rounds N]
        python -m benchmarks.load_test --slow-drip 5 [--baseline-dir DIR]   (issue 13)
 """
 
@@ -36,9 +40,9 @@ import asyncio
 import html
 import itertools
 import json
-import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -56,10 +60,11 @@ from benchmarks.bench_models import (
     DEFAULT_WORK_DIR,
     ensure_packages,
     machine_info,
+    markdown_table,
 )
 from benchmarks.bot_bench import start_briefbot
 from benchmarks.bot_bench import write_config as write_bot_config
-from benchmarks.bot_process import peak_rss_mb, sample_rss, stop_bot, until
+from benchmarks.bot_process import cpu_seconds, peak_rss_mb, sample_rss, stop_bot, until
 from benchmarks.replies import Request, classify, is_answered
 from benchmarks.slow_drip import run_scenario as run_slow_drip
 from bot.config import LimitsConfig
@@ -143,20 +148,36 @@ def plan_traffic(args: argparse.Namespace, pool: int) -> list[Request]:
 
 
 def write_config(path: Path, api_url: str, packages_dir: Path, args: argparse.Namespace) -> None:
-    """The bot's TOML config (realistic decoding bound, loopback links), limits from the options."""
+    """The bot's TOML config (realistic decoding bound, loopback links), limits from the options
+    (``args.workers`` None: the bot's own default)."""
+    limits: dict[str, object] = {
+        "queue_size": args.queue_size,
+        "per_user_per_minute": args.per_user,
+        "per_chat_per_minute": args.per_user + 5,
+    }
+    if args.workers is not None:
+        limits["workers"] = args.workers
     write_bot_config(
         path,
         api_url,
         packages_dir,
         TARGETS,
         fetch={"allow_private_networks": True, "timeout_seconds": 10},
-        limits={
-            "queue_size": args.queue_size,
-            "workers": args.workers,
-            "per_user_per_minute": args.per_user,
-            "per_chat_per_minute": args.per_user + 5,
-        },
+        limits=limits,
     )
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One bot in a comparison: its source tree (None: this checkout) and its workers (None:
+    that code's own default)."""
+
+    label: str
+    pythonpath: Path | None
+    workers: int | None
+
+    def options(self, args: argparse.Namespace) -> argparse.Namespace:
+        return argparse.Namespace(**{**vars(args), "workers": self.workers})
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -168,6 +189,7 @@ class RunResult:
     startup_seconds: float
     traffic_seconds: float
     peak_rss_mb: float
+    cpu_seconds: float  # the bot's user + system CPU time during the traffic
     stall_stats_ms: float | None
     stall_log_ms: float | None
     exit_code: int
@@ -207,7 +229,10 @@ async def ask_stats(server: BotApiServer) -> float | None:
     return float(found.group(1)) if found else None
 
 
-async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunResult:
+async def run(
+    args: argparse.Namespace, packages_dir: Path, temp: Path, pythonpath: Path | None = None
+) -> RunResult:
+    """One run of the traffic against a fresh bot (of ``pythonpath``'s tree if given)."""
     articles = load_articles(args.eval_dir)
     plan = [r for r in plan_traffic(args, len(articles)) if r.at < args.duration]
     config, log = temp / "briefbot.toml", temp / "bot.log"
@@ -215,7 +240,8 @@ async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunRe
         urls = [pages.add(f"/artikel/{i}", a.page()) for i, a in enumerate(articles)]
         write_config(config, server.base_url, packages_dir, args)
         launched = time.monotonic()
-        process = start_briefbot(config, log)
+        extra = {"PYTHONPATH": str(pythonpath)} if pythonpath is not None else None
+        process = start_briefbot(config, log, env_extra=extra)
         peak = [0]
         sampler = asyncio.create_task(sample_rss(process.pid, peak))
         try:
@@ -228,7 +254,7 @@ async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunRe
             if not ready or process.poll() is not None:
                 raise SystemExit(f"the bot did not start; see its log:\n{_tail(log)}")
             startup = time.monotonic() - launched
-            began = time.monotonic()
+            began, cpu_before = time.monotonic(), cpu_seconds(process.pid)
             sender = asyncio.create_task(send_traffic(server, articles, urls, plan))
             await until(
                 lambda: (
@@ -240,6 +266,7 @@ async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunRe
             )
             sender.cancel()
             traffic = time.monotonic() - began
+            cpu = cpu_seconds(process.pid) - cpu_before
             stall_stats = await ask_stats(server) if process.poll() is None else None
             rss = peak_rss_mb(process.pid, peak[0])
         finally:
@@ -254,6 +281,7 @@ async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunRe
         startup_seconds=startup,
         traffic_seconds=traffic,
         peak_rss_mb=rss,
+        cpu_seconds=cpu,
         stall_stats_ms=stall_stats,
         stall_log_ms=float(stalls[-1]) if stalls else None,
         exit_code=exit_code,
@@ -317,6 +345,8 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
         ("traffic until last answer (cap)", f"{result.traffic_seconds:.1f} s "
          f"({args.duration:.0f} s)"),
         ("peak RSS of the bot process", f"{result.peak_rss_mb:.0f} MB"),
+        ("bot CPU during the traffic (per answered summary)",
+         f"{result.cpu_seconds:.1f} s ({_per_summary(result)})"),
         ("worst event-loop stall (/stats after traffic)", stall(result.stall_stats_ms)),
         ("worst event-loop stall (whole run, shutdown log)", stall(result.stall_log_ms)),
         ("SIGTERM exit code; tracebacks in log", f"{result.exit_code}; {result.tracebacks}"),
@@ -326,6 +356,54 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
     lines += [f"- error reply ×{n}: {text!r}" for text, n in errors.most_common(5)]
     lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines)
+
+
+def _summaries(result: RunResult) -> int:
+    return sum(1 for r in result.requests if r.outcome == "summary")
+
+
+def _per_summary(result: RunResult) -> str:
+    count = _summaries(result)
+    return f"{result.cpu_seconds / count:.2f} s" if count else "–"
+
+
+def _figures(result: RunResult) -> dict[str, float]:
+    """The compared figures of one run (NaN where there is none)."""
+    count = _summaries(result)
+    latencies = [r.latency for r in result.requests if r.outcome == "summary" and r.latency]
+    first = min(result.requests, key=lambda r: r.at)
+    nan = float("nan")
+    return {
+        "summaries/s": count / result.traffic_seconds,
+        "reply p50 s": statistics.median(latencies) if latencies else nan,
+        "first request s": first.latency if first.latency is not None else nan,
+        "bot CPU s / summary": result.cpu_seconds / count if count else nan,
+        "peak RSS MB": result.peak_rss_mb,
+    }
+
+
+def comparison(runs: Sequence[tuple[Contender, RunResult]]) -> str:
+    """Every run, then each bot's medians and the ratios of the last bot to the first."""
+    names = list(_figures(runs[0][1]))
+    rows = []
+    for contender, result in runs:
+        counts = Counter(r.outcome for r in result.requests)
+        outcomes = " / ".join(str(counts[o]) for o in OUTCOMES)
+        rows.append([contender.label, *(f"{v:.2f}" for v in _figures(result).values()), outcomes])
+    medians: dict[str, list[float]] = {}
+    for contender in dict.fromkeys(c for c, _ in runs):
+        figures = [_figures(r) for c, r in runs if c == contender]
+        medians[contender.label] = [statistics.median(f[n] for f in figures) for n in names]
+        rows.append([f"**{contender.label}, median of {len(figures)}**",
+                     *(f"{v:.2f}" for v in medians[contender.label]), ""])  # fmt: skip
+    table = markdown_table(["bot", *names, " / ".join(OUTCOMES)], rows)
+    if len(medians) < 2:
+        return table
+    (old, before), *_, (new, after) = medians.items()
+    ratios = ", ".join(
+        f"{name} {a / b:.2f}x" for name, a, b in zip(names, after, before, strict=True) if b
+    )
+    return f"{table}\n\nmedians, {new} / {old}: {ratios}"
 
 
 def add_traffic_options(parser: argparse.ArgumentParser) -> None:
@@ -354,13 +432,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--probes", type=int, default=10, help="slow drip: /start probes")
     parser.add_argument("--drip-gap-us", type=int, default=50, help="slow drip: µs per byte")
-    parser.add_argument("--baseline-dir", type=Path, default=None, help="slow drip: old code")
+    parser.add_argument(
+        "--baseline-dir", type=Path, default=None, help="the old code's source tree, compared"
+    )
+    parser.add_argument(
+        "--baseline-workers", type=int, default=None, help="default: the old code's own default"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each bot, alternating")
     parser.add_argument(
         "--bot-pythonpath", type=Path, default=None, help="run the bot from this source tree"
     )
     args = parser.parse_args(argv)
-    if args.bot_pythonpath is not None:  # the bot subprocess inherits the environment
-        os.environ["PYTHONPATH"] = str(args.bot_pythonpath.resolve())
     if args.slow_drip:
         return run_slow_drip(args)
     if not (args.eval_dir / "mt_de_fr.jsonl").is_file():
@@ -370,15 +452,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# machine: {machine_info()}")
     print("# shared machine: other jobs may run at the same time (see the load average)")
     packages_dir = ensure_packages(args.work_dir, PAIRS, args.size)
-    temp = Path(tempfile.mkdtemp(prefix="briefbot-load-"))
-    result = asyncio.run(run(args, packages_dir, temp))
-    print(report(result, args))
-    if args.keep_temp:
-        print(f"# config, database and bot log kept in {temp}")
-    else:
-        import shutil
-
-        shutil.rmtree(temp, ignore_errors=True)
+    tree, old = args.bot_pythonpath, args.baseline_dir
+    label = str(tree) if tree else "this checkout"
+    contenders = [Contender(label, tree.resolve() if tree else None, args.workers)]
+    if old is not None:
+        contenders.insert(0, Contender(f"baseline {old}", old.resolve(), args.baseline_workers))
+    runs: list[tuple[Contender, RunResult]] = []
+    for number in range(max(1, args.rounds)):
+        for contender in contenders:
+            options = contender.options(args)
+            temp = Path(tempfile.mkdtemp(prefix="briefbot-load-"))
+            result = asyncio.run(run(options, packages_dir, temp, contender.pythonpath))
+            runs.append((contender, result))
+            print(f"## {contender.label}, round {number + 1}", flush=True)
+            print(report(result, options), flush=True)
+            if args.keep_temp:
+                print(f"# config, database and bot log kept in {temp}")
+            else:
+                shutil.rmtree(temp, ignore_errors=True)
+    if len(runs) > 1:
+        print(f"\n# side by side ({max(1, args.rounds)} rounds, alternating)")
+        print(comparison(runs))
     return 0
 
 

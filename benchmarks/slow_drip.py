@@ -33,7 +33,7 @@ from pathlib import Path
 
 from benchmarks.bench_models import DEFAULT_WORK_DIR, ensure_packages, machine_info
 from benchmarks.bot_bench import ask_owner, write_config
-from benchmarks.bot_process import stop_bot, until
+from benchmarks.bot_process import cpu_seconds, stop_bot, until
 from benchmarks.fetch_loop_probe import serve
 from tests.support.bot_api_server import DEFAULT_TOKEN, BotApiServer
 
@@ -87,12 +87,6 @@ async def _ask_lag(server: BotApiServer) -> tuple[float, int] | None:
     return (float(found.group(1)), int(found.group(2))) if found else None
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _start(config: Path, log: Path, code_dir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BRIEFBOT_TELEGRAM_TOKEN": DEFAULT_TOKEN, "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = str(code_dir)
@@ -129,7 +123,7 @@ async def run_once(
                 raise SystemExit(f"the bot ({label}) did not start; see {log}")
             await asyncio.sleep(2.0)  # let start-up work (detector warm-up) finish
             before = await _ask_lag(server)
-            cpu_before = _cpu_seconds(process.pid)
+            cpu_before = cpu_seconds(process.pid)
             for number in range(args.slow_drip):
                 url = f"http://127.0.0.1:{drip.port}/drip/{number}"
                 server.push_message(FIRST_DRIP_CHAT + number, url)
@@ -150,7 +144,7 @@ async def run_once(
                 except AssertionError:
                     unanswered += 1
                 await asyncio.sleep(max(0.0, pushed + 0.5 - time.monotonic()))
-            cpu = _cpu_seconds(process.pid) - cpu_before
+            cpu = cpu_seconds(process.pid) - cpu_before
             after = await _ask_lag(server)
         finally:
             await stop_bot(process)
