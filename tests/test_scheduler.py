@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from translation.models.engine import EngineOptions, TranslationEngine
-from translation.models.scheduler import DecodeScheduler
+from translation.models.scheduler import DecodeScheduler, DecodeSlots
 
 
 class Recorder:
@@ -138,6 +138,54 @@ def test_a_failing_batch_fails_its_callers_and_the_scheduler_goes_on() -> None:
     with pytest.raises(RuntimeError, match="decoder broke"):
         scheduler.decode([["a"]], [1])
     assert scheduler.decode([["b"]], [1]) == [["b"]]
+
+
+def queue_behind_a_held_batch(
+    recorder: Recorder, held: DecodeScheduler, arrivals: list[tuple[DecodeScheduler, str, float]]
+) -> list[str]:
+    """Hold one batch in ``held`` while ``arrivals`` (scheduler, name, request start) queue in
+    that order, each of its own length (so never in one batch), then let everything run: the
+    names in the order their batches started."""
+    recorder.gate.clear()
+    blocker = threading.Thread(target=held.decode, args=([sentence("held", 50)], [50]))
+    blocker.start()
+    while not recorder.batches:
+        time.sleep(0.01)
+    threads = []
+    for length, (scheduler, name, since) in enumerate(arrivals, start=10):
+        job = ([sentence(name, length)], [length], since)
+        threads.append(threading.Thread(target=scheduler.decode, args=job))
+        threads[-1].start()
+        time.sleep(0.2)  # queued, in this order
+    recorder.gate.set()
+    for thread in [blocker, *threads]:
+        thread.join(30)
+    return [names[0] for names, _ in recorder.batches[1:]]
+
+
+def test_an_older_request_goes_first_even_when_its_sentences_arrive_later(
+    recorder: Recorder,
+) -> None:
+    """A second hop carries its request's start, so it is not queued behind newer requests."""
+    one = DecodeScheduler(recorder, replicas=1, max_batch_size=32, bound=lambda n: n)
+    order = queue_behind_a_held_batch(recorder, one, [(one, "new", 100.0), (one, "old", 0.0)])
+    assert order == ["old", "new"]
+
+
+def test_the_models_share_the_cores_and_the_oldest_request_gets_the_next_one(
+    recorder: Recorder,
+) -> None:
+    """One slot (one core): the second model's older request goes before the first model's
+    newer one, and never do two batches decode at once."""
+    slots = DecodeSlots(1)
+    first, second = (
+        DecodeScheduler(recorder, replicas=2, max_batch_size=32, bound=lambda n: n, slots=slots)
+        for _ in range(2)
+    )
+    arrivals = [(first, "new", 100.0), (second, "old", 0.0), (first, "newer", 200.0)]
+    order = queue_behind_a_held_batch(recorder, first, arrivals)
+    assert order == ["old", "new", "newer"]
+    assert recorder.most_at_once == 1
 
 
 @pytest.fixture

@@ -319,6 +319,7 @@ class Pipeline:
         """Translate along each target's route, reusing hops already done (e.g. de->en for fr);
         an unreachable target gets its error message and the packages it needs."""
         done: dict[str, list[str]] = {source: sentences}
+        since = time.monotonic()  # every hop of every target decodes as this request's
         for target in dict.fromkeys(targets):
             if target == source:
                 continue
@@ -331,7 +332,8 @@ class Pipeline:
             with watch.stage(f"translate_{target}"):
                 for here, there in itertools.pairwise(path):
                     if there not in done:
-                        done[there] = self.engine.translate(done[here], here, there).sentences
+                        translated = self.engine.translate(done[here], here, there, since)
+                        done[there] = translated.sentences
             out[target] = done[target]
             if on_summary is not None:
                 on_summary(target, done[target])
@@ -358,9 +360,10 @@ class Pipeline:
         if target != source:
             path = self.engine.route(source, target)
             batch = ([title] if title else []) + flat
+            since = time.monotonic()
             with watch.stage("translate"):
                 for here, there in itertools.pairwise(path):
-                    batch = self.engine.translate(batch, here, there).sentences
+                    batch = self.engine.translate(batch, here, there, since).sentences
             if title:
                 title, batch = batch[0], batch[1:]
             paragraphs = _regroup(batch, [len(p) for p in prepared.paragraphs])

@@ -36,7 +36,7 @@ from translation.models.batching import (
 )
 from translation.models.idle import build_at_idle_priority, restore_priority
 from translation.models.memory import Remembered, TranslationMemory
-from translation.models.scheduler import DecodeScheduler
+from translation.models.scheduler import DecodeScheduler, DecodeSlots
 from translation.options import at_least, positive
 
 log = logging.getLogger(__name__)
@@ -227,6 +227,8 @@ class TranslationEngine:
         self._foreground = 0
         self._quiet_since = time.monotonic()
         self._quiet = threading.Condition()
+        #: One decoding batch per core across all models (see ``DecodeSlots``).
+        self._slots = DecodeSlots(options.inter_threads)
         self.refresh()
 
     @property
@@ -282,8 +284,13 @@ class TranslationEngine:
         with self._lock:
             self._loaded.clear()
 
-    def translate(self, sentences: Sequence[str], source: str, target: str) -> Translation:
-        """Translate sentences (one batch per request), output aligned with the input."""
+    def translate(
+        self, sentences: Sequence[str], source: str, target: str, since: float | None = None
+    ) -> Translation:
+        """Translate sentences (one batch per request), output aligned with the input.
+        ``since`` (``time.monotonic()``) is when the request began, so under load its later
+        hops go before the sentences of requests that began after it (default: now)."""
+        since = time.monotonic() if since is None else since
         texts = list(sentences)
         if not texts or source == target:
             return Translation(texts, None, [0] * len(texts))
@@ -293,7 +300,7 @@ class TranslationEngine:
             self._foreground += 1
         try:
             for hop_source, hop_target in itertools.pairwise(path):
-                texts, tokens = self._translate_direct(texts, hop_source, hop_target)
+                texts, tokens = self._translate_direct(texts, hop_source, hop_target, since)
         finally:
             with self._quiet:
                 self._foreground -= 1
@@ -378,7 +385,7 @@ class TranslationEngine:
         return self._outputs(model, [list(results[0].result().hypotheses[0])], [len(encoded[0])])[0]
 
     def _translate_direct(
-        self, texts: list[str], source: str, target: str
+        self, texts: list[str], source: str, target: str, since: float
     ) -> tuple[list[str], list[int]]:
         """One hop: remembered sentences are reused, each other distinct sentence decoded once."""
         model = self._model(source, target)
@@ -386,7 +393,7 @@ class TranslationEngine:
         known = self.memory.recall(model.memory_key, wanted) if self.memory is not None else {}
         todo = [text for text in wanted if text not in known]
         if todo:
-            fresh = dict(zip(todo, self._decode(model, todo), strict=True))
+            fresh = dict(zip(todo, self._decode(model, todo, since), strict=True))
             if self.memory is not None:
                 self.memory.remember(model.memory_key, fresh)
             known = {**known, **fresh}
@@ -394,11 +401,11 @@ class TranslationEngine:
         found = [known.get(text, blank) if text.strip() else blank for text in texts]
         return [entry.text for entry in found], [entry.tokens for entry in found]
 
-    def _decode(self, model: _LoadedModel, texts: list[str]) -> list[Remembered]:
+    def _decode(self, model: _LoadedModel, texts: list[str], since: float) -> list[Remembered]:
         encoded = model.tokenizer.encode(texts)
         lengths = [len(tokens) for tokens in encoded]
         if model.scheduler is not None:
-            hypotheses = model.scheduler.decode(encoded, lengths)
+            hypotheses = model.scheduler.decode(encoded, lengths, since)
         else:
             hypotheses = self._decode_planned(model, encoded, lengths)
         return self._outputs(model, hypotheses, lengths)
@@ -448,7 +455,7 @@ class TranslationEngine:
                 model = self._cached(pair)
             if model is not None:
                 return model
-            model = _with_scheduler(_load(package, self._options), self._options)
+            model = _with_scheduler(_load(package, self._options), self._options, self._slots)
             with self._lock:
                 self._loaded[pair] = model
                 while len(self._loaded) > max(1, self._options.max_loaded_models):
@@ -487,7 +494,9 @@ def _submit(
     )
 
 
-def _with_scheduler(model: _LoadedModel, options: EngineOptions) -> _LoadedModel:
+def _with_scheduler(
+    model: _LoadedModel, options: EngineOptions, slots: DecodeSlots
+) -> _LoadedModel:
     if not options.continuous_batching:
         return model
 
@@ -500,6 +509,7 @@ def _with_scheduler(model: _LoadedModel, options: EngineOptions) -> _LoadedModel
         replicas=options.inter_threads,
         max_batch_size=options.max_batch_size,
         bound=options.decoding_bound,
+        slots=slots,
     )
     return dataclasses.replace(model, scheduler=scheduler)
 

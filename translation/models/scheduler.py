@@ -11,7 +11,10 @@ the bound; the bound is the only thing a batch imposes on a sentence).
 
 A lone request keeps its latency floor: its plan's batches go to idle replicas at once (its
 longest sentence alone on one). Requests are served oldest first, longest bound first within a
-request.
+request. Age is the request's, not the hop's (``since``), and the schedulers of all models
+share one ``DecodeSlots``: one decoding batch per core, granted to the model whose waiting
+work is oldest, so a request's second hop goes before the first hop of requests that came
+after it instead of sharing the cores with them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,11 +45,54 @@ class _Job:
 
 @dataclass(frozen=True)
 class _Item:
-    job_number: int
+    age: tuple[float, int]  # (the request's start, arrival order): smaller is older
     job: _Job
     index: int
     tokens: list[str]
     bound: int
+
+
+class DecodeSlots:
+    """Batches decoding at once across every model's scheduler: one per core.
+
+    Each model has its own replicas, so with both hops of de→fr busy four decodes would share
+    two cores and the oldest request would get half of one. A free slot goes to the waiting
+    scheduler whose oldest sentence belongs to the oldest request.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._free = max(1, count)
+        self._changed = threading.Condition()
+        self._waiting: list[Callable[[], tuple[float, int] | None]] = []
+
+    @property
+    def free(self) -> int:
+        return self._free
+
+    def acquire(self, oldest: Callable[[], tuple[float, int] | None]) -> None:
+        """Wait for a slot; ``oldest`` tells the caller's oldest waiting sentence's age (None:
+        nothing waits, so the caller goes first and finds nothing to take)."""
+        with self._changed:
+            self._waiting.append(oldest)
+            try:
+                self._changed.wait_for(lambda: self._free > 0 and self._first() is oldest)
+            finally:
+                self._waiting.remove(oldest)
+            self._free -= 1
+
+    def release(self) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+    def changed(self) -> None:
+        """New work arrived somewhere: the oldest waiter may be another one now."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def _first(self) -> Callable[[], tuple[float, int] | None]:
+        ages = [(fn() or (-math.inf, 0), i) for i, fn in enumerate(self._waiting)]
+        return self._waiting[min(ages)[1]]
 
 
 class DecodeScheduler:
@@ -58,9 +105,11 @@ class DecodeScheduler:
         replicas: int,
         max_batch_size: int,
         bound: Callable[[int], int],
+        slots: DecodeSlots | None = None,
     ) -> None:
         self._run_batch = run_batch
         self._replicas = max(1, replicas)
+        self._slots = slots if slots is not None else DecodeSlots(self._replicas)
         self._max_batch = max(1, max_batch_size)
         self._bound = bound
         self._lock = threading.Lock()
@@ -70,21 +119,26 @@ class DecodeScheduler:
         self._job_numbers = itertools.count()
         self.batches = 0  # decoded so far, for benchmarks and tests
 
-    def decode(self, encoded: Sequence[list[str]], lengths: Sequence[int]) -> list[list[str]]:
-        """Hypothesis tokens per sentence ([] where ``lengths`` is 0); blocks until done."""
+    def decode(
+        self, encoded: Sequence[list[str]], lengths: Sequence[int], since: float | None = None
+    ) -> list[list[str]]:
+        """Hypothesis tokens per sentence ([] where ``lengths`` is 0); blocks until done.
+        ``since`` (``time.monotonic()``) is when the caller's request began: older requests'
+        sentences go first (default: now)."""
         todo = [i for i, n in enumerate(lengths) if n > 0]
         job = _Job(results=[[] for _ in encoded], remaining=len(todo))
         if not todo:
             return job.results
-        number = next(self._job_numbers)
+        age = (time.monotonic() if since is None else since, next(self._job_numbers))
         items: list[_Item] = []
         for batch in plan_batches(lengths, self._max_batch, self._replicas):
             bound = max(self._bound(lengths[i]) for i in batch)
-            items.extend(_Item(number, job, i, list(encoded[i]), bound) for i in batch)
+            items.extend(_Item(age, job, i, list(encoded[i]), bound) for i in batch)
         with self._lock:
             for item in items:
                 self._queues.setdefault(item.bound, deque()).append(item)
             self._start_workers()
+        self._slots.changed()
         job.done.wait()
         if job.error is not None:
             raise job.error
@@ -100,31 +154,38 @@ class DecodeScheduler:
             self._workers += 1
             threading.Thread(target=self._work, name="briefbot-decode", daemon=True).start()
 
+    def _oldest(self) -> tuple[float, int] | None:
+        with self._lock:
+            return min((item.age for q in self._queues.values() for item in q), default=None)
+
     def _take(self) -> list[_Item] | None:
         """Called with the lock held: the oldest request's next batch, longest bound first."""
         if not self._queues:
             return None
-        bound = min(self._queues, key=lambda b: (self._queues[b][0].job_number, -b))
+        bound = min(self._queues, key=lambda b: (min(i.age for i in self._queues[b]), -b))
         queue = self._queues[bound]
         pieces = math.ceil(len(queue) / self._max_batch)
-        free = self._replicas - self._busy
+        free = 1 + min(self._replicas - self._busy - 1, self._slots.free)
         units = self._units()
         if units < free:  # split so that idle replicas get a share of the only work there is
             pieces = min(len(queue), pieces + free - units)
         size = math.ceil(len(queue) / pieces)
-        batch = sorted(
-            (queue.popleft() for _ in range(size)), key=lambda item: (item.job_number, item.index)
-        )
+        ordered = sorted(queue, key=lambda item: (item.age, item.index))
+        batch, rest = ordered[:size], ordered[size:]
+        queue.clear()
+        queue.extend(rest)
         if not queue:
             del self._queues[bound]
         return batch
 
     def _work(self) -> None:
         while True:
+            self._slots.acquire(self._oldest)
             with self._lock:
                 batch = self._take()
                 if batch is None:
                     self._workers -= 1
+                    self._slots.release()
                     return
                 self._busy += 1
                 self._start_workers()
@@ -134,6 +195,8 @@ class DecodeScheduler:
                 self._finish(batch, None, exc)
             else:
                 self._finish(batch, hypotheses, None)
+            finally:
+                self._slots.release()
 
     def _finish(
         self,
