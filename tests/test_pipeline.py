@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.support.shared import SEED_ARTICLE
@@ -175,3 +180,39 @@ async def test_the_title_is_translated_in_the_same_batch(
         result.titles["en"],
     ]
     assert PipelineResult.from_json(result.to_json()).titles == result.titles
+
+
+async def test_cpu_stages_run_one_at_a_time_but_translation_does_not_wait_for_them(
+    engine: TranslationEngine,
+) -> None:
+    """A burst of requests runs its Python stages one after another (they hold the GIL anyway)
+    instead of all at once beside the older requests' translation threads; a request waiting
+    on decoding holds no stage."""
+    with ThreadPoolExecutor(8) as executor:
+        pipeline = Pipeline(engine, executor=executor)
+        lock = threading.Lock()
+        running, most = [0], [0]
+
+        def stage() -> None:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+
+        await asyncio.gather(*(pipeline._run(stage) for _ in range(6)))
+        assert most[0] == 1
+
+        translating = threading.Event()
+        released = threading.Event()
+
+        def waits_on_decoding() -> None:
+            translating.set()
+            released.wait(10)
+
+        waiting = asyncio.ensure_future(pipeline._run_translating(waits_on_decoding))
+        await asyncio.to_thread(translating.wait, 10)
+        await asyncio.wait_for(pipeline._run(stage), 5)  # not held up by the waiting request
+        released.set()
+        await waiting

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -140,8 +141,22 @@ class Pipeline:
         self.fetch_policy = fetch_policy or FetchPolicy()
         self.limits = limits or PipelineLimits()
         self.executor = executor
+        #: One CPU stage (extract, clean, detect, segment, pick sentences) at a time. They hold
+        #: the GIL anyway; run by twenty requests admitted at once they slowed the event loop
+        #: and the older requests' translation threads (README, issue 17, fourth round).
+        self._stage_lock = threading.RLock()
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """A CPU stage in the executor, one at a time (``_stage_lock``)."""
+
+        def staged() -> T:
+            with self._stage_lock:
+                return fn(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, staged)
+
+    async def _run_translating(self, fn: Callable[..., T], *args: Any) -> T:
+        """Work that waits on decoding runs in the executor without the stage lock."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     # -- loading -----------------------------------------------------------------------------
@@ -259,7 +274,7 @@ class Pipeline:
         watch = _Stopwatch(timings)
         source = prepared.language
         sentences = prepared.sentences
-        with watch.stage("summarize"):
+        with watch.stage("summarize"), self._stage_lock:
             picked = summarize(sentences, source, options, title=prepared.document.title)
         summary = [strip_dateline(sentences[i]) for i in picked]  # "Berlin (dpa) – " is no news
         summaries: dict[str, list[str]] = {source: summary}
@@ -344,7 +359,7 @@ class Pipeline:
         self, source: InputSource, targets: Sequence[str], options: SummaryOptions
     ) -> PipelineResult:
         prepared = await self.prepare(source)
-        return await self._run(self.summarize_prepared, prepared, targets, options)
+        return await self._run_translating(self.summarize_prepared, prepared, targets, options)
 
     # -- full translation ----------------------------------------------------------------------
 
@@ -380,7 +395,7 @@ class Pipeline:
 
     async def translate_full(self, source: InputSource, target: str) -> FullTranslation:
         prepared = await self.prepare(source)
-        return await self._run(self.translate_prepared, prepared, target)
+        return await self._run_translating(self.translate_prepared, prepared, target)
 
 
 def _without_title(listener: SummaryListener | None) -> SummaryListener | None:
