@@ -21,7 +21,7 @@ the bot's peak RSS (the kernel's VmHWM), and the event loop's worst stall as the
 monitor reports it (``/stats`` after the traffic, and its shutdown log line). Not a test: it
 prints figures and always stops by itself.
 
-To compare two versions of the bot, ``--baseline DIR`` (e.g. ``git archive`` of the main commit
+To compare two versions of the bot, ``--baseline-dir DIR`` (e.g. ``git archive`` of the main commit
 unpacked there) runs that tree's bot and this checkout's alternately, ``--rounds`` times each
 with the same traffic, and prints every run and the medians side by side as ratios. Also
 measured there: the bot's CPU seconds per answered summary during the traffic, which is far
@@ -29,7 +29,7 @@ less noisy than summaries per second when both cores are saturated. ``--bot-pyth
 runs only the other tree's bot.
 
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
-    [--workers 32] [--bot-pythonpath DIR] [--baseline DIR [--baseline-workers N]] [--rounds N]
+    [--workers 32] [--bot-pythonpath DIR] [--baseline-dir DIR [--baseline-workers N]] [--rounds N]
        python -m benchmarks.load_test --slow-drip 5 [--baseline-dir DIR]   (issue 13)
 """
 
@@ -329,7 +329,7 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
     def stall(ms: float | None) -> str:
         return "not reported" if ms is None else f"{ms:.0f} ms"
 
-    summaries = sum(1 for r in result.requests if r.outcome == "summary")
+    summaries = _summaries(result)
     first = min(result.requests, key=lambda r: r.at)
     facts = [
         ("summaries per second (answered / traffic time)",

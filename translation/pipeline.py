@@ -153,7 +153,7 @@ class Pipeline:
             with self._stage_lock:
                 return fn(*args)
 
-        return await asyncio.get_running_loop().run_in_executor(self.executor, staged)
+        return await self._run_translating(staged)
 
     async def _run_translating(self, fn: Callable[..., T], *args: Any) -> T:
         """Work that waits on decoding runs in the executor without the stage lock."""

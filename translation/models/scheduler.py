@@ -19,11 +19,11 @@ after it instead of sharing the cores with them.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -50,6 +50,10 @@ class _Item:
     index: int
     tokens: list[str]
     bound: int
+
+
+def _oldest_first(item: _Item) -> tuple[tuple[float, int], int]:
+    return item.age, item.index
 
 
 class DecodeSlots:
@@ -113,7 +117,7 @@ class DecodeScheduler:
         self._max_batch = max(1, max_batch_size)
         self._bound = bound
         self._lock = threading.Lock()
-        self._queues: dict[int, deque[_Item]] = {}  # by decoding bound
+        self._queues: dict[int, list[_Item]] = {}  # by decoding bound, oldest first
         self._workers = 0
         self._busy = 0
         self._job_numbers = itertools.count()
@@ -136,7 +140,7 @@ class DecodeScheduler:
             items.extend(_Item(age, job, i, list(encoded[i]), bound) for i in batch)
         with self._lock:
             for item in items:
-                self._queues.setdefault(item.bound, deque()).append(item)
+                bisect.insort(self._queues.setdefault(item.bound, []), item, key=_oldest_first)
             self._start_workers()
         self._slots.changed()
         job.done.wait()
@@ -156,13 +160,13 @@ class DecodeScheduler:
 
     def _oldest(self) -> tuple[float, int] | None:
         with self._lock:
-            return min((item.age for q in self._queues.values() for item in q), default=None)
+            return min((queue[0].age for queue in self._queues.values()), default=None)
 
     def _take(self) -> list[_Item] | None:
         """Called with the lock held: the oldest request's next batch, longest bound first."""
         if not self._queues:
             return None
-        bound = min(self._queues, key=lambda b: (min(i.age for i in self._queues[b]), -b))
+        bound = min(self._queues, key=lambda b: (self._queues[b][0].age, -b))
         queue = self._queues[bound]
         pieces = math.ceil(len(queue) / self._max_batch)
         free = 1 + min(self._replicas - self._busy - 1, self._slots.free)
@@ -170,11 +174,8 @@ class DecodeScheduler:
         if units < free:  # split so that idle replicas get a share of the only work there is
             pieces = min(len(queue), pieces + free - units)
         size = math.ceil(len(queue) / pieces)
-        ordered = sorted(queue, key=lambda item: (item.age, item.index))
-        batch, rest = ordered[:size], ordered[size:]
-        queue.clear()
-        queue.extend(rest)
-        if not queue:
+        batch, self._queues[bound] = queue[:size], queue[size:]
+        if not self._queues[bound]:
             del self._queues[bound]
         return batch
 
