@@ -26,12 +26,24 @@ def peak_rss_mb(pid: int, sampled: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of the process and all its threads so far (0 once it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def minor_faults(pid: int) -> int:
+    """Minor page faults of the process so far (0 once it is gone): pages the kernel had to
+    map and zero, e.g. after malloc gave memory back."""
+    fields = _stat(pid)
+    return int(fields[7]) if fields else 0
+
+
+def _stat(pid: int) -> list[str]:
+    """``/proc/PID/stat`` after the command name (field 3 onwards), or [] once it is gone."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+            return stat.read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
 
 
 async def sample_rss(pid: int, peak: list[int]) -> None:

@@ -25,7 +25,8 @@ To compare two versions of the bot, ``--baseline-dir DIR`` (e.g. ``git archive``
 unpacked there) runs that tree's bot and this checkout's alternately, ``--rounds`` times each
 with the same traffic, and prints every run and the medians side by side as ratios. Also
 measured there: the bot's CPU seconds per answered summary during the traffic, which is far
-less noisy than summaries per second when both cores are saturated. ``--bot-pythonpath DIR``
+less noisy than summaries per second when both cores are saturated, and its minor page faults
+(memory the allocator gave back and the kernel had to map and zero again). ``--bot-pythonpath DIR``
 runs only the other tree's bot.
 
 Usage: python -m benchmarks.load_test [--chats 50] [--size tiny|base] [--duration 120]
@@ -64,7 +65,14 @@ from benchmarks.bench_models import (
 )
 from benchmarks.bot_bench import start_briefbot
 from benchmarks.bot_bench import write_config as write_bot_config
-from benchmarks.bot_process import cpu_seconds, peak_rss_mb, sample_rss, stop_bot, until
+from benchmarks.bot_process import (
+    cpu_seconds,
+    minor_faults,
+    peak_rss_mb,
+    sample_rss,
+    stop_bot,
+    until,
+)
 from benchmarks.replies import Request, classify, is_answered
 from benchmarks.slow_drip import run_scenario as run_slow_drip
 from bot.config import LimitsConfig
@@ -177,7 +185,9 @@ class Contender:
     workers: int | None
 
     def options(self, args: argparse.Namespace) -> argparse.Namespace:
-        return argparse.Namespace(**{**vars(args), "workers": self.workers})
+        return argparse.Namespace(
+            **{**vars(args), "workers": self.workers, "bot_pythonpath": self.pythonpath}
+        )
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -190,6 +200,7 @@ class RunResult:
     traffic_seconds: float
     peak_rss_mb: float
     cpu_seconds: float  # the bot's user + system CPU time during the traffic
+    page_faults: int  # the bot's minor page faults during the traffic (malloc returning memory)
     stall_stats_ms: float | None
     stall_log_ms: float | None
     exit_code: int
@@ -255,6 +266,7 @@ async def run(
                 raise SystemExit(f"the bot did not start; see its log:\n{_tail(log)}")
             startup = time.monotonic() - launched
             began, cpu_before = time.monotonic(), cpu_seconds(process.pid)
+            faults_before = minor_faults(process.pid)
             sender = asyncio.create_task(send_traffic(server, articles, urls, plan))
             await until(
                 lambda: (
@@ -267,6 +279,7 @@ async def run(
             sender.cancel()
             traffic = time.monotonic() - began
             cpu = cpu_seconds(process.pid) - cpu_before
+            faults = minor_faults(process.pid) - faults_before
             stall_stats = await ask_stats(server) if process.poll() is None else None
             rss = peak_rss_mb(process.pid, peak[0])
         finally:
@@ -282,6 +295,7 @@ async def run(
         traffic_seconds=traffic,
         peak_rss_mb=rss,
         cpu_seconds=cpu,
+        page_faults=faults,
         stall_stats_ms=stall_stats,
         stall_log_ms=float(stalls[-1]) if stalls else None,
         exit_code=exit_code,
@@ -347,6 +361,7 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
         ("peak RSS of the bot process", f"{result.peak_rss_mb:.0f} MB"),
         ("bot CPU during the traffic (per answered summary)",
          f"{result.cpu_seconds:.1f} s ({_per_summary(result)})"),
+        ("bot minor page faults during the traffic", f"{result.page_faults:,}"),
         ("worst event-loop stall (/stats after traffic)", stall(result.stall_stats_ms)),
         ("worst event-loop stall (whole run, shutdown log)", stall(result.stall_log_ms)),
         ("SIGTERM exit code; tracebacks in log", f"{result.exit_code}; {result.tracebacks}"),
@@ -378,6 +393,7 @@ def _figures(result: RunResult) -> dict[str, float]:
         "reply p50 s": statistics.median(latencies) if latencies else nan,
         "first request s": first.latency if first.latency is not None else nan,
         "bot CPU s / summary": result.cpu_seconds / count if count else nan,
+        "page faults / summary": result.page_faults / count if count else nan,
         "peak RSS MB": result.peak_rss_mb,
     }
 

@@ -15,6 +15,7 @@ import pytest
 from tests.support.bot_harness import GERMAN_ARTICLE
 from translation.domain import SummaryOptions
 from translation.inputs import TextInput
+from translation.models import engine as engine_module
 from translation.models.engine import PREFETCH_SETTLE_SECONDS, EngineOptions, TranslationEngine
 from translation.models.memory import LruTranslationMemory, Remembered
 from translation.pipeline import Pipeline, PreparedDocument
@@ -90,6 +91,21 @@ def test_background_decoding_runs_on_threads_at_the_lowest_priority(
     assert str(threading.get_native_id()) not in _idle_threads()  # the caller keeps its own
     remembering.hurry_background()  # shutdown: a sentence still decoding may not starve
     assert _idle_threads() - before == set()
+
+
+def test_a_dropped_background_translator_gives_its_memory_back(
+    remembering: TranslationEngine, prepared: PreparedDocument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[bool] = []
+    real = engine_module.give_back
+
+    def counted() -> bool:
+        given.append(real())
+        return given[-1]
+
+    monkeypatch.setattr(engine_module, "give_back", counted)
+    assert Prefetcher(Pipeline(remembering)).run(prepared, ["fr"], THREE) == 4
+    assert len(given) == 1  # de→en's translator went when en→fr's came, and only then
 
 
 class HeldMemory(LruTranslationMemory):

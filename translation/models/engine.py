@@ -27,6 +27,7 @@ import ctranslate2
 import sentencepiece as spm
 
 from translation.errors import ModelLoadError, ModelMissingError
+from translation.models.allocator import give_back, keep_freed_memory
 from translation.models.argos_packages import InstalledPackage, current_packages_dir, list_installed
 from translation.models.batching import (
     BUCKET_GROWTH,
@@ -191,9 +192,12 @@ class _Background:
             restore_priority(self._threads)
 
     def release(self) -> None:
-        """Drop the translator (the next use builds it again)."""
+        """Drop the translator (the next use builds it again) and give its memory back."""
         with self._lock:
-            self._translator, self._threads = None, set()
+            dropped, self._translator, self._threads = self._translator, None, set()
+        if dropped is not None:
+            del dropped  # the last reference: CTranslate2 frees the weights here
+            give_back()
 
 
 @dataclass(frozen=True)
@@ -557,6 +561,7 @@ def _load(package: InstalledPackage, options: EngineOptions) -> _LoadedModel:
 
 
 def _translator(model_dir: Path, options: EngineOptions, replicas: int) -> Any:
+    keep_freed_memory()
     return ctranslate2.Translator(
         str(model_dir),
         device="cpu",
