@@ -319,12 +319,13 @@ async def test_a_restart_in_the_middle_of_a_delivery_neither_loses_nor_repeats(
         assert HEADLINES[1] in delivered[0] and HEADLINES[2] in delivered[1]
 
 
-def next_local_hour(hour: int, after: float) -> float:
-    """The first ``hour``:00 UTC at least two hours after ``after`` (past any poll interval)."""
-    moment = datetime.fromtimestamp(after, UTC).replace(hour=hour, minute=0, second=0)
-    while moment.timestamp() < after + 2 * HOUR:
-        moment += timedelta(days=1)
-    return moment.timestamp()
+def digest_hour(after: float) -> tuple[int, float]:
+    """An hour of the day and its first time (UTC) two to three hours after ``after``: past any
+    poll interval, and no other time of that hour between (a fixed hour would fail the test
+    for two hours a day: its next time that far ahead is tomorrow's, and today's comes first)."""
+    moment = datetime.fromtimestamp(after, UTC).replace(minute=0, second=0, microsecond=0)
+    moment += timedelta(hours=3)
+    return moment.hour, moment.timestamp()
 
 
 async def tick_at(env: BotEnv, when: float) -> None:
@@ -341,16 +342,16 @@ async def test_digest_at_the_chosen_hour_top_articles_then_links_split_cleanly(
         listing = await env.ask_one(PRIVATE_CHAT, "/feeds")
         await env.press(PRIVATE_CHAT, USER_ID, buttons(listing)["⇄ 1"], listing.message_id)
         assert "1. Stadtanzeiger — digest" in visible(env.server.sent_messages(PRIVATE_CHAT)[-1])
-        saved = await env.ask_one(PRIVATE_CHAT, "/digest 8 UTC")
-        assert "Digests come at 8:00 (UTC)" in visible(saved)
+        hour, due = digest_hour(time.time())
+        saved = await env.ask_one(PRIVATE_CHAT, f"/digest {hour} UTC")
+        assert f"Digests come at {hour}:00 (UTC)" in visible(saved)
         before = len(env.server.sent_messages(PRIVATE_CHAT))
 
         extra = [Item(f"Meldung Nummer {n}", site.url(f"/meldung/{n}")) for n in range(18)]
         site.add("/rss.xml", rss([*items(site, 1, 2), *extra, *items(site, 0)]), RSS_TYPE)
-        eight = next_local_hour(8, time.time())
-        await tick_at(env, eight - 600)
-        assert len(env.server.sent_messages(PRIVATE_CHAT)) == before, "waits for 8:00"
-        await tick_at(env, eight + 60)
+        await tick_at(env, due - 600)
+        assert len(env.server.sent_messages(PRIVATE_CHAT)) == before, "waits for its hour"
+        await tick_at(env, due + 60)
         parts = [visible(m) for m in env.server.sent_messages(PRIVATE_CHAT)[before:]]
         assert len(parts) == 3, parts  # the top two, then 15 + 3 links
         assert parts[0].startswith("Digest: 20 new articles")
@@ -359,7 +360,7 @@ async def test_digest_at_the_chosen_hour_top_articles_then_links_split_cleanly(
         assert parts[0].count("Stadtanzeiger") == 2 and len(parts[0].splitlines()) > 6
         assert parts[1].count("• ") == 15 and parts[2].count("• ") == 3
         assert not any("/meldung/" in p for p in site.paths_requested()), "links not fetched"
-        await tick_at(env, eight + 2 * HOUR)
+        await tick_at(env, due + 2 * HOUR)
         assert len(env.server.sent_messages(PRIVATE_CHAT)) == before + 3, "sent once"
 
 

@@ -5,6 +5,7 @@ deadline. Real CTranslate2 models from the test-package builder."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -96,16 +97,28 @@ def test_background_decoding_runs_on_threads_at_the_lowest_priority(
 def test_a_dropped_background_translator_gives_its_memory_back(
     remembering: TranslationEngine, prepared: PreparedDocument, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    gc.collect()  # no translator of an earlier test may go during this one
     given: list[bool] = []
-    real = engine_module.give_back
-
-    def counted() -> bool:
-        given.append(real())
-        return given[-1]
-
-    monkeypatch.setattr(engine_module, "give_back", counted)
+    monkeypatch.setattr(engine_module, "give_back", lambda: given.append(True))
     assert Prefetcher(Pipeline(remembering)).run(prepared, ["fr"], THREE) == 4
-    assert len(given) == 1  # de→en's translator went when en→fr's came, and only then
+    assert given == [True]  # de→en's background translator went when en→fr's came
+
+
+def test_an_evicted_model_gives_its_memory_back(
+    packages_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gc.collect()
+    given: list[bool] = []
+    monkeypatch.setattr(engine_module, "give_back", lambda: given.append(True))
+    engine = TranslationEngine(packages_dir, EngineOptions(max_loaded_models=1))
+    try:
+        engine.translate(["Der Zug kam an."], "de", "en")
+        assert given == []
+        engine.translate(["The train arrived."], "en", "fr")  # LRU: de→en goes
+        gc.collect()
+        assert given == [True]
+    finally:
+        engine.close()
 
 
 class HeldMemory(LruTranslationMemory):

@@ -17,6 +17,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -192,12 +193,10 @@ class _Background:
             restore_priority(self._threads)
 
     def release(self) -> None:
-        """Drop the translator (the next use builds it again) and give its memory back."""
+        """Drop the translator (the next use builds it again; its memory goes back to the
+        kernel, see ``_translator``)."""
         with self._lock:
-            dropped, self._translator, self._threads = self._translator, None, set()
-        if dropped is not None:
-            del dropped  # the last reference: CTranslate2 frees the weights here
-            give_back()
+            self._translator, self._threads = None, set()
 
 
 @dataclass(frozen=True)
@@ -561,14 +560,23 @@ def _load(package: InstalledPackage, options: EngineOptions) -> _LoadedModel:
 
 
 def _translator(model_dir: Path, options: EngineOptions, replicas: int) -> Any:
+    """A CTranslate2 translator whose memory goes back to the kernel once it is gone (an LRU
+    eviction once its last batch is done, a dropped background translator): malloc keeps
+    freed memory for decoding (see ``allocator``), which would keep ~100 MB of weights too."""
     keep_freed_memory()
-    return ctranslate2.Translator(
+    translator = ctranslate2.Translator(
         str(model_dir),
         device="cpu",
         compute_type=options.compute_type,
         inter_threads=replicas,
         intra_threads=options.intra_threads,
     )
+    weakref.finalize(translator, _give_back).atexit = False
+    return translator
+
+
+def _give_back() -> None:
+    give_back()  # looked up when called, so tests can count the calls
 
 
 def _missing_error(source: str, target: str, pairs: set[tuple[str, str]]) -> ModelMissingError:
