@@ -14,9 +14,9 @@ worse than nothing: it also freezes glibc's adaptive mmap threshold at 128 KB.
 
 The price is that memory freed in bulk stays with the process too: a dropped translator's
 ~100 MB of weights would be kept (the "Longer" prefetch rebuilds its background translator
-for each model in turn, and the memory benchmark's peak went from 1.1 to 1.55 GB). So whoever
-drops a translator calls ``give_back``, which hands every arena's free pages to the kernel
-(``malloc_trim``) once.
+for each model in turn, and the memory benchmark's peak went from 1.1 to 1.55 GB). So each
+translator, once it is gone, calls ``give_back`` (the engine registers it with
+``weakref.finalize``), which hands every arena's free pages to the kernel (``malloc_trim``).
 
 An operator's own ``MALLOC_*_`` environment or ``GLIBC_TUNABLES`` wins; elsewhere than glibc
 this does nothing.
