@@ -39,7 +39,7 @@ M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 #: Free memory at an arena's top is returned to the kernel only past this.
 TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024
-#: Environment variables by which an operator tunes glibc's malloc himself.
+#: Environment variables by which an operator tunes glibc's malloc.
 OPERATOR_SETTINGS = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 _lock = threading.Lock()
