@@ -178,7 +178,7 @@ def write_config(path: Path, api_url: str, packages_dir: Path, args: argparse.Na
 @dataclass(frozen=True)
 class Contender:
     """One bot in a comparison: its source tree (None: this checkout) and its workers (None:
-    that code's own default)."""
+    that code's own default), both handed to a run as its options."""
 
     label: str
     pythonpath: Path | None
@@ -240,10 +240,8 @@ async def ask_stats(server: BotApiServer) -> float | None:
     return float(found.group(1)) if found else None
 
 
-async def run(
-    args: argparse.Namespace, packages_dir: Path, temp: Path, pythonpath: Path | None = None
-) -> RunResult:
-    """One run of the traffic against a fresh bot (of ``pythonpath``'s tree if given)."""
+async def run(args: argparse.Namespace, packages_dir: Path, temp: Path) -> RunResult:
+    """One run of the traffic against a fresh bot (of ``args.bot_pythonpath``'s tree if given)."""
     articles = load_articles(args.eval_dir)
     plan = [r for r in plan_traffic(args, len(articles)) if r.at < args.duration]
     config, log = temp / "briefbot.toml", temp / "bot.log"
@@ -251,7 +249,8 @@ async def run(
         urls = [pages.add(f"/artikel/{i}", a.page()) for i, a in enumerate(articles)]
         write_config(config, server.base_url, packages_dir, args)
         launched = time.monotonic()
-        extra = {"PYTHONPATH": str(pythonpath)} if pythonpath is not None else None
+        tree = args.bot_pythonpath
+        extra = {"PYTHONPATH": str(tree)} if tree is not None else None
         process = start_briefbot(config, log, env_extra=extra)
         peak = [0]
         sampler = asyncio.create_task(sample_rss(process.pid, peak))
@@ -344,6 +343,7 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
         return "not reported" if ms is None else f"{ms:.0f} ms"
 
     summaries = _summaries(result)
+    per_summary = _figures(result)["bot CPU s / summary"]
     first = min(result.requests, key=lambda r: r.at)
     facts = [
         ("summaries per second (answered / traffic time)",
@@ -360,7 +360,8 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
          f"({args.duration:.0f} s)"),
         ("peak RSS of the bot process", f"{result.peak_rss_mb:.0f} MB"),
         ("bot CPU during the traffic (per answered summary)",
-         f"{result.cpu_seconds:.1f} s ({_per_summary(result)})"),
+         f"{result.cpu_seconds:.1f} s ({per_summary:.2f} s)" if summaries
+         else f"{result.cpu_seconds:.1f} s (–)"),
         ("bot minor page faults during the traffic", f"{result.page_faults:,}"),
         ("worst event-loop stall (/stats after traffic)", stall(result.stall_stats_ms)),
         ("worst event-loop stall (whole run, shutdown log)", stall(result.stall_log_ms)),
@@ -375,11 +376,6 @@ def report(result: RunResult, args: argparse.Namespace) -> str:
 
 def _summaries(result: RunResult) -> int:
     return sum(1 for r in result.requests if r.outcome == "summary")
-
-
-def _per_summary(result: RunResult) -> str:
-    count = _summaries(result)
-    return f"{result.cpu_seconds / count:.2f} s" if count else "–"
 
 
 def _figures(result: RunResult) -> dict[str, float]:
@@ -478,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for contender in contenders:
             options = contender.options(args)
             temp = Path(tempfile.mkdtemp(prefix="briefbot-load-"))
-            result = asyncio.run(run(options, packages_dir, temp, contender.pythonpath))
+            result = asyncio.run(run(options, packages_dir, temp))
             runs.append((contender, result))
             print(f"## {contender.label}, round {number + 1}", flush=True)
             print(report(result, options), flush=True)
