@@ -17,18 +17,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Four 8 MB blocks allocated, written and freed, five times: the sizes of a decoding step's
-#: buffers, past glibc's default mmap threshold and twice past its default trim threshold.
-CYCLES = textwrap.dedent(
+#: What each script starts with: the module under test, glibc's malloc and free.
+PRELUDE = textwrap.dedent(
     """
-    import ctypes, resource, sys
+    import ctypes, os, resource, sys
     from translation.models import allocator
-    if sys.argv[1] == "tuned":
-        print(allocator.keep_freed_memory())
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
     libc.malloc.argtypes = (ctypes.c_size_t,)
     libc.free.argtypes = (ctypes.c_void_p,)
+    """
+)
+
+#: Four 8 MB blocks allocated, written and freed, five times: the sizes of a decoding step's
+#: buffers, past glibc's default mmap threshold and twice past its default trim threshold.
+CYCLES = PRELUDE + textwrap.dedent(
+    """
+    if sys.argv[1] == "tuned":
+        print(allocator.keep_freed_memory())
     size = 8 << 20
 
     def cycle():
@@ -45,6 +51,8 @@ CYCLES = textwrap.dedent(
     print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     """
 )
+#: The pages those five cycles write.
+CYCLE_PAGES = 5 * 4 * (8 << 20) // 4096
 
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 
@@ -70,29 +78,22 @@ def test_freed_blocks_are_reused_without_page_faults() -> None:
     (untuned,) = _run(CYCLES, "default")
     state, tuned = _run(CYCLES, "tuned")
     assert state == "set"
-    pages = 5 * 4 * (8 << 20) // 4096
-    assert int(untuned) > pages // 2  # glibc's defaults return the blocks and fault them in again
-    assert int(tuned) < pages // 50
+    assert int(untuned) > CYCLE_PAGES // 2  # the defaults return the blocks and fault them in
+    assert int(tuned) < CYCLE_PAGES // 50
 
 
 @glibc_only
 def test_an_operators_own_malloc_settings_win() -> None:
     state, faults = _run(CYCLES, "tuned", MALLOC_TRIM_THRESHOLD_="131072")
     assert state == "operator"
-    assert int(faults) > 5 * 4 * (8 << 20) // 4096 // 2
+    assert int(faults) > CYCLE_PAGES // 2
     state, _ = _run(CYCLES, "tuned", GLIBC_TUNABLES="glibc.malloc.trim_threshold=131072")
     assert state == "operator"
 
 
-GIVES_BACK = textwrap.dedent(
+GIVES_BACK = PRELUDE + textwrap.dedent(
     """
-    import ctypes, os, sys
-    from translation.models import allocator
     print(allocator.keep_freed_memory())
-    libc = ctypes.CDLL(None)
-    libc.malloc.restype = ctypes.c_void_p
-    libc.malloc.argtypes = (ctypes.c_size_t,)
-    libc.free.argtypes = (ctypes.c_void_p,)
 
     def rss_mb():
         with open("/proc/self/statm") as statm:
