@@ -2,10 +2,12 @@
 
 Each contender is a fresh process (malloc's settings are per process) that loads the base de→en
 package on CTranslate2 exactly as the engine does (int8, ``inter_threads`` 2 × ``intra_threads``
-1, beam 2), warms up, then decodes WMT21 sentences in batches of ``--batch``, each to the
-realistic bound (random weights never stop early), all submitted asynchronously so both
-replicas stay busy. It reports CPU seconds (user and system), minor page faults and peak RSS;
-contenders alternate ``--rounds`` times and the medians are compared as ratios.
+1, beam 2), warms up, then decodes WMT21 sentences the way ``translation_engine``'s plain
+CTranslate2 contender does (``run_plain_sorted``: sorted by length, batches of ``--batch``,
+each to the realistic bound since random weights never stop early, all submitted
+asynchronously so both replicas stay busy). It reports CPU seconds (user and system), minor
+page faults and peak RSS; contenders alternate ``--rounds`` times and the medians are compared
+as ratios.
 
 Usage: python -m benchmarks.allocator [--batch 8] [--batches 40] [--rounds 3]
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import resource
 import statistics
 import subprocess
@@ -38,28 +39,18 @@ def child(mode: str, packages_dir: Path, eval_dir: Path, batch: int, batches: in
     import ctranslate2
     import sentencepiece as spm
 
+    from benchmarks.translation_engine import run_plain_sorted
+
     package = packages_dir / "translate-de_en"
     translator = ctranslate2.Translator(
         str(package / "model"), device="cpu", compute_type="int8", inter_threads=2, intra_threads=1
     )
     tokenizer = spm.SentencePieceProcessor(model_file=str(package / "sentencepiece.model"))
     sentences = bench.load_sentences(eval_dir, limit=batch * batches)
-    pieces = sorted((tokenizer.encode(s, out_type=str) for s in sentences), key=len)
-    groups = [pieces[i : i + batch] for i in range(0, len(pieces), batch)]
+    pieces = [tokenizer.encode(s, out_type=str) for s in sentences]
 
     def decode_all() -> None:
-        futures = [
-            translator.translate_batch(
-                group,
-                beam_size=2,
-                max_decoding_length=math.ceil(bench.REALISTIC_LENGTH_RATIO * max(map(len, group))),
-                asynchronous=True,
-            )
-            for group in groups
-        ]
-        for future_list in futures:
-            for future in future_list:
-                future.result()
+        run_plain_sorted(translator, pieces, 2, bench.REALISTIC_LENGTH_RATIO, batch)
 
     decode_all()  # warm-up: oneDNN's kernels, the first arenas
     before = resource.getrusage(resource.RUSAGE_SELF)

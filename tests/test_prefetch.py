@@ -94,22 +94,23 @@ def test_background_decoding_runs_on_threads_at_the_lowest_priority(
     assert _idle_threads() - before == set()
 
 
-def test_a_dropped_background_translator_gives_its_memory_back(
-    remembering: TranslationEngine, prepared: PreparedDocument, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def given(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per ``give_back`` call the engine makes from now on."""
     gc.collect()  # no translator of an earlier test may go during this one
-    given: list[bool] = []
-    monkeypatch.setattr(engine_module, "give_back", lambda: given.append(True))
+    calls: list[bool] = []
+    monkeypatch.setattr(engine_module, "give_back", lambda: calls.append(True))
+    return calls
+
+
+def test_a_dropped_background_translator_gives_its_memory_back(
+    remembering: TranslationEngine, prepared: PreparedDocument, given: list[bool]
+) -> None:
     assert Prefetcher(Pipeline(remembering)).run(prepared, ["fr"], THREE) == 4
     assert given == [True]  # de→en's background translator went when en→fr's came
 
 
-def test_an_evicted_model_gives_its_memory_back(
-    packages_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gc.collect()
-    given: list[bool] = []
-    monkeypatch.setattr(engine_module, "give_back", lambda: given.append(True))
+def test_an_evicted_model_gives_its_memory_back(packages_dir: Path, given: list[bool]) -> None:
     engine = TranslationEngine(packages_dir, EngineOptions(max_loaded_models=1))
     try:
         engine.translate(["Der Zug kam an."], "de", "en")

@@ -7,8 +7,8 @@ adaptive threshold, so later steps get fresh pages that the kernel must fault in
 again, and under load (many batches of different shapes at once) that happens all the time.
 Fixing both thresholds high (``M_MMAP_THRESHOLD`` 32 MB, glibc's ceiling; ``M_TRIM_THRESHOLD``
 1 GB) keeps those pages for reuse. Measured on the 2-core VM (README, *Fifth round*): a base
-model decoding batches of 8 takes 0.91x the CPU with a ninth of the page faults
-(``benchmarks.allocator``), and the whole bot under the load test 0.85-0.95x the CPU per
+model decoding batches of 8 takes 0.91-0.97x the CPU with a fifth to a ninth of the page
+faults (``benchmarks.allocator``), and the whole bot under the load test 0.85-0.95x the CPU per
 summary for 5-13 % more peak memory; a lone request is unchanged. Setting only the trim threshold is
 worse than nothing: it also freezes glibc's adaptive mmap threshold at 128 KB.
 
