@@ -15,18 +15,22 @@ from evaluation.segmentation import (
     score_document,
 )
 from evaluation.summaries import (
+    HEADLINES,
     Case,
+    algorithm_gap_table,
     by_part,
     departures_table,
     evaluate,
     gap_table,
     lead_line_kind,
     load_editor_teaser_set,
+    load_headline_set,
     pooled,
     unseen_table,
     without_titles,
 )
 from evaluation.summary_stats import paired_gap, split_parts
+from translation.domain import Algorithm
 from translation.text.segmentation import split_sentences
 
 
@@ -163,6 +167,28 @@ def test_unseen_news_departures_are_counted(tmp_path: Path) -> None:
     table = unseen_table(tmp_path)
     assert "| with headline | 1 | 1/1 | 0/3 / 0/3 |" in table
     assert "| headline withheld | 1 | 1/1 | 0/3 / 0/3 |" in table
+
+
+def test_headlines_score_news_without_a_teaser_and_are_never_shown(tmp_path: Path) -> None:
+    headline = "Bern sperrt die Altstadt für Autos"
+    wmt = [{"doc_id": "d1", "de": s} for s in [headline, *_ARTICLE]]
+    wmt += [{"doc_id": "short", "de": s} for s in ["Kurz", *_ARTICLE[:3]]]
+    ntrex = [{"doc_id": "bbc.1", "de": s + "\r"} for s in ["Velo statt Auto", *_ARTICLE]]
+    for name, rows in (("mt_de_fr.jsonl", wmt), ("mt_ntrex_multi.jsonl", ntrex)):
+        (tmp_path / name).write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    cases = load_headline_set(tmp_path)
+    assert [(c.case_id, c.title, c.reference) for c in cases] == [
+        ("WMT21:d1", None, headline),
+        ("NTREX:bbc.1", None, "Velo statt Auto"),
+    ]
+    assert cases[1].sentences == _ARTICLE
+    table = algorithm_gap_table(evaluate(HEADLINES, cases)).splitlines()
+    # Lead-3 recalls 5 of the first headline's 6 words ("sperrt" is missing), none of "Velo
+    # statt Auto" ("Autos" keeps its s under Snowball), and NEWS keeps the lead: (5/6 + 0) / 2
+    assert table[2] == "| news | 41.67 | +0.00 [+0.00, +0.00] | +0.00 [+0.00, +0.00] | 2/2 |"
+    assert [row.split(" | ")[0] for row in table[2:]] == [
+        f"| {a.value}" for a in Algorithm if a is not Algorithm.LEAD
+    ]
 
 
 def test_lead_lines_left_out_are_classified_strictly() -> None:
