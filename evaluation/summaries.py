@@ -415,22 +415,18 @@ def departures_table(result: SetResult, cases: Sequence[Case]) -> str:
     return "\n".join(lines)
 
 
+# The news documents without a teaser, by source: WMT21's are German originals, NTREX's German
+# is translated from English.
+HEADLINE_SOURCES = {"WMT21": "mt_de_fr.jsonl", "NTREX": "mt_ntrex_multi.jsonl"}
+HEADLINES = "headline recall, headline withheld"
+
+
 def _documents(path: Path) -> dict[str, list[str]]:
     """A sentence-pair file's German documents, headline first, segment by segment."""
     documents: dict[str, list[str]] = {}
     for row in _read_jsonl(path):
         documents.setdefault(str(row["doc_id"]), []).append(str(row["de"]).strip())
     return documents
-
-
-def _wmt_documents(eval_dir: Path) -> dict[str, list[str]]:
-    """WMT21 German-original news documents, headline first, segment by segment."""
-    return _documents(eval_dir / "mt_de_fr.jsonl")
-
-
-# The news documents without a teaser, by source; NTREX's German is translated from English.
-HEADLINE_SOURCES = {"WMT21": "mt_de_fr.jsonl", "NTREX": "mt_ntrex_multi.jsonl"}
-HEADLINES = "headline recall, headline withheld"
 
 
 def load_headline_set(eval_dir: Path) -> list[Case]:
@@ -478,7 +474,7 @@ def unseen_table(eval_dir: Path) -> str:
         " | unresolved openers NEWS / Lead-3 |",
         "|---|---:|---:|---:|",
     ]
-    documents = _wmt_documents(eval_dir)
+    documents = _documents(eval_dir / HEADLINE_SOURCES["WMT21"])
     for with_title in (True, False):
         same = 0
         dangling = {Algorithm.NEWS: 0, Algorithm.LEAD: 0}
